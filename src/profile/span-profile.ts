@@ -1,0 +1,63 @@
+import type { Attributes } from '@opentelemetry/api';
+
+/**
+ * One JavaScript frame as V8 reports it. Positions are 1-based; 0 means unknown
+ * (V8's CallSite API is already 1-based, unlike the inspector's 0-based CallFrame).
+ */
+export interface ProfileFrame {
+  /** Function name, `''` when V8 has none (anonymous function). */
+  readonly functionName: string;
+  /** Script path or URL, `''` for builtins. */
+  readonly fileName: string;
+  readonly lineNumber: number;
+  readonly columnNumber: number;
+}
+
+/**
+ * A call stack, innermost (leaf) frame first. Stacks and frames are interned by the
+ * sampler, so equal stacks are usually the same object: builders may dedupe by
+ * identity first, but must fall back to comparing contents.
+ */
+export type ProfileStack = readonly ProfileFrame[];
+
+/** One CPU sample charged to a span. */
+export interface ProfileSample {
+  /** When the sample was taken, nanoseconds since the Unix epoch (exact, never a JS number). */
+  readonly timeUnixNano: bigint;
+  readonly stack: ProfileStack;
+  /**
+   * 16 hex chars: the span that was active when the sample was taken, or the local root span
+   * when the processor links samples to the root (`linkSamplesTo: 'local-root'`).
+   */
+  readonly spanId: string;
+}
+
+/** The resource of the spans a profile came from (the SDK's `Resource` satisfies this). */
+export interface ProfileResource {
+  readonly attributes: Attributes;
+}
+
+/**
+ * The samples of one profiled local root span, handed to a {@link ProfileExporter} when the
+ * root ends. Only roots that received at least one sample become a SpanProfile.
+ */
+export interface SpanProfile {
+  /** 32 hex chars. */
+  readonly traceId: string;
+  /** 16 hex chars: the local root span. */
+  readonly rootSpanId: string;
+  readonly rootSpanName: string;
+  readonly resource: ProfileResource;
+  /** Start of the root's window, nanoseconds since the Unix epoch (monotonic clock, not Date.now()). */
+  readonly startTimeUnixNano: bigint;
+  /** End of the window: the root's end, or the duration cap when `truncated`. */
+  readonly endTimeUnixNano: bigint;
+  /** The measured mean interval between samples while sampling ran, in nanoseconds. */
+  readonly periodNanos: number;
+  /** Samples in time order. */
+  readonly samples: readonly ProfileSample[];
+  /** True when the profile was closed by the duration cap before the root ended. */
+  readonly truncated: boolean;
+  /** Samples dropped because the per-profile sample cap was hit. */
+  readonly droppedSamples: number;
+}
