@@ -1,0 +1,195 @@
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import * as protobuf from 'protobufjs';
+import { buildExportRequest } from '../profile/otlp-request-builder';
+import type { PbExportProfilesServiceRequest } from '../profile/otlp-model';
+import type { SpanProfile } from '../profile/span-profile';
+
+const SERVICE_PROTO = 'opentelemetry/proto/collector/profiles/v1development/profiles_service.proto';
+const SERVICE_PACKAGE = 'opentelemetry.proto.collector.profiles.v1development';
+// OTLP JSON writes these ids as hex, not base64 (opentelemetry-proto docs/specification.md);
+// the Collector's pdata reads and writes profileId as hex too.
+const HEX_BYTES_FIELDS = new Set(['traceId', 'spanId', 'profileId']);
+const INT64_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+
+interface Schema {
+  readonly request: protobuf.Type;
+  readonly response: protobuf.Type;
+}
+
+let loadedSchema: Schema | undefined;
+
+/**
+ * Encodes a batch as one binary OTLP `ExportProfilesServiceRequest` (`application/x-protobuf`).
+ * Use it to send profiles over OTLP/HTTP or gRPC.
+ */
+export function encodeProtobuf(profiles: readonly SpanProfile[]): Uint8Array {
+  return encodeRequestProtobuf(buildExportRequest(profiles));
+}
+
+/**
+ * Encodes a batch as one OTLP JSON `ExportProfilesServiceRequest` on one line without a trailing
+ * newline (`application/json`, or one line of a file export).
+ */
+export function encodeJson(profiles: readonly SpanProfile[]): string {
+  return encodeRequestJson(buildExportRequest(profiles));
+}
+
+/** Binary encoding of an already built request model. */
+export function encodeRequestProtobuf(request: PbExportProfilesServiceRequest): Uint8Array {
+  return schema().request.encode(request).finish();
+}
+
+/**
+ * OTLP JSON encoding of an already built request model: proto3 JSON mapping with lowerCamelCase
+ * keys, 64-bit integers as decimal strings, enums as numbers, trace/span/profile ids as hex.
+ */
+export function encodeRequestJson(request: PbExportProfilesServiceRequest): string {
+  return writeMessage(schema().request, request);
+}
+
+/**
+ * Reads an `ExportProfilesServiceResponse` body (protobuf or JSON, chosen by `contentType`).
+ * Returns `undefined` when the body is empty or cannot be parsed; a response without
+ * `partial_success` reads as zero rejected profiles and no message.
+ */
+export function decodeExportResponse(
+  body: Uint8Array,
+  contentType: string,
+): { rejectedProfiles: number; errorMessage: string } | undefined {
+  if (body.length === 0) return undefined;
+  const type = contentType.toLowerCase();
+  try {
+    let partialSuccess: { rejectedProfiles?: unknown; errorMessage?: unknown } | null | undefined;
+    if (type.includes('json')) {
+      const parsed: unknown = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+      const response = parsed as Record<string, Record<string, unknown> | undefined>;
+      partialSuccess = response.partialSuccess ?? response.partial_success;
+      if (partialSuccess != null && typeof partialSuccess === 'object') {
+        const raw = partialSuccess as Record<string, unknown>;
+        partialSuccess = {
+          rejectedProfiles: raw.rejectedProfiles ?? raw.rejected_profiles,
+          errorMessage: raw.errorMessage ?? raw.error_message,
+        };
+      }
+    } else if (type === '' || type.includes('protobuf')) {
+      const decoded = schema().response.decode(body) as { partialSuccess?: typeof partialSuccess };
+      partialSuccess = decoded.partialSuccess;
+    } else {
+      return undefined;
+    }
+    const rejected = Number(String(partialSuccess?.rejectedProfiles ?? 0));
+    const message = partialSuccess?.errorMessage;
+    return {
+      rejectedProfiles: Number.isFinite(rejected) ? rejected : 0,
+      errorMessage: typeof message === 'string' ? message : '',
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function schema(): Schema {
+  if (loadedSchema === undefined) {
+    const protoDir = findProtoDir();
+    const root = new protobuf.Root();
+    root.resolvePath = (_origin, target) => (isAbsolute(target) ? target : join(protoDir, target));
+    root.loadSync(join(protoDir, SERVICE_PROTO));
+    root.resolveAll();
+    loadedSchema = {
+      request: root.lookupType(`${SERVICE_PACKAGE}.ExportProfilesServiceRequest`),
+      response: root.lookupType(`${SERVICE_PACKAGE}.ExportProfilesServiceResponse`),
+    };
+  }
+  return loadedSchema;
+}
+
+// The compiled file runs from dist/exporter/ (the package) or build/src/exporter/ (tests), so
+// look upwards for the package's proto/ instead of assuming a depth.
+function findProtoDir(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'proto');
+    if (existsSync(join(candidate, SERVICE_PROTO))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new Error(`otel-span-profiler: cannot find proto/${SERVICE_PROTO} above ${__dirname}`);
+}
+
+type JsonKind = 'message' | 'int64' | 'hex' | 'base64' | 'string' | 'double' | 'plain';
+
+interface JsonField {
+  readonly name: string;
+  readonly kind: JsonKind;
+  readonly repeated: boolean;
+  readonly type: protobuf.Type | undefined;
+}
+
+const jsonFieldCache = new Map<protobuf.Type, readonly JsonField[]>();
+
+function jsonFields(type: protobuf.Type): readonly JsonField[] {
+  let fields = jsonFieldCache.get(type);
+  if (fields === undefined) {
+    fields = type.fieldsArray.map((field) => {
+      const nested = field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined;
+      let kind: JsonKind;
+      if (nested !== undefined) kind = 'message';
+      else if (INT64_TYPES.has(field.type)) kind = 'int64';
+      else if (field.type === 'bytes') kind = HEX_BYTES_FIELDS.has(field.name) ? 'hex' : 'base64';
+      else if (field.type === 'string') kind = 'string';
+      else if (field.type === 'double' || field.type === 'float') kind = 'double';
+      else kind = 'plain';
+      return { name: field.name, kind, repeated: field.repeated, type: nested };
+    });
+    jsonFieldCache.set(type, fields);
+  }
+  return fields;
+}
+
+function writeMessage(type: protobuf.Type, message: object): string {
+  const record = message as Record<string, unknown>;
+  let out = '{';
+  for (const field of jsonFields(type)) {
+    const value = record[field.name];
+    if (value === undefined || value === null) continue;
+    let text: string;
+    if (field.repeated) {
+      const items = value as readonly unknown[];
+      if (items.length === 0) continue;
+      text = '[';
+      for (let i = 0; i < items.length; i++) {
+        if (i > 0) text += ',';
+        text += writeValue(field, items[i]);
+      }
+      text += ']';
+    } else {
+      text = writeValue(field, value);
+    }
+    if (out.length > 1) out += ',';
+    out += `"${field.name}":${text}`;
+  }
+  return out + '}';
+}
+
+function writeValue(field: JsonField, value: unknown): string {
+  switch (field.kind) {
+    case 'message':
+      return writeMessage(field.type!, value as object);
+    case 'int64':
+      return `"${String(value)}"`;
+    case 'hex':
+    case 'base64': {
+      const bytes = value as Uint8Array;
+      return `"${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(field.kind)}"`;
+    }
+    case 'string':
+      return JSON.stringify(value);
+    case 'double':
+      return Number.isFinite(value) ? String(value) : `"${String(value)}"`;
+    default:
+      return String(value);
+  }
+}

@@ -1,0 +1,132 @@
+/*
+ * The in-memory form of an OTLP `ExportProfilesServiceRequest` (profiles v1development), shaped
+ * so protobufjs can encode it directly and the JSON writer can walk it: lowerCamelCase field
+ * names, zero-valued scalars left out (protobufjs writes every field that is present, zeros
+ * included), 64-bit values that may exceed 2^53 held as `Uint64`, bytes as `Uint8Array`.
+ * Field meanings: ../../../shared/otlp-profiles.md §1 (and proto/ in this package).
+ */
+
+/**
+ * An unsigned 64-bit integer as two 32-bit halves: exact, and readable by protobufjs's writer
+ * (which takes any `{ low, high }` for 64-bit fields) without the `long` package.
+ */
+export class Uint64 {
+  constructor(
+    readonly low: number,
+    readonly high: number,
+  ) {}
+
+  /** Exact for 0 <= value < 2^64; other values wrap modulo 2^64. */
+  static fromBigInt(value: bigint): Uint64 {
+    const v = BigInt.asUintN(64, value);
+    return new Uint64(Number(v & 0xffffffffn), Number(v >> 32n));
+  }
+
+  toBigInt(): bigint {
+    return (BigInt(this.high >>> 0) << 32n) | BigInt(this.low >>> 0);
+  }
+
+  /** Decimal digits, as OTLP JSON writes 64-bit integers. */
+  toString(): string {
+    return this.toBigInt().toString();
+  }
+}
+
+export interface PbAnyValue {
+  stringValue?: string;
+  boolValue?: boolean;
+  intValue?: number;
+  doubleValue?: number;
+  arrayValue?: { values: PbAnyValue[] };
+  bytesValue?: Uint8Array;
+}
+
+export interface PbKeyValue {
+  key: string;
+  value: PbAnyValue;
+}
+
+export interface PbKeyValueAndUnit {
+  keyStrindex?: number;
+  value?: PbAnyValue;
+  unitStrindex?: number;
+}
+
+export interface PbValueType {
+  typeStrindex?: number;
+  unitStrindex?: number;
+}
+
+export interface PbLink {
+  traceId?: Uint8Array;
+  spanId?: Uint8Array;
+}
+
+export interface PbFunction {
+  nameStrindex?: number;
+  systemNameStrindex?: number;
+  filenameStrindex?: number;
+  startLine?: number;
+}
+
+export interface PbLine {
+  functionIndex?: number;
+  line?: number;
+  column?: number;
+}
+
+export interface PbLocation {
+  mappingIndex?: number;
+  lines?: PbLine[];
+  attributeIndices?: readonly number[];
+}
+
+export interface PbStack {
+  locationIndices?: number[];
+}
+
+// The library never emits mappings (JS frames have none); only the zero entry exists.
+export type PbMapping = Record<string, never>;
+
+export interface PbSample {
+  stackIndex?: number;
+  attributeIndices?: readonly number[];
+  linkIndex?: number;
+  timestampsUnixNano: Uint64[];
+}
+
+export interface PbProfile {
+  sampleType: PbValueType;
+  samples: PbSample[];
+  timeUnixNano?: Uint64;
+  durationNano?: Uint64;
+  periodType: PbValueType;
+  period: number;
+  profileId: Uint8Array;
+  attributeIndices?: number[];
+}
+
+export interface PbScopeProfiles {
+  scope: { name: string; version: string };
+  profiles: PbProfile[];
+}
+
+export interface PbResourceProfiles {
+  resource: { attributes: PbKeyValue[] };
+  scopeProfiles: PbScopeProfiles[];
+}
+
+export interface PbProfilesDictionary {
+  mappingTable: PbMapping[];
+  locationTable: PbLocation[];
+  functionTable: PbFunction[];
+  linkTable: PbLink[];
+  stringTable: string[];
+  attributeTable: PbKeyValueAndUnit[];
+  stackTable: PbStack[];
+}
+
+export interface PbExportProfilesServiceRequest {
+  resourceProfiles: PbResourceProfiles[];
+  dictionary: PbProfilesDictionary;
+}

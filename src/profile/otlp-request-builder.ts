@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
+import type { Attributes } from '@opentelemetry/api';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
+import { DictionaryBuilder, toAnyValue } from './dictionary';
+import {
+  Uint64,
+  type PbExportProfilesServiceRequest,
+  type PbKeyValue,
+  type PbProfile,
+  type PbResourceProfiles,
+  type PbSample,
+} from './otlp-model';
+import type { ProfileResource, SpanProfile } from './span-profile';
+
+/** Profile attribute, `true` when the duration cap closed the profile before its root span ended. */
+export const TRUNCATED_ATTRIBUTE = 'otel_span_profiler.truncated';
+/** Profile attribute, the number of samples dropped by the per-profile sample cap (only when > 0). */
+export const DROPPED_SAMPLES_ATTRIBUTE = 'otel_span_profiler.dropped_samples';
+/**
+ * Sample attribute with the local root span's name, the label Grafana's otel-profiling-go puts on
+ * span profiles; Pyroscope turns sample attributes into pprof labels, so flame graphs can be
+ * grouped by endpoint.
+ */
+export const SPAN_NAME_ATTRIBUTE = 'span_name';
+const SERVICE_NAME = 'service.name';
+// Used when the sampler could not measure an interval: the sampler's nominal 99 Hz.
+const FALLBACK_PERIOD_NANOS = 10_101_010;
+
+/** Options of {@link buildExportRequest}; tests inject randomness to get stable output. */
+export interface BuildExportRequestOptions {
+  /** Source of the 16-byte profile_id; default `crypto.randomBytes`. */
+  randomBytes?: (size: number) => Uint8Array;
+}
+
+/**
+ * Turns a batch of span profiles into one ExportProfilesServiceRequest model: one shared
+ * dictionary, one ResourceProfiles per distinct resource, one ScopeProfiles naming this package,
+ * one Profile per span profile. Pure apart from the random profile ids.
+ */
+export function buildExportRequest(
+  profiles: readonly SpanProfile[],
+  options: BuildExportRequestOptions = {},
+): PbExportProfilesServiceRequest {
+  const random = options.randomBytes ?? randomBytes;
+  const dictionary = new DictionaryBuilder();
+  const resourceProfiles: PbResourceProfiles[] = [];
+  const byResourceObject = new Map<ProfileResource, PbProfile[]>();
+  const byResourceKey = new Map<string, PbProfile[]>();
+  const sampleTypeStrings = {
+    samples: dictionary.string('samples'),
+    count: dictionary.string('count'),
+    cpu: dictionary.string('cpu'),
+    nanoseconds: dictionary.string('nanoseconds'),
+  };
+
+  for (const profile of profiles) {
+    let bucket = byResourceObject.get(profile.resource);
+    if (bucket === undefined) {
+      // Distinct Resource objects with equal attributes (several SDK instances, or a copied
+      // resource) still share one ResourceProfiles.
+      const attributes = resourceAttributes(profile.resource.attributes);
+      const key = JSON.stringify(attributes);
+      bucket = byResourceKey.get(key);
+      if (bucket === undefined) {
+        bucket = [];
+        byResourceKey.set(key, bucket);
+        resourceProfiles.push({
+          resource: { attributes },
+          scopeProfiles: [{ scope: { name: PACKAGE_NAME, version: PACKAGE_VERSION }, profiles: bucket }],
+        });
+      }
+      byResourceObject.set(profile.resource, bucket);
+    }
+    bucket.push(buildProfile(profile, dictionary, sampleTypeStrings, random));
+  }
+  return { resourceProfiles, dictionary: dictionary.build() };
+}
+
+function buildProfile(
+  profile: SpanProfile,
+  dictionary: DictionaryBuilder,
+  strings: { samples: number; count: number; cpu: number; nanoseconds: number },
+  random: (size: number) => Uint8Array,
+): PbProfile {
+  // Identical (stack, link, attributes) samples merge into one Sample with several timestamps;
+  // the attribute set is the same for every sample of a profile, so (link, stack) is the key.
+  const byLink = new Map<string, { linkIndex: number; byStack: Map<number, PbSample> }>();
+  const samples: PbSample[] = [];
+  const sampleAttributes = profileSampleAttributes(profile, dictionary);
+  let first = profile.startTimeUnixNano;
+  let last = profile.endTimeUnixNano - 1n;
+
+  for (const sample of profile.samples) {
+    let link = byLink.get(sample.spanId);
+    if (link === undefined) {
+      link = { linkIndex: dictionary.link(profile.traceId, sample.spanId), byStack: new Map() };
+      byLink.set(sample.spanId, link);
+    }
+    const stackIndex = dictionary.stack(sample.stack);
+    let pbSample = link.byStack.get(stackIndex);
+    if (pbSample === undefined) {
+      pbSample = { timestampsUnixNano: [] };
+      if (stackIndex !== 0) pbSample.stackIndex = stackIndex;
+      if (link.linkIndex !== 0) pbSample.linkIndex = link.linkIndex;
+      if (sampleAttributes !== undefined) pbSample.attributeIndices = sampleAttributes;
+      link.byStack.set(stackIndex, pbSample);
+      samples.push(pbSample);
+    }
+    const t = sample.timeUnixNano;
+    pbSample.timestampsUnixNano.push(Uint64.fromBigInt(t));
+    if (t < first) first = t;
+    if (t > last) last = t;
+  }
+
+  // Sample timestamps must lie in [time, time + duration): widen the window rather than emit
+  // samples outside it (the ebpf-profiler reporter moves its start back the same way).
+  const duration = last + 1n - first;
+  const pbProfile: PbProfile = {
+    sampleType: { typeStrindex: strings.samples, unitStrindex: strings.count },
+    samples,
+    periodType: { typeStrindex: strings.cpu, unitStrindex: strings.nanoseconds },
+    period: periodNanos(profile.periodNanos),
+    profileId: random(16),
+  };
+  if (first !== 0n) pbProfile.timeUnixNano = Uint64.fromBigInt(first);
+  if (duration > 0n) pbProfile.durationNano = Uint64.fromBigInt(duration);
+  const attributeIndices: number[] = [];
+  if (profile.truncated) attributeIndices.push(dictionary.attribute(TRUNCATED_ATTRIBUTE, true)!);
+  if (profile.droppedSamples > 0) {
+    attributeIndices.push(dictionary.attribute(DROPPED_SAMPLES_ATTRIBUTE, profile.droppedSamples)!);
+  }
+  if (attributeIndices.length > 0) pbProfile.attributeIndices = attributeIndices;
+  return pbProfile;
+}
+
+function profileSampleAttributes(profile: SpanProfile, dictionary: DictionaryBuilder): readonly number[] | undefined {
+  if (profile.rootSpanName === '') return undefined;
+  return [dictionary.attribute(SPAN_NAME_ATTRIBUTE, profile.rootSpanName)!];
+}
+
+function periodNanos(measured: number): number {
+  const period = Math.round(measured);
+  return Number.isSafeInteger(period) && period > 0 ? period : FALLBACK_PERIOD_NANOS;
+}
+
+/**
+ * Resource attributes as plain key/value pairs (Pyroscope ignores the string-table forms), with
+ * `service.name` always present: the semantic conventions' fallback is
+ * `unknown_service:<process.executable.name>`.
+ */
+function resourceAttributes(attributes: Attributes): PbKeyValue[] {
+  const out: PbKeyValue[] = [];
+  let hasServiceName = false;
+  for (const key of Object.keys(attributes)) {
+    const value = toAnyValue(attributes[key]);
+    if (value === undefined) continue;
+    if (key === SERVICE_NAME) hasServiceName = true;
+    out.push({ key, value });
+  }
+  if (!hasServiceName) {
+    out.push({ key: SERVICE_NAME, value: { stringValue: `unknown_service:${basename(process.argv0) || 'node'}` } });
+  }
+  return out;
+}
