@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Builds the OpenTelemetry Collector described by scripts/otelcol-builder.yaml with the collector
+# builder (ocb) into .cache/otelcol/<hash>/ and prints the binary's path on the last line of stdout.
+# A no-op when that binary exists: the hash covers the manifest, this script and the Go version, so
+# editing any of them builds a fresh Collector next to the old one.
+set -euo pipefail
+
+BUILDER_VERSION=v0.165.0
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MANIFEST="$ROOT/scripts/otelcol-builder.yaml"
+CACHE="${OTELCOL_CACHE_DIR:-$ROOT/.cache/otelcol}"
+
+command -v go >/dev/null || { echo "build-collector: 'go' is not on PATH; the Collector is built from Go modules" >&2; exit 1; }
+
+HASH="$( { cat "$MANIFEST" "${BASH_SOURCE[0]}"; go env GOVERSION GOOS GOARCH; } | sha256sum | cut -c1-16)"
+OUT="$CACHE/$HASH"
+BIN="$OUT/otelcol-span-profiler"
+
+if [[ -x "$BIN" && -f "$OUT/.complete" ]]; then
+  echo "$BIN"
+  exit 0
+fi
+
+mkdir -p "$CACHE/bin"
+BUILDER="$CACHE/bin/builder-$BUILDER_VERSION"
+if [[ ! -x "$BUILDER" ]]; then
+  echo "build-collector: installing go.opentelemetry.io/collector/cmd/builder@$BUILDER_VERSION" >&2
+  tmp_bin="$(mktemp -d)"
+  GOBIN="$tmp_bin" go install "go.opentelemetry.io/collector/cmd/builder@$BUILDER_VERSION" >&2
+  mv "$tmp_bin/builder" "$BUILDER"
+  rmdir "$tmp_bin"
+fi
+
+# Build into a fresh folder, then mark it complete, so an interrupted build is never taken as done.
+rm -rf "$OUT"
+mkdir -p "$OUT"
+sed "s|^dist:|dist:\n  output_path: $OUT/src|" "$MANIFEST" > "$OUT/manifest.yaml"
+start=$(date +%s)
+echo "build-collector: building the Collector into $OUT (takes minutes when the Go module cache is cold)" >&2
+"$BUILDER" --config "$OUT/manifest.yaml" >&2
+mv "$OUT/src/otelcol-span-profiler" "$BIN"
+touch "$OUT/.complete"
+echo "build-collector: built in $(( $(date +%s) - start )) s" >&2
+echo "$BIN"
