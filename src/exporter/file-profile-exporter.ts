@@ -1,0 +1,114 @@
+import { diag } from '@opentelemetry/api';
+import { ExportResultCode, globalErrorHandler, type ExportResult } from '@opentelemetry/core';
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { inspect } from 'util';
+import type { SpanProfile } from '../profile/span-profile';
+import { encodeJson } from './otlp-encoding';
+import type { ProfileExporter } from './profile-exporter';
+
+/** Where {@link FileProfileExporter} writes unless told otherwise, relative to the working directory. */
+export const DEFAULT_PROFILES_FILE_PATH = 'otel-profiles.jsonl';
+
+/** Options of {@link FileProfileExporter}. */
+export interface FileProfileExporterOptions {
+  /**
+   * File the profiles are appended to, created if missing; resolved against the working directory
+   * when the exporter is constructed. Default `'otel-profiles.jsonl'`.
+   */
+  filePath?: string;
+}
+
+/**
+ * Appends each export as one line of OTLP JSON (an `ExportProfilesServiceRequest`, the Collector's
+ * file exporter format) to a local file. Use it when no Collector is running: local development,
+ * demos, or to inspect what would be sent. The file grows without bound.
+ *
+ * Like {@link OTLPProfileExporter}, a bad option is reported with `diag.error` and ignored.
+ */
+export class FileProfileExporter implements ProfileExporter {
+  /** The absolute path written to. */
+  readonly filePath: string;
+  private readonly _logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/file-profile-exporter' });
+  private _file: Promise<fs.FileHandle> | undefined;
+  // Writes are chained so lines never interleave and land in export order.
+  private _tail: Promise<void> = Promise.resolve();
+  private _shutdown: Promise<void> | undefined;
+
+  constructor(options: FileProfileExporterOptions = {}) {
+    const filePath = options?.filePath;
+    let chosen = DEFAULT_PROFILES_FILE_PATH;
+    if (typeof filePath === 'string' && filePath !== '') {
+      chosen = filePath;
+    } else if (filePath !== undefined) {
+      this._logger.error(
+        `Configuration: filePath is invalid, expected a non-empty string (actual: ${inspect(filePath)}); using '${DEFAULT_PROFILES_FILE_PATH}'`,
+      );
+    }
+    this.filePath = path.resolve(chosen);
+  }
+
+  export(profiles: SpanProfile[], resultCallback: (result: ExportResult) => void): void {
+    if (this._shutdown !== undefined) {
+      resultCallback({ code: ExportResultCode.FAILED, error: new Error('FileProfileExporter is shut down') });
+      return;
+    }
+    if (profiles.length === 0) {
+      resultCallback({ code: ExportResultCode.SUCCESS });
+      return;
+    }
+    let line: string;
+    try {
+      line = `${encodeJson(profiles)}\n`;
+    } catch (error) {
+      resultCallback({ code: ExportResultCode.FAILED, error: error as Error });
+      return;
+    }
+    this._tail = this._tail
+      .then(() => this._open())
+      .then(file => file.appendFile(line, 'utf8'))
+      .then(
+        () => ({ code: ExportResultCode.SUCCESS }),
+        (error: Error) => ({
+          code: ExportResultCode.FAILED,
+          error: new Error(`FileProfileExporter: could not write ${profiles.length} profiles to ${this.filePath}: ${error.message}`, {
+            cause: error,
+          }),
+        }),
+      )
+      .then(result => {
+        try {
+          resultCallback(result);
+        } catch (error) {
+          globalErrorHandler(error as Error);
+        }
+      });
+  }
+
+  /** Resolves when every export already started is written. */
+  forceFlush(): Promise<void> {
+    return this._tail;
+  }
+
+  /** Refuses new exports, finishes the pending writes and closes the file. */
+  shutdown(): Promise<void> {
+    this._shutdown ??= this._tail.then(async () => {
+      const file = this._file;
+      this._file = undefined;
+      if (file !== undefined) await file.then(handle => handle.close()).catch(error => globalErrorHandler(error as Error));
+    });
+    return this._shutdown;
+  }
+
+  private _open(): Promise<fs.FileHandle> {
+    if (this._file === undefined) {
+      const opening = fs.open(this.filePath, 'a');
+      this._file = opening;
+      // Forget a failed open, so a later export tries again (e.g. once the directory exists).
+      opening.catch(() => {
+        if (this._file === opening) this._file = undefined;
+      });
+    }
+    return this._file;
+  }
+}

@@ -1,0 +1,168 @@
+import { context, diag } from '@opentelemetry/api';
+import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
+import type { SpanProfile } from '../profile/span-profile';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
+import type { ExportResponse, ProfileTransport } from './export-response';
+import { resolveExporterOptions, type OTLPProfileExporterOptions, type ResolvedExporterOptions } from './exporter-options';
+import { createHttpTransport, HttpStatusError } from './http-transport';
+import { decodeExportResponse, encodeJson, encodeProtobuf } from './otlp-encoding';
+import type { ProfileExporter } from './profile-exporter';
+import { createRetryingTransport } from './retrying-transport';
+
+/** Characters of a refusal's body quoted in the error: enough for a Collector's reason. */
+const MAX_QUOTED_BODY_CHARS = 200;
+
+/**
+ * Sends span profiles to an OTLP endpoint (an OpenTelemetry Collector, Grafana Pyroscope...) with
+ * OTLP/HTTP, `POST <endpoint>/v1development/profiles`. Use it as the `exporter` of
+ * `ProfilingSpanProcessor` in production. Configured like the OpenTelemetry JS trace exporters:
+ * options, else `OTEL_EXPORTER_OTLP_PROFILES_*`, else `OTEL_EXPORTER_OTLP_*` (read when constructed).
+ *
+ * Deliberately unlike other classes here, a bad option does not throw: it is reported with
+ * `diag.error` and ignored, so a configuration mistake can never take the application down.
+ */
+export class OTLPProfileExporter implements ProfileExporter {
+  private readonly _logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/otlp-profile-exporter' });
+  private readonly _options: ResolvedExporterOptions;
+  private readonly _transport: ProfileTransport;
+  private readonly _pending = new Set<Promise<void>>();
+  private _shutdown: Promise<void> | undefined;
+
+  constructor(options: OTLPProfileExporterOptions = {}) {
+    this._options = resolveExporterOptions(options ?? {}, process.env);
+    const contentType = this._options.protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
+    this._transport = createRetryingTransport(
+      createHttpTransport({
+        url: this._options.url,
+        // Names are lower-case throughout, so these replace whatever the user set for them.
+        headers: { 'user-agent': `${PACKAGE_NAME}/${PACKAGE_VERSION}`, ...this._options.headers, 'content-type': contentType },
+        compression: this._options.compression,
+      }),
+    );
+  }
+
+  /** Where the profiles go, after resolving options and environment. */
+  get url(): string {
+    return this._options.url;
+  }
+
+  export(profiles: SpanProfile[], resultCallback: (result: ExportResult) => void): void {
+    if (this._shutdown !== undefined) {
+      resultCallback({ code: ExportResultCode.FAILED, error: new Error('OTLPProfileExporter is shut down') });
+      return;
+    }
+    // Suppressed so that instrumented http does not trace (and profile) our own requests.
+    const sent = context.with(suppressTracing(context.active()), () => this._send(profiles));
+    const pending = sent.then(result => {
+      this._pending.delete(pending);
+      try {
+        resultCallback(result);
+      } catch (error) {
+        globalErrorHandler(error as Error);
+      }
+    });
+    this._pending.add(pending);
+  }
+
+  /** Resolves when every export already started has called back. */
+  async forceFlush(): Promise<void> {
+    await Promise.all([...this._pending]);
+  }
+
+  /** Refuses new exports, waits for the ones in flight, then closes the sockets. */
+  shutdown(): Promise<void> {
+    this._shutdown ??= this.forceFlush().then(() => this._transport.shutdown());
+    return this._shutdown;
+  }
+
+  private async _send(profiles: readonly SpanProfile[]): Promise<ExportResult> {
+    if (profiles.length === 0) return { code: ExportResultCode.SUCCESS };
+    let bytes: Uint8Array;
+    try {
+      bytes = this._options.protocol === 'http/json' ? Buffer.from(encodeJson(profiles), 'utf8') : encodeProtobuf(profiles);
+    } catch (error) {
+      return this._failed(`could not encode ${profiles.length} profiles: ${(error as Error).message}`, error);
+    }
+    const response: ExportResponse = await this._transport.send(bytes, this._options.timeoutMillis);
+    switch (response.status) {
+      case 'success':
+        this._reportPartialSuccess(response.body, response.contentType, profiles.length);
+        return { code: ExportResultCode.SUCCESS };
+      case 'failure':
+        return this._failed(`${this._options.url} refused ${profiles.length} profiles: ${describeFailure(response.error)}; not retrying`, response.error);
+      case 'retryable':
+        return this._failed(`could not send ${profiles.length} profiles to ${this._options.url}: ${describeFailure(response.error)}`, response.error);
+    }
+  }
+
+  private _reportPartialSuccess(body: Uint8Array, contentType: string, count: number): void {
+    const partial = decodeExportResponse(body, contentType);
+    if (partial === undefined || (partial.rejectedProfiles === 0 && partial.errorMessage === '')) return;
+    const message = partial.errorMessage === '' ? '' : `: ${quote(partial.errorMessage)}`;
+    this._logger.warn(`${this._options.url} rejected ${partial.rejectedProfiles} of ${count} profiles${message}`);
+  }
+
+  private _failed(message: string, cause: unknown): ExportResult {
+    return { code: ExportResultCode.FAILED, error: new Error(`OTLPProfileExporter: ${message}`, { cause }) };
+  }
+}
+
+function describeFailure(error: Error): string {
+  if (!(error instanceof HttpStatusError)) return error.message;
+  const reason = readReason(error.body, error.contentType);
+  return reason === '' ? error.message : `${error.message}: ${quote(reason)}`;
+}
+
+/** The reason in a refusal's body: an OTLP `Status` (protobuf or JSON) or plain text. */
+function readReason(body: Uint8Array, contentType: string): string {
+  if (body.length === 0) return '';
+  const type = contentType.toLowerCase();
+  if (type.includes('protobuf')) return readStatusMessage(body) ?? '';
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  if (type.includes('json')) {
+    try {
+      const parsed = JSON.parse(text) as { message?: unknown };
+      if (typeof parsed.message === 'string') return parsed.message;
+    } catch {
+      // Not JSON after all: quote it as text.
+    }
+  }
+  return text;
+}
+
+/** Field 2 (`message`) of a `google.rpc.Status`, the body a Collector sends with a protobuf refusal. */
+function readStatusMessage(body: Uint8Array): string | undefined {
+  let offset = 0;
+  const varint = (): number => {
+    let value = 0;
+    for (let shift = 0; offset < body.length && shift < 35; shift += 7) {
+      const byte = body[offset++];
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+    throw new RangeError('bad varint');
+  };
+  try {
+    while (offset < body.length) {
+      const tag = varint();
+      const wireType = tag & 7;
+      if (wireType === 0) varint();
+      else if (wireType === 1) offset += 8;
+      else if (wireType === 5) offset += 4;
+      else if (wireType === 2) {
+        const length = varint();
+        if (tag >>> 3 === 2) return Buffer.from(body.subarray(offset, offset + length)).toString('utf8');
+        offset += length;
+      } else return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+function quote(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
+  return clean.length > MAX_QUOTED_BODY_CHARS ? `${clean.slice(0, MAX_QUOTED_BODY_CHARS)}…` : clean;
+}
