@@ -1,0 +1,118 @@
+import type { BatchOptions } from './exporter/profile-batcher';
+import type { ProfileExporter } from './exporter/profile-exporter';
+
+/** Options of {@link ProfilingSpanProcessor}. Every field but `exporter` is optional. */
+export interface ProfilingSpanProcessorOptions {
+  /** Where finished span profiles go, e.g. `new OTLPProfileExporter()`. Required. */
+  exporter: ProfileExporter;
+  /**
+   * Share of sampled local root spans to profile, 0..1. Decided from the trace ID, so every
+   * service of a trace makes the same choice. Default 1.
+   */
+  profilesSampleRate?: number;
+  /** Samples per second while a profiled root is open, 1..1000. Default 99 (not 100, to avoid lockstep with 10 ms timers). */
+  samplingFrequencyHz?: number;
+  /** A profile still open after this long is closed and marked truncated. Default 30000. */
+  maxProfileDurationMillis?: number;
+  /** Profiled roots open at once; roots beyond it are not profiled (counted). Default 4096. */
+  maxOpenProfiles?: number;
+  /** Samples kept per profile; later ones are counted in `droppedSamples`. Default 5000. */
+  maxSamplesPerProfile?: number;
+  /** Frames kept per sample, from the leaf. Default 64. */
+  maxStackDepth?: number;
+  /**
+   * The span each sample links to: `'active-span'` (the innermost span active when it was
+   * taken) or `'local-root'` (the profiled root, which is what Grafana's "profiles for this
+   * span" button on a root span queries). Default `'active-span'`.
+   */
+  linkSamplesTo?: 'active-span' | 'local-root';
+  /**
+   * Set `pyroscope.profile.id` (the root's hex span ID) on profiled roots that received
+   * samples, which is what Grafana uses to offer a span's profile. Default true.
+   */
+  pyroscopeProfileIdAttribute?: boolean;
+  /** How finished profiles are queued and batched before export. */
+  batch?: BatchOptions;
+}
+
+/** The options with defaults applied and values checked. */
+export interface ResolvedProcessorOptions {
+  readonly exporter: ProfileExporter;
+  readonly profilesSampleRate: number;
+  readonly samplingFrequencyHz: number;
+  readonly maxProfileDurationMillis: number;
+  readonly maxOpenProfiles: number;
+  readonly maxSamplesPerProfile: number;
+  readonly maxStackDepth: number;
+  readonly linkSamplesTo: 'active-span' | 'local-root';
+  readonly pyroscopeProfileIdAttribute: boolean;
+  readonly batch: BatchOptions;
+}
+
+const DEFAULTS = {
+  profilesSampleRate: 1,
+  samplingFrequencyHz: 99,
+  maxProfileDurationMillis: 30_000,
+  maxOpenProfiles: 4096,
+  maxSamplesPerProfile: 5000,
+  maxStackDepth: 64,
+  linkSamplesTo: 'active-span',
+  pyroscopeProfileIdAttribute: true,
+} as const;
+
+/**
+ * Applies defaults and checks values. A wrong value in code is a programming error, found at
+ * start-up: it throws a TypeError or RangeError that names the option and the value.
+ */
+export function resolveProcessorOptions(options: ProfilingSpanProcessorOptions): ResolvedProcessorOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`ProfilingSpanProcessor: expected an options object with an exporter, got ${describe(options)}`);
+  }
+  const exporter = options.exporter;
+  if (exporter === null || typeof exporter !== 'object' || typeof exporter.export !== 'function' || typeof exporter.shutdown !== 'function') {
+    throw new TypeError(`ProfilingSpanProcessor: option "exporter" must be a ProfileExporter (export and shutdown methods), got ${describe(exporter)}`);
+  }
+  const linkSamplesTo = options.linkSamplesTo ?? DEFAULTS.linkSamplesTo;
+  if (linkSamplesTo !== 'active-span' && linkSamplesTo !== 'local-root') {
+    throw new TypeError(`ProfilingSpanProcessor: option "linkSamplesTo" must be 'active-span' or 'local-root', got ${describe(linkSamplesTo)}`);
+  }
+  const pyroscope = options.pyroscopeProfileIdAttribute ?? DEFAULTS.pyroscopeProfileIdAttribute;
+  if (typeof pyroscope !== 'boolean') {
+    throw new TypeError(`ProfilingSpanProcessor: option "pyroscopeProfileIdAttribute" must be a boolean, got ${describe(pyroscope)}`);
+  }
+  const batch = options.batch ?? {};
+  if (batch === null || typeof batch !== 'object') {
+    throw new TypeError(`ProfilingSpanProcessor: option "batch" must be an object, got ${describe(batch)}`);
+  }
+  return {
+    exporter,
+    profilesSampleRate: number(options, 'profilesSampleRate', 0, 1, false),
+    samplingFrequencyHz: number(options, 'samplingFrequencyHz', 1, 1000, false),
+    maxProfileDurationMillis: number(options, 'maxProfileDurationMillis', 1, Number.MAX_SAFE_INTEGER, true),
+    maxOpenProfiles: number(options, 'maxOpenProfiles', 1, Number.MAX_SAFE_INTEGER, true),
+    maxSamplesPerProfile: number(options, 'maxSamplesPerProfile', 1, Number.MAX_SAFE_INTEGER, true),
+    maxStackDepth: number(options, 'maxStackDepth', 1, 1024, true),
+    linkSamplesTo,
+    pyroscopeProfileIdAttribute: pyroscope,
+    batch,
+  };
+}
+
+type NumericOption = {
+  [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] extends number ? K : never;
+}[keyof typeof DEFAULTS];
+
+function number(options: ProfilingSpanProcessorOptions, name: NumericOption, min: number, max: number, integer: boolean): number {
+  const value = options[name] ?? DEFAULTS[name];
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    const kind = integer ? 'an integer' : 'a number';
+    throw new RangeError(`ProfilingSpanProcessor: option "${name}" must be ${kind} from ${min} to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object without the expected methods';
+  return String(value);
+}

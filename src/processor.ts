@@ -1,0 +1,195 @@
+import { context, diag, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
+import { nowHrNano } from './clock';
+import { ProfileBatcher } from './exporter/profile-batcher';
+import { resolveProcessorOptions, type ProfilingSpanProcessorOptions, type ResolvedProcessorOptions } from './processor-options';
+import { RootProfile } from './profile/root-profile';
+import type { ProfileResource, SpanProfile } from './profile/span-profile';
+import { ProbeSampler } from './sampler/probe-sampler';
+import { StackCapturer } from './sampler/stack-capture';
+import { ProfilerStats, type ProcessorStats } from './processor-stats';
+
+const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/processor' });
+
+const PROFILE_ID_ATTRIBUTE = 'pyroscope.profile.id';
+const EMPTY_RESOURCE: ProfileResource = Object.freeze({ attributes: Object.freeze({}) });
+/** How often open profiles are checked against the duration cap. */
+const SWEEP_INTERVAL_MILLIS = 1000;
+
+/** The fields of the SDK's Span that the processor reads; SDK 2.x and 3.x spans have them. */
+interface SdkSpan extends Span {
+  readonly name?: string;
+  readonly resource?: ProfileResource;
+}
+
+/**
+ * Profiles local root spans: while one is open, the main thread's JavaScript stack is sampled
+ * (99 Hz by default) and each sample is charged to the span that was active at that instant.
+ * When the root ends, its samples become a profile for the exporter. Register it next to your
+ * span export processor:
+ *
+ * ```ts
+ * new NodeSDK({ spanProcessors: [
+ *   new BatchSpanProcessor(new OTLPTraceExporter()),
+ *   new ProfilingSpanProcessor({ exporter: new OTLPProfileExporter() }),
+ * ] }).start();
+ * ```
+ */
+export class ProfilingSpanProcessor {
+  private readonly _options: ResolvedProcessorOptions;
+  private readonly _sampler: ProbeSampler;
+  private readonly _capturer: StackCapturer;
+  private readonly _batcher: ProfileBatcher;
+  private readonly _stats = new ProfilerStats(logger);
+  /** Every span of a profiled root's local subtree, to its root. Weak: spans may outlive roots. */
+  private readonly _rootOf = new WeakMap<Span, RootProfile>();
+  /** Open roots in start order, so the duration sweep can stop at the first young one. */
+  private readonly _open = new Set<RootProfile>();
+  private readonly _maxDurationNanos: bigint;
+  private _sweepTimer: NodeJS.Timeout | undefined;
+  private _shutdown: Promise<void> | undefined;
+
+  constructor(options: ProfilingSpanProcessorOptions) {
+    this._options = resolveProcessorOptions(options);
+    this._maxDurationNanos = BigInt(this._options.maxProfileDurationMillis) * 1_000_000n;
+    this._sampler = new ProbeSampler({
+      frequencyHz: this._options.samplingFrequencyHz,
+      handler: (hrNano) => this._onSample(hrNano),
+    });
+    this._capturer = new StackCapturer(this._options.maxStackDepth, this._sampler.probeUrl);
+    this._batcher = new ProfileBatcher(this._options.exporter, this._options.batch);
+  }
+
+  /** Counters since start: probes, samples, roots, drops per reason, export queue. */
+  get stats(): ProcessorStats {
+    return this._stats.snapshot(this._sampler.stats, this._open.size, this._batcher.stats);
+  }
+
+  onStart(span: Span, parentContext: Context): void {
+    if (this._shutdown !== undefined) return;
+    try {
+      const parent = trace.getSpanContext(parentContext);
+      if (parent !== undefined && !parent.isRemote && trace.isSpanContextValid(parent)) {
+        // A local child: it belongs to its parent's root, if that one is profiled.
+        const parentSpan = trace.getSpan(parentContext);
+        const root = parentSpan === undefined ? undefined : this._rootOf.get(parentSpan);
+        if (root !== undefined) this._rootOf.set(span, root);
+        return;
+      }
+      const sc = span.spanContext();
+      if ((sc.traceFlags & TraceFlags.SAMPLED) === 0 || !this._rateAccepts(sc.traceId)) return;
+      if (this._open.size >= this._options.maxOpenProfiles) {
+        this._stats.drop('maxOpenProfiles', `${this._options.maxOpenProfiles} profiled roots are open; more roots are not profiled`);
+        return;
+      }
+      const sdkSpan = span as SdkSpan;
+      const root = new RootProfile(span, sdkSpan.name ?? '', sdkSpan.resource ?? EMPTY_RESOURCE, nowHrNano());
+      this._rootOf.set(span, root);
+      this._open.add(root);
+      this._stats.profiledRoots++;
+      this._sampler.acquire();
+      this._sweepTimer ??= setInterval(() => this._sweep(), SWEEP_INTERVAL_MILLIS).unref();
+    } catch (err) {
+      logger.error('onStart failed', err);
+    }
+  }
+
+  /** Called by SDK 2.x and 3.x before the span is ended, while attributes can still be set. */
+  onEnding(span: Span): void {
+    this._end(span, true);
+  }
+
+  onEnd(span: unknown): void {
+    this._end(span as Span, false);
+  }
+
+  /** Exports the profiles of roots that have ended. Open roots stay open. */
+  forceFlush(): Promise<void> {
+    return this._batcher.forceFlush().catch((err: unknown) => logger.error('forceFlush failed', err));
+  }
+
+  /**
+   * Stops sampling, releases the worker and the inspector session, closes open profiles
+   * (marked truncated, so no sample already taken is lost) and exports everything. Runs once.
+   */
+  shutdown(): Promise<void> {
+    this._shutdown ??= this._doShutdown().catch((err: unknown) => logger.error('shutdown failed', err));
+    return this._shutdown;
+  }
+
+  private async _doShutdown(): Promise<void> {
+    if (this._sweepTimer !== undefined) clearInterval(this._sweepTimer);
+    const end = nowHrNano();
+    for (const root of this._open) this._close(root, end, true);
+    await this._sampler.shutdown();
+    await this._batcher.shutdown();
+  }
+
+  private _end(span: Span, ending: boolean): void {
+    try {
+      const root = this._rootOf.get(span);
+      if (root === undefined || root.span !== span || !root.open) return;
+      if (ending && this._options.pyroscopeProfileIdAttribute && root.sampleCount > 0) {
+        span.setAttribute(PROFILE_ID_ATTRIBUTE, root.spanId);
+      }
+      this._close(root, nowHrNano(), false);
+    } catch (err) {
+      logger.error('onEnd failed', err);
+    }
+  }
+
+  private _close(root: RootProfile, endHrNano: bigint, truncated: boolean): void {
+    this._open.delete(root);
+    this._sampler.release();
+    const profile: SpanProfile | undefined = root.finish(endHrNano, this._sampler.measuredIntervalNanos, truncated);
+    if (truncated) this._stats.truncatedProfiles++;
+    if (profile === undefined) {
+      this._stats.emptyRoots++;
+      return;
+    }
+    this._stats.profiles++;
+    this._batcher.add(profile);
+  }
+
+  /** Runs on the main thread inside the interrupted code: keep it lean. */
+  private _onSample(hrNano: bigint): void {
+    const span = trace.getSpan(context.active());
+    if (span === undefined) {
+      this._stats.idleProbes++;
+      return;
+    }
+    const root = this._rootOf.get(span);
+    if (root === undefined || !root.open) {
+      this._stats.otherProbes++;
+      return;
+    }
+    if (hrNano - root.startHrNano > this._maxDurationNanos) {
+      // Past the cap: the sweep closes it. Not here: this runs inside the application's code.
+      this._stats.otherProbes++;
+      return;
+    }
+    if (root.sampleCount >= this._options.maxSamplesPerProfile) {
+      root.droppedSamples++;
+      this._stats.drop('maxSamplesPerProfile', `a profile reached ${this._options.maxSamplesPerProfile} samples; later samples are dropped`);
+      return;
+    }
+    const stack = this._capturer.capture(this._sampler.probe);
+    root.add(hrNano, stack, this._options.linkSamplesTo === 'local-root' ? root.spanId : span.spanContext().spanId);
+    this._stats.samples++;
+  }
+
+  private _sweep(): void {
+    const now = nowHrNano();
+    for (const root of this._open) {
+      if (now - root.startHrNano <= this._maxDurationNanos) break;
+      this._close(root, root.startHrNano + this._maxDurationNanos, true);
+    }
+  }
+
+  private _rateAccepts(traceId: string): boolean {
+    const rate = this._options.profilesSampleRate;
+    if (rate >= 1) return true;
+    if (rate <= 0) return false;
+    // The low 52 bits of the trace ID are random (W3C Trace Context level 2) and fit a double exactly.
+    return parseInt(traceId.slice(-13), 16) / 2 ** 52 < rate;
+  }
+}

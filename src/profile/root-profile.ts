@@ -1,0 +1,70 @@
+import type { Span } from '@opentelemetry/api';
+import { hrToUnixNano } from '../clock';
+import type { ProfileResource, ProfileSample, ProfileStack, SpanProfile } from './span-profile';
+
+/**
+ * The open state of one profiled local root: its window and the samples charged to it.
+ * Most roots at high request rates see no sample at all, so the sample arrays are created
+ * on the first one and a root without samples never becomes a profile.
+ */
+export class RootProfile {
+  readonly traceId: string;
+  readonly spanId: string;
+  /** False once ended, truncated by the duration cap, or dropped at shutdown. */
+  open = true;
+  /** Samples refused by the per-profile cap. */
+  droppedSamples = 0;
+  private _times: bigint[] | undefined;
+  private _stacks: ProfileStack[] = [];
+  private _spanIds: string[] = [];
+
+  constructor(
+    readonly span: Span,
+    readonly name: string,
+    readonly resource: ProfileResource,
+    readonly startHrNano: bigint
+  ) {
+    const sc = span.spanContext();
+    this.traceId = sc.traceId;
+    this.spanId = sc.spanId;
+  }
+
+  get sampleCount(): number {
+    return this._times === undefined ? 0 : this._times.length;
+  }
+
+  add(hrNano: bigint, stack: ProfileStack, spanId: string): void {
+    (this._times ??= []).push(hrNano);
+    this._stacks.push(stack);
+    this._spanIds.push(spanId);
+  }
+
+  /**
+   * Closes the root. Returns its profile, or undefined when it has no samples.
+   * @param periodNanos the sampler's measured interval
+   */
+  finish(endHrNano: bigint, periodNanos: number, truncated: boolean): SpanProfile | undefined {
+    this.open = false;
+    const times = this._times;
+    if (times === undefined) return undefined;
+    const samples: ProfileSample[] = new Array(times.length);
+    for (let i = 0; i < times.length; i++) {
+      samples[i] = { timeUnixNano: hrToUnixNano(times[i]), stack: this._stacks[i], spanId: this._spanIds[i] };
+    }
+    this._times = undefined;
+    this._stacks = [];
+    this._spanIds = [];
+    return {
+      traceId: this.traceId,
+      rootSpanId: this.spanId,
+      rootSpanName: this.name,
+      resource: this.resource,
+      startTimeUnixNano: hrToUnixNano(this.startHrNano),
+      endTimeUnixNano: hrToUnixNano(endHrNano),
+      periodNanos,
+      samples,
+      truncated,
+      droppedSamples: this.droppedSamples,
+    };
+  }
+}

@@ -1,0 +1,155 @@
+import { Worker } from 'node:worker_threads';
+import { diag } from '@opentelemetry/api';
+import { nowHrNano } from '../clock';
+import type { SampleHandler, Sampler, SamplerStats } from './sampler';
+import { samplingWorkerMain } from './sampling-worker';
+import { SLOT_COUNT, Slot, type SamplingWorkerData } from './worker-protocol';
+
+const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/sampler' });
+
+/** Probes allowed to wait for a stuck main thread: about one second's worth at 99 Hz. */
+const MAX_IN_FLIGHT = 100;
+
+let instances = 0;
+
+/** Options of {@link ProbeSampler}; the processor resolves and validates them. */
+export interface ProbeSamplerOptions {
+  readonly frequencyHz: number;
+  readonly handler: SampleHandler;
+}
+
+/**
+ * The probe sampler (DESIGN.md, design A): a worker thread ticks at the sampling rate and,
+ * through an inspector session connected to the main thread, evaluates a probe that this
+ * class installs on the main thread. V8 runs the probe at its next interrupt check, inside
+ * the JavaScript that is running, so the handler sees that code's context and stack. When the
+ * main thread is idle the probe runs from the event loop, with no user frames.
+ */
+export class ProbeSampler implements Sampler {
+  /** The key of the probe on globalThis: per instance, so processors never share a probe. */
+  readonly probeKey: symbol;
+  /** The sourceURL of the probe expression: its frame is dropped from captured stacks. */
+  readonly probeUrl: string;
+  /** The function the inspector calls; stack captures start below it. */
+  readonly probe: () => void;
+  private readonly _state = new Int32Array(new SharedArrayBuffer(SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT));
+  private readonly _intervalMillis: number;
+  private _worker: Worker | undefined;
+  private _acquired = 0;
+  private _stopped = false;
+  private _probes = 0;
+  private _skipped = 0;
+  private _activeSinceHr = 0n;
+  private _activeNanos = 0n;
+  // Mean gap between probes within one active stretch: the real period, not the configured one.
+  private _lastProbeHr = 0n;
+  private _gapSumNanos = 0;
+  private _gapCount = 0;
+  private readonly _onExit = (): void => this._stop();
+
+  constructor(private readonly options: ProbeSamplerOptions) {
+    const id = ++instances;
+    this.probeKey = Symbol.for(`otel-span-profiler.probe.${process.pid}.${id}`);
+    this.probeUrl = `otel-span-profiler-probe-${id}`;
+    this._intervalMillis = 1000 / options.frequencyHz;
+    const handler = options.handler;
+    const probe = (this.probe = (): void => {
+      const hr = nowHrNano();
+      this._probes++;
+      if (this._lastProbeHr !== 0n) {
+        this._gapSumNanos += Number(hr - this._lastProbeHr);
+        this._gapCount++;
+      }
+      this._lastProbeHr = this._acquired > 0 ? hr : 0n;
+      try {
+        handler(hr);
+      } catch (err) {
+        logger.debug('sample handler failed', err);
+      }
+    });
+    Object.defineProperty(globalThis, this.probeKey, { value: probe, configurable: true, enumerable: false });
+    // Stop ticking before teardown so no probe lands in a half-destroyed process.
+    process.once('exit', this._onExit);
+  }
+
+  get measuredIntervalNanos(): number {
+    return this._gapCount > 0 ? this._gapSumNanos / this._gapCount : this._intervalMillis * 1e6;
+  }
+
+  get stats(): SamplerStats & { readonly activeNanos: bigint; readonly skippedTicks: number } {
+    let activeNanos = this._activeNanos;
+    if (this._acquired > 0) activeNanos += nowHrNano() - this._activeSinceHr;
+    return {
+      probes: this._probes,
+      active: this._acquired > 0,
+      activeNanos,
+      skippedTicks: this._skipped + Atomics.load(this._state, Slot.SKIPPED),
+    };
+  }
+
+  acquire(): void {
+    if (this._stopped) return;
+    if (++this._acquired !== 1) return;
+    this._activeSinceHr = nowHrNano();
+    if (this._worker === undefined) this._startWorker();
+    Atomics.store(this._state, Slot.ACTIVE, 1);
+    Atomics.notify(this._state, Slot.ACTIVE);
+  }
+
+  release(): void {
+    if (this._acquired === 0) return;
+    if (--this._acquired !== 0) return;
+    Atomics.store(this._state, Slot.ACTIVE, 0);
+    this._activeNanos += nowHrNano() - this._activeSinceHr;
+    this._lastProbeHr = 0n;
+  }
+
+  async shutdown(): Promise<void> {
+    const worker = this._worker;
+    this._stop();
+    this._worker = undefined;
+    if (worker !== undefined) await worker.terminate();
+  }
+
+  private _stop(): void {
+    if (this._stopped) return;
+    this._stopped = true;
+    if (this._acquired > 0) this.release();
+    this._acquired = 0;
+    Atomics.store(this._state, Slot.STOP, 1);
+    Atomics.notify(this._state, Slot.ACTIVE);
+    process.removeListener('exit', this._onExit);
+    // Probes already queued in the inspector then evaluate to a no-op instead of throwing.
+    Object.defineProperty(globalThis, this.probeKey, { value: noop, configurable: true, enumerable: false });
+  }
+
+  private _startWorker(): void {
+    const workerData: SamplingWorkerData = {
+      state: this._state.buffer as SharedArrayBuffer,
+      slots: Slot,
+      intervalMillis: this._intervalMillis,
+      // Symbol.for() keys survive the trip to the main thread's global scope as text.
+      expression: `globalThis[Symbol.for(${JSON.stringify(this.probeKey.description)})]()\n//# sourceURL=${this.probeUrl}`,
+      maxInFlight: MAX_IN_FLIGHT,
+    };
+    const worker = new Worker(`(${samplingWorkerMain.toString()})()`, {
+      eval: true,
+      workerData,
+      name: 'otel-span-profiler sampler',
+      // The sampler must never keep the application alive, nor inherit its flags (--inspect, preloads).
+      execArgv: [],
+      env: {},
+      stdout: false,
+      stderr: false,
+    });
+    worker.unref();
+    worker.on('error', (err) => {
+      logger.error('sampling thread failed; profiling stops', err);
+      this._worker = undefined;
+      this._stop();
+    });
+    this._worker = worker;
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,28 @@
+/**
+ * The shared state between the main thread and the sampling worker. A SharedArrayBuffer
+ * rather than messages: acquire/release happen on every profiled root (hundreds per second)
+ * and must cost no more than an atomic store, with a wake-up only on the 0 -> 1 edge.
+ */
+export const Slot = {
+  /** 1 while at least one profiled root is open, else 0. Written by the main thread. */
+  ACTIVE: 0,
+  /** 1 once the sampler shuts down. Written by the main thread. */
+  STOP: 1,
+  /** Probes posted by the worker (wraps at 2^31; read as a count since the last read). */
+  POSTED: 2,
+  /** Ticks skipped because too many probes were still waiting for the main thread. */
+  SKIPPED: 3,
+} as const;
+
+export const SLOT_COUNT = 4;
+
+/** What the worker gets at start. */
+export interface SamplingWorkerData {
+  readonly state: SharedArrayBuffer;
+  readonly slots: typeof Slot;
+  readonly intervalMillis: number;
+  /** The expression the worker evaluates on the main thread: a call of the installed probe. */
+  readonly expression: string;
+  /** Probes allowed in flight before ticks are skipped (the main thread is stuck in native code or GC). */
+  readonly maxInFlight: number;
+}

@@ -1,0 +1,69 @@
+import { context, trace, type Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { BasicTracerProvider, type IdGenerator, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { InMemoryProfileExporter } from '../../src/exporter/in-memory-profile-exporter';
+import { ProfilingSpanProcessor } from '../../src/processor';
+import type { ProfilingSpanProcessorOptions } from '../../src/processor-options';
+
+/** A tracer provider with a ProfilingSpanProcessor and an in-memory exporter, as a test fixture. */
+export interface ProfiledTracing {
+  readonly tracer: Tracer;
+  readonly processor: ProfilingSpanProcessor;
+  readonly exporter: InMemoryProfileExporter;
+  readonly provider: BasicTracerProvider;
+  /** Ends the provider (and so the processor) and restores the global context manager. */
+  close(): Promise<void>;
+}
+
+export function setUpProfiledTracing(
+  options: Partial<ProfilingSpanProcessorOptions> = {},
+  sdk: { sampler?: Sampler; idGenerator?: IdGenerator } = {}
+): ProfiledTracing {
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  const exporter = new InMemoryProfileExporter();
+  const processor = new ProfilingSpanProcessor({ exporter, batch: { scheduledDelayMillis: 50 }, ...options });
+  const provider = new BasicTracerProvider({
+    spanProcessors: [processor as unknown as SpanProcessor],
+    ...sdk,
+  });
+  return {
+    tracer: provider.getTracer('otel-span-profiler-test'),
+    processor,
+    exporter,
+    provider,
+    async close() {
+      await provider.shutdown();
+      context.disable();
+      trace.disable();
+    },
+  };
+}
+
+/** Burns CPU for about `millis` in the caller's frame (the caller shows as the hot function). */
+export function spin(millis: number): number {
+  const end = performance.now() + millis;
+  let x = 0;
+  while (performance.now() < end) {
+    for (let i = 0; i < 1000; i++) x += Math.sqrt(i);
+  }
+  return x;
+}
+
+/**
+ * Makes a function named `name` that burns CPU for about `millis` in its own frame, so a
+ * sample taken during it has `name` as its leaf (or next-to-leaf) frame.
+ */
+export function namedHotFunction(name: string): (millis: number) => number {
+  // new Function gives each request a function of its own name; the loop is inlined so the
+  // named frame is on the CPU, not a shared helper.
+  return new Function(
+    'now',
+    `return function ${name}(millis) {
+      const end = now() + millis;
+      let x = 0;
+      while (now() < end) { for (let i = 0; i < 1000; i++) x += Math.sqrt(i); }
+      return x;
+    };\n//# sourceURL=${name}.js`
+  )(() => performance.now()) as (millis: number) => number;
+}
