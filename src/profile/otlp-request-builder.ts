@@ -85,26 +85,32 @@ function buildProfile(
 ): PbProfile {
   // Identical (stack, link, attributes) samples merge into one Sample with several timestamps;
   // the attribute set is the same for every sample of a profile, so (link, stack) is the key.
-  const byLink = new Map<string, { linkIndex: number; byStack: Map<number, PbSample> }>();
+  const linkIndexBySpanId = new Map<string, number>();
+  const byLinkThenStack = new Map<number, Map<number, PbSample>>();
   const samples: PbSample[] = [];
   const sampleAttributes = profileSampleAttributes(profile, dictionary);
   let first = profile.startTimeUnixNano;
   let last = profile.endTimeUnixNano - 1n;
 
   for (const sample of profile.samples) {
-    let link = byLink.get(sample.spanId);
-    if (link === undefined) {
-      link = { linkIndex: dictionary.link(profile.traceId, sample.spanId), byStack: new Map() };
-      byLink.set(sample.spanId, link);
+    let linkIndex = linkIndexBySpanId.get(sample.spanId);
+    if (linkIndex === undefined) {
+      linkIndex = dictionary.link(profile.traceId, sample.spanId);
+      linkIndexBySpanId.set(sample.spanId, linkIndex);
+    }
+    let byStack = byLinkThenStack.get(linkIndex);
+    if (byStack === undefined) {
+      byStack = new Map();
+      byLinkThenStack.set(linkIndex, byStack);
     }
     const stackIndex = dictionary.stack(sample.stack);
-    let pbSample = link.byStack.get(stackIndex);
+    let pbSample = byStack.get(stackIndex);
     if (pbSample === undefined) {
       pbSample = { timestampsUnixNano: [] };
       if (stackIndex !== 0) pbSample.stackIndex = stackIndex;
-      if (link.linkIndex !== 0) pbSample.linkIndex = link.linkIndex;
+      if (linkIndex !== 0) pbSample.linkIndex = linkIndex;
       if (sampleAttributes !== undefined) pbSample.attributeIndices = sampleAttributes;
-      link.byStack.set(stackIndex, pbSample);
+      byStack.set(stackIndex, pbSample);
       samples.push(pbSample);
     }
     const t = sample.timeUnixNano;
