@@ -1,84 +1,13 @@
 import * as assert from 'node:assert';
 import { decodeExportResponse, encodeJson, encodeProtobuf } from '../../src/exporter/otlp-encoding';
-import type { SpanProfile } from '../../src/profile/span-profile';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../../src/version';
 import { dictionaryViolations } from '../helpers/decode-checks';
 import { decodeRaw, decodeWithProtoc, encodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
+import { attributesOf, expectedSamples, profilesOf, resolveProfile, resourceAttributes } from '../helpers/decode-resolve';
 import { appStacks, CHILD_SPAN_ID, copyFrames, ROOT_SPAN_ID, sample, spanProfile, TRACE_ID } from '../profile/synthetic';
 
 type D = Decoded;
 const list = (v: unknown) => (v ?? []) as D[];
-
-/** One decoded sample timestamp with everything it points to, resolved through the dictionary. */
-interface Resolved {
-  time: string;
-  frames: string[];
-  traceId: string | undefined;
-  spanId: string | undefined;
-  attributes: Record<string, unknown>;
-}
-
-function attributesOf(dict: D, indices: unknown): Record<string, unknown> {
-  const strings = dict.stringTable as string[];
-  const out: Record<string, unknown> = {};
-  for (const i of (indices ?? []) as number[]) {
-    const entry = list(dict.attributeTable)[i];
-    out[strings[(entry.keyStrindex as number) ?? 0]] = entry.value;
-  }
-  return out;
-}
-
-function resolveProfile(dict: D, profile: D): Resolved[] {
-  const strings = dict.stringTable as string[];
-  const out: Resolved[] = [];
-  for (const s of list(profile.samples)) {
-    const stack = list(dict.stackTable)[(s.stackIndex as number) ?? 0];
-    const frames = ((stack.locationIndices ?? []) as number[]).map((li) => {
-      const location = list(dict.locationTable)[li];
-      assert.deepStrictEqual(attributesOf(dict, location.attributeIndices), {
-        'profile.frame.type': { stringValue: 'v8js' },
-      });
-      const line = list(location.lines)[0];
-      const fn = list(dict.functionTable)[(line.functionIndex as number) ?? 0];
-      const str = (field: string) => strings[(fn[field] as number) ?? 0];
-      return `${str('nameStrindex')}|${str('systemNameStrindex')}|${str('filenameStrindex')}:${line.line ?? 0}:${line.column ?? 0}`;
-    });
-    const link = list(dict.linkTable)[(s.linkIndex as number) ?? 0];
-    for (const t of s.timestampsUnixNano as string[]) {
-      out.push({
-        time: t,
-        frames,
-        traceId: link.traceId as string | undefined,
-        spanId: link.spanId as string | undefined,
-        attributes: attributesOf(dict, s.attributeIndices),
-      });
-    }
-  }
-  return out.sort((a, b) => (BigInt(a.time) < BigInt(b.time) ? -1 : 1));
-}
-
-/** What a SpanProfile's samples should look like after the round trip, computed from the input only. */
-function expectedSamples(profile: SpanProfile): Resolved[] {
-  return profile.samples.map((s) => ({
-    time: s.timeUnixNano.toString(),
-    frames: s.stack.map(
-      (f) => `${f.functionName || '(anonymous)'}|${f.functionName}|${f.fileName}:${f.lineNumber}:${f.columnNumber}`,
-    ),
-    traceId: profile.traceId,
-    spanId: s.spanId,
-    attributes: { span_name: { stringValue: profile.rootSpanName } },
-  }));
-}
-
-function profilesOf(request: D): D[] {
-  return list(request.resourceProfiles).flatMap((rp) => list(rp.scopeProfiles).flatMap((sp) => list(sp.profiles)));
-}
-
-function resourceAttributes(rp: D): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const kv of list((rp.resource as D).attributes)) out[kv.key as string] = kv.value;
-  return out;
-}
 
 describe('otlp-encoding', () => {
   describe('encodeProtobuf', () => {

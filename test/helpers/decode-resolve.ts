@@ -1,0 +1,96 @@
+/*
+ * Reads decoded requests (decode-protoc.ts shape) back into per-timestamp samples with their
+ * frames, link and attributes resolved through the dictionary, and computes the same view from
+ * the SpanProfiles that went in, so a round trip can be compared field by field.
+ */
+import * as assert from 'node:assert';
+import type { SpanProfile } from '../../src/profile/span-profile';
+import type { Decoded } from './decode-protoc';
+
+type D = Decoded;
+const list = (v: unknown) => (v ?? []) as D[];
+
+/** One decoded sample timestamp with everything it points to, resolved through the dictionary. */
+export interface Resolved {
+  time: string;
+  /** `displayName|systemName|file:line:column`, leaf first. */
+  frames: string[];
+  traceId: string | undefined;
+  spanId: string | undefined;
+  attributes: Record<string, unknown>;
+}
+
+export function attributesOf(dict: D, indices: unknown): Record<string, unknown> {
+  const strings = dict.stringTable as string[];
+  const out: Record<string, unknown> = {};
+  for (const i of (indices ?? []) as number[]) {
+    const entry = list(dict.attributeTable)[i];
+    out[strings[(entry.keyStrindex as number) ?? 0]] = entry.value;
+  }
+  return out;
+}
+
+export function resolveProfile(dict: D, profile: D): Resolved[] {
+  const strings = dict.stringTable as string[];
+  const out: Resolved[] = [];
+  for (const s of list(profile.samples)) {
+    const stack = list(dict.stackTable)[(s.stackIndex as number) ?? 0];
+    const frames = ((stack.locationIndices ?? []) as number[]).map((li) => {
+      const location = list(dict.locationTable)[li];
+      assert.deepStrictEqual(attributesOf(dict, location.attributeIndices), {
+        'profile.frame.type': { stringValue: 'v8js' },
+      });
+      const line = list(location.lines)[0];
+      const fn = list(dict.functionTable)[(line.functionIndex as number) ?? 0];
+      const str = (field: string) => strings[(fn[field] as number) ?? 0];
+      return `${str('nameStrindex')}|${str('systemNameStrindex')}|${str('filenameStrindex')}:${line.line ?? 0}:${line.column ?? 0}`;
+    });
+    const link = list(dict.linkTable)[(s.linkIndex as number) ?? 0];
+    for (const t of s.timestampsUnixNano as string[]) {
+      out.push({
+        time: t,
+        frames,
+        traceId: link.traceId as string | undefined,
+        spanId: link.spanId as string | undefined,
+        attributes: attributesOf(dict, s.attributeIndices),
+      });
+    }
+  }
+  return sortResolved(out);
+}
+
+/** What a SpanProfile's samples should look like after the round trip, computed from the input only. */
+export function expectedSamples(profile: SpanProfile): Resolved[] {
+  return sortResolved(profile.samples.map((s) => ({
+    time: s.timeUnixNano.toString(),
+    frames: s.stack.map(
+      (f) => `${f.functionName || '(anonymous)'}|${f.functionName}|${f.fileName}:${f.lineNumber}:${f.columnNumber}`,
+    ),
+    traceId: profile.traceId,
+    spanId: s.spanId,
+    attributes: profile.rootSpanName === '' ? {} : { span_name: { stringValue: profile.rootSpanName } },
+  })));
+}
+
+export function profilesOf(request: D): D[] {
+  return list(request.resourceProfiles).flatMap((rp) => list(rp.scopeProfiles).flatMap((sp) => list(sp.profiles)));
+}
+
+export function resourceAttributes(rp: D): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const kv of list((rp.resource as D).attributes)) out[kv.key as string] = kv.value;
+  return out;
+}
+
+// Time order, ties broken by contents, so merged samples compare equal to the input order.
+function sortResolved(samples: Resolved[]): Resolved[] {
+  const key = (r: Resolved) => JSON.stringify(r);
+  return samples.sort((a, b) => {
+    const ta = BigInt(a.time);
+    const tb = BigInt(b.time);
+    if (ta !== tb) return ta < tb ? -1 : 1;
+    const ka = key(a);
+    const kb = key(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+}

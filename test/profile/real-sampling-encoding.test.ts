@@ -1,0 +1,85 @@
+import * as assert from 'node:assert';
+import { encodeJson, encodeProtobuf } from '../../src/exporter/otlp-encoding';
+import { dictionaryViolations } from '../helpers/decode-checks';
+import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
+import { expectedSamples, profilesOf, resolveProfile } from '../helpers/decode-resolve';
+import { namedHotFunction, setUpProfiledTracing, type ProfiledTracing } from '../helpers/tracing';
+
+describe('OTLP encoding of real span profiles', function () {
+  let tracing: ProfiledTracing;
+  const spanIds = new Set<string>();
+
+  before(async function () {
+    tracing = setUpProfiledTracing();
+    const { tracer, processor } = tracing;
+    const pause = () => new Promise((r) => setTimeout(r, 2));
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        tracer.startActiveSpan(`GET /item/${i % 3}`, async (root) => {
+          spanIds.add(root.spanContext().spanId);
+          const hotRoot = namedHotFunction(`encode_hot_root_${i}`);
+          const hotChild = namedHotFunction(`encode_hot_child_${i}`);
+          for (let step = 0; step < 5; step++) {
+            hotRoot(4);
+            // An anonymous function on the stack: its Function must still have a name.
+            (() => hotRoot(2))();
+            await pause();
+          }
+          await tracer.startActiveSpan(`child ${i}`, async (child) => {
+            spanIds.add(child.spanContext().spanId);
+            for (let step = 0; step < 5; step++) {
+              hotChild(4);
+              await pause();
+            }
+            child.end();
+          });
+          root.end();
+        }),
+      ),
+    );
+    await processor.forceFlush();
+  });
+
+  after(async function () {
+    await tracing.close();
+  });
+
+  it('should sample enough to make the checks below meaningful', function () {
+    const profiles = tracing.exporter.getFinishedProfiles();
+    const samples = profiles.reduce((n, p) => n + p.samples.length, 0);
+    assert.ok(profiles.length >= 3 && samples >= 30, `only ${profiles.length} profiles and ${samples} samples`);
+  });
+
+  it('should satisfy every dictionary rule when decoded by protoc', function () {
+    const decoded = decodeWithProtoc(encodeProtobuf(tracing.exporter.getFinishedProfiles()));
+    assert.deepStrictEqual(dictionaryViolations(decoded), []);
+  });
+
+  it('should round-trip every sample of every profile', function () {
+    const profiles = tracing.exporter.getFinishedProfiles();
+    const decoded = decodeWithProtoc(encodeProtobuf(profiles));
+    const decodedProfiles = profilesOf(decoded);
+    assert.strictEqual(decodedProfiles.length, profiles.length);
+    profiles.forEach((profile, i) => {
+      assert.deepStrictEqual(resolveProfile(decoded.dictionary as Decoded, decodedProfiles[i]), expectedSamples(profile));
+    });
+  });
+
+  it('should link every sample to one of the spans that ran', function () {
+    const decoded = decodeWithProtoc(encodeProtobuf(tracing.exporter.getFinishedProfiles()));
+    const links = ((decoded.dictionary as Decoded).linkTable as Decoded[]).slice(1);
+    assert.ok(links.length > 0);
+    for (const link of links) assert.ok(spanIds.has(link.spanId as string), `unknown span ${String(link.spanId)}`);
+    const names = (decoded.dictionary as Decoded).stringTable as string[];
+    assert.ok(names.some((n) => n.startsWith('encode_hot_child_')), 'no hot child function in the string table');
+  });
+
+  it('should carry the same request in JSON as in protobuf', function () {
+    const profiles = tracing.exporter.getFinishedProfiles();
+    const strip = (request: Decoded) => {
+      for (const p of profilesOf(request)) delete p.profileId;
+      return request;
+    };
+    assert.deepStrictEqual(strip(JSON.parse(encodeJson(profiles)) as Decoded), strip(decodeWithProtoc(encodeProtobuf(profiles))));
+  });
+});
