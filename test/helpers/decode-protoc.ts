@@ -6,7 +6,8 @@
  * cannot cancel itself out.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 const SERVICE_PROTO = 'opentelemetry/proto/collector/profiles/v1development/profiles_service.proto';
@@ -70,6 +71,30 @@ export function encodeWithProtoc(text: string, message: string): Buffer {
 /** protoc's schema-less view of a message: field numbers and wire values, explicit zeros included. */
 export function decodeRaw(bytes: Uint8Array): string {
   return runProtoc(['--decode_raw'], bytes);
+}
+
+/** A text-format message without schema: every field is a list, scalars stay as protoc printed them. */
+export type Loose = { [field: string]: Array<string | Loose> };
+
+/** The FileDescriptorSet protoc compiles from proto/ (all files the service imports). */
+export function describeProtos(): Loose {
+  const dir = mkdtempSync(join(tmpdir(), 'otlp-proto-'));
+  try {
+    const out = join(dir, 'set.pb');
+    runProtoc(['--include_imports', `--descriptor_set_out=${out}`, SERVICE_PROTO]);
+    const text = runProtoc(['--decode=google.protobuf.FileDescriptorSet', 'google/protobuf/descriptor.proto'], readFileSync(out));
+    return loose(parseTextFormat(text));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function loose(message: TextMessage): Loose {
+  const out: Loose = {};
+  for (const [name, values] of message) {
+    out[name] = values.map((v) => (v instanceof Map ? loose(v) : v.kind === 'string' ? v.bytes!.toString('utf8') : v.text));
+  }
+  return out;
 }
 
 type Token = { kind: 'ident' | 'number' | 'string' | 'punct'; text: string; bytes?: Buffer };
