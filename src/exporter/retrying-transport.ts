@@ -54,7 +54,7 @@ class RetryingTransport implements ProfileTransport {
     let response = await this._transport.send(bytes, timeoutMillis);
     while (response.status === 'retryable') {
       if (attempts >= this._maxAttempts) {
-        return giveUp(response, `${attempts} attempts`);
+        return giveUp(response, plural(attempts, 'attempt'));
       }
       const jitter = (this._random() * 2 - 1) * JITTER_FRACTION;
       const computedMillis = Math.min(backoffMillis * (1 + jitter), this._maxBackoffMillis);
@@ -65,7 +65,7 @@ class RetryingTransport implements ProfileTransport {
         const asked = response.retryAfterMillis !== undefined ? 'Retry-After' : 'next retry';
         return giveUp(
           response,
-          `${attempts} attempts; ${asked} in ${waitMillis} ms is past the export timeout of ${timeoutMillis} ms`,
+          `${plural(attempts, 'attempt')}; ${asked} in ${waitMillis} ms is past the export timeout of ${timeoutMillis} ms`,
         );
       }
       this._logger.debug(`attempt ${attempts} failed (${response.error.message}), retrying in ${waitMillis} ms`);
@@ -84,6 +84,10 @@ class RetryingTransport implements ProfileTransport {
 function giveUp(response: ExportResponse & { status: 'retryable' }, why: string): ExportResponse {
   const error = new Error(`${response.error.message} (gave up after ${why})`, { cause: response.error });
   return { status: 'retryable', error, retryAfterMillis: response.retryAfterMillis };
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function sleep(millis: number): Promise<void> {
