@@ -1,0 +1,115 @@
+'use strict';
+// Request handlers of the reference service. Each workload is an async function
+// (req, tracing) -> response body string; `tracing.withSpan(name, fn)` opens a child span
+// with whichever SDK the server runs, so the same code runs under OpenTelemetry, Sentry
+// and dd-trace and only the tracer/profiler differs between scenarios.
+
+const { setTimeout: sleep, setImmediate: yieldToLoop } = require('node:timers/promises');
+
+// A ~4 KB request payload, built once: parsing and re-serializing it is the "JSON" part.
+const ORDER_JSON = JSON.stringify({
+  customer: { id: 'c-1029', name: 'Ada Lovelace', tier: 'gold', tags: ['a', 'b', 'c'] },
+  items: Array.from({ length: 40 }, (_, i) => ({
+    sku: `SKU-${1000 + i}`,
+    title: `Item number ${i} with a descriptive title`,
+    quantity: 1 + (i % 5),
+    unitPriceCents: 199 + i * 37,
+    attributes: { color: ['red', 'green', 'blue'][i % 3], size: ['S', 'M', 'L', 'XL'][i % 4] },
+  })),
+  shipping: { street: '1 Analytical Engine Way', city: 'London', zip: 'N1 9GU', country: 'UK' },
+});
+
+/** Simulated I/O: a database round trip is a timer, a cache hit is a loop turn. */
+function fakeDatabaseQuery(millis) {
+  return sleep(millis);
+}
+function fakeCacheLookup() {
+  return yieldToLoop();
+}
+
+function priceOrder(order) {
+  let total = 0;
+  for (const item of order.items) {
+    total += item.quantity * item.unitPriceCents;
+  }
+  return total;
+}
+
+// Deterministic CPU in a named function, roughly proportional to `rounds`.
+function computeRiskScore(order, rounds) {
+  let h = 2166136261;
+  for (let r = 0; r < rounds; r++) {
+    for (const item of order.items) {
+      const s = item.sku;
+      for (let i = 0; i < s.length; i++) {
+        h ^= s.charCodeAt(i) + r;
+        h = Math.imul(h, 16777619);
+      }
+    }
+  }
+  return h >>> 0;
+}
+
+function renderReceipt(order, total, score) {
+  return JSON.stringify({
+    ok: true,
+    customer: order.customer.id,
+    totalCents: total,
+    riskScore: score,
+    lines: order.items.map((it) => ({ sku: it.sku, title: it.title, qty: it.quantity })),
+  });
+}
+
+/** The reference service: JSON in, some CPU in named functions, several awaits on simulated I/O. */
+async function mixed(req, tracing) {
+  const order = JSON.parse(ORDER_JSON);
+  const customer = await tracing.withSpan('db.customer', () => fakeDatabaseQuery(1));
+  void customer;
+  await fakeCacheLookup();
+  const total = priceOrder(order);
+  const score = computeRiskScore(order, 60);
+  await tracing.withSpan('db.inventory', () => fakeDatabaseQuery(1));
+  await fakeCacheLookup();
+  return renderReceipt(order, total, score);
+}
+
+function crunchNumbers(iterations) {
+  let x = 0;
+  for (let i = 1; i <= iterations; i++) {
+    x += Math.sqrt(i) * Math.sin(i);
+  }
+  return x;
+}
+
+/** CPU-bound: ~2 ms of computation in named functions, one await. */
+async function cpu(req, tracing) {
+  const a = crunchNumbers(60000);
+  await fakeCacheLookup();
+  const b = await tracing.withSpan('compute', async () => crunchNumbers(60000));
+  return JSON.stringify({ a, b });
+}
+
+async function resolveStep(i) {
+  return i + 1;
+}
+
+/** Async-heavy: hundreds of awaits per request, a few loop turns, little CPU per step. */
+async function asyncHeavy(req, tracing) {
+  let n = 0;
+  for (let round = 0; round < 10; round++) {
+    for (let i = 0; i < 40; i++) {
+      n = await resolveStep(n);
+    }
+    await fakeCacheLookup();
+  }
+  await tracing.withSpan('db.query', () => fakeDatabaseQuery(1));
+  return JSON.stringify({ n });
+}
+
+/** Holds a root span open doing nothing, so the sampler runs on an otherwise idle thread. */
+async function idle(req, tracing) {
+  await tracing.withSpan('wait', () => sleep(Number(req.url.split('/')[2]) || 5000));
+  return '{}';
+}
+
+module.exports = { mixed, cpu, async: asyncHeavy, idle };
