@@ -1,0 +1,85 @@
+// @ts-check
+/**
+ * Reads OTLP JSON profile exports (one ExportProfilesServiceRequest per line, as written by
+ * FileProfileExporter) and counts each profile's self samples per function: the function of the
+ * innermost frame of each sample's stack.
+ */
+'use strict';
+
+const fs = require('node:fs');
+
+/**
+ * @typedef {{ stackIndex?: number, linkIndex?: number, attributeIndices?: number[], values?: (string|number)[], timestampsUnixNano?: string[] }} JsonSample
+ * @typedef {{ samples?: JsonSample[] }} JsonProfile
+ * @typedef {{ stringTable?: string[], functionTable?: { nameStrindex?: number }[], locationTable?: { lines?: { functionIndex?: number }[] }[], stackTable?: { locationIndices?: number[] }[], linkTable?: { traceId?: string, spanId?: string }[], attributeTable?: { keyStrindex?: number, value?: { stringValue?: string } }[] }} JsonDictionary
+ * @typedef {{ dictionary?: JsonDictionary, resourceProfiles?: { scopeProfiles?: { profiles?: JsonProfile[] }[] }[] }} JsonRequest
+ * @typedef {{ rootName: string, traceId: string, samples: number, selfByFunction: Map<string, number> }} ProfileSummary
+ */
+
+/**
+ * @param {string} file
+ * @returns {JsonRequest[]}
+ */
+function readProfileFile(file) {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line));
+}
+
+/**
+ * One summary per profile (busiest first), and self samples per function for each root span name.
+ * @param {JsonRequest[]} requests
+ * @returns {{ profiles: ProfileSummary[], byRoot: Map<string, Map<string, number>> }}
+ */
+function summarizeProfiles(requests) {
+  /** @type {ProfileSummary[]} */
+  const profiles = [];
+  /** @type {Map<string, Map<string, number>>} */
+  const byRoot = new Map();
+  for (const request of requests) {
+    const dict = request.dictionary ?? {};
+    const strings = dict.stringTable ?? [];
+    // proto3 JSON leaves out zero values, so a missing index is index 0.
+    /** @param {number | undefined} stackIndex */
+    const leafFunction = (stackIndex) => {
+      const leaf = dict.stackTable?.[stackIndex ?? 0]?.locationIndices?.[0] ?? 0;
+      const line = dict.locationTable?.[leaf]?.lines?.[0];
+      const name = strings[dict.functionTable?.[line?.functionIndex ?? 0]?.nameStrindex ?? 0];
+      return name || '(anonymous)';
+    };
+    /** @param {number[] | undefined} indices */
+    const spanName = (indices) => {
+      for (const index of indices ?? []) {
+        const attribute = dict.attributeTable?.[index];
+        if (strings[attribute?.keyStrindex ?? 0] === 'span_name') return attribute?.value?.stringValue ?? '';
+      }
+      return '';
+    };
+    for (const resource of request.resourceProfiles ?? []) {
+      for (const scope of resource.scopeProfiles ?? []) {
+        for (const profile of scope.profiles ?? []) {
+          const summary = { rootName: '(root span)', traceId: '', samples: 0, selfByFunction: new Map() };
+          for (const sample of profile.samples ?? []) {
+            const count = sample.values?.length ? Number(sample.values[0]) : (sample.timestampsUnixNano?.length ?? 0);
+            const fn = leafFunction(sample.stackIndex);
+            summary.selfByFunction.set(fn, (summary.selfByFunction.get(fn) ?? 0) + count);
+            summary.samples += count;
+            summary.traceId ||= dict.linkTable?.[sample.linkIndex ?? 0]?.traceId ?? '';
+            summary.rootName = spanName(sample.attributeIndices) || summary.rootName;
+          }
+          profiles.push(summary);
+          const totals = byRoot.get(summary.rootName) ?? new Map();
+          for (const [fn, count] of summary.selfByFunction) totals.set(fn, (totals.get(fn) ?? 0) + count);
+          byRoot.set(summary.rootName, totals);
+        }
+      }
+    }
+  }
+  profiles.sort((a, b) => b.samples - a.samples);
+  return { profiles, byRoot };
+}
+
+module.exports = { readProfileFile, summarizeProfiles };

@@ -1,0 +1,136 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as protobuf from 'protobufjs';
+import { repoRoot } from '../helpers/collector';
+
+/**
+ * Decoders for what the Collector's otlp_http exporter forwards: profiles with the project's own
+ * proto/ (the schema the library sends with), traces with test/e2e/proto/trace-min.proto.
+ * Ids come out as lowercase hex, 64-bit integers as decimal strings.
+ */
+
+let root: protobuf.Root | undefined;
+
+function schema(): protobuf.Root {
+  if (root !== undefined) return root;
+  const repo = repoRoot();
+  const includeDirs = [path.join(repo, 'proto'), path.join(repo, 'test', 'e2e', 'proto')];
+  const loaded = new protobuf.Root();
+  // Imports name paths relative to proto/, as protoc's -I does.
+  loaded.resolvePath = (origin, target) => {
+    if (path.isAbsolute(target)) return target;
+    for (const dir of includeDirs) {
+      const candidate = path.join(dir, target);
+      if (fs.existsSync(candidate)) return candidate;
+    }
+    return protobuf.util.path.resolve(origin, target);
+  };
+  loaded.loadSync([
+    'opentelemetry/proto/collector/profiles/v1development/profiles_service.proto',
+    'trace-min.proto',
+  ], { keepCase: false });
+  root = loaded;
+  return loaded;
+}
+
+const TO_OBJECT: protobuf.IConversionOptions = { longs: String, arrays: true, defaults: false };
+
+/** A decoded `ExportTraceServiceRequest`, reduced to what the test reads. */
+export interface DecodedSpan {
+  traceId: string;
+  spanId: string;
+  /** '' for a root span. */
+  parentSpanId: string;
+  name: string;
+  attributes: Record<string, unknown>;
+  resource: Record<string, unknown>;
+}
+
+/** Flattens KeyValue lists into a plain object of their values. */
+export function attributesOf(list: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const kv of (list as { key?: string; value?: Record<string, unknown> }[] | undefined) ?? []) {
+    const value = kv.value ?? {};
+    out[kv.key ?? ''] = value.stringValue ?? value.intValue ?? value.boolValue ?? value.doubleValue ?? value;
+  }
+  return out;
+}
+
+function hex(bytes: unknown): string {
+  return bytes instanceof Uint8Array ? Buffer.from(bytes).toString('hex') : '';
+}
+
+/** Decodes a binary OTLP trace export into its spans. */
+export function decodeTraces(body: Uint8Array): DecodedSpan[] {
+  const type = schema().lookupType('otelspanprofiler.e2e.trace.ExportTraceServiceRequest');
+  const request = type.toObject(type.decode(body), { ...TO_OBJECT, bytes: Buffer }) as {
+    resourceSpans?: { resource?: { attributes?: unknown }; scopeSpans?: { spans?: Record<string, unknown>[] }[] }[];
+  };
+  const spans: DecodedSpan[] = [];
+  for (const rs of request.resourceSpans ?? []) {
+    const resource = attributesOf(rs.resource?.attributes);
+    for (const ss of rs.scopeSpans ?? []) {
+      for (const span of ss.spans ?? []) {
+        spans.push({
+          traceId: hex(span.traceId),
+          spanId: hex(span.spanId),
+          parentSpanId: hex(span.parentSpanId),
+          name: String(span.name ?? ''),
+          attributes: attributesOf(span.attributes),
+          resource,
+        });
+      }
+    }
+  }
+  return spans;
+}
+
+/** One sample of a decoded profile with its dictionary references resolved. */
+export interface DecodedSample {
+  /** Function names, leaf first. */
+  functions: string[];
+  traceId: string;
+  spanId: string;
+  /** values[0], else the number of timestamps. */
+  count: number;
+}
+
+/** A decoded profile with the resource it came under. */
+export interface DecodedProfile {
+  resource: Record<string, unknown>;
+  scope: { name: string; version: string };
+  samples: DecodedSample[];
+}
+
+/** Decodes a binary `ExportProfilesServiceRequest` and resolves every sample through its dictionary. */
+export function decodeProfiles(body: Uint8Array): DecodedProfile[] {
+  const type = schema().lookupType('opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest');
+  const request = type.toObject(type.decode(body), { ...TO_OBJECT, bytes: Buffer }) as any;
+  const dict = request.dictionary ?? {};
+  const strings: string[] = dict.stringTable ?? [];
+  const functionName = (locationIndex: number): string => {
+    const location = dict.locationTable?.[locationIndex] ?? {};
+    const fn = dict.functionTable?.[location.lines?.[0]?.functionIndex ?? 0] ?? {};
+    return strings[fn.nameStrindex ?? 0] ?? '';
+  };
+  const profiles: DecodedProfile[] = [];
+  for (const rp of request.resourceProfiles ?? []) {
+    const resource = attributesOf(rp.resource?.attributes);
+    for (const sp of rp.scopeProfiles ?? []) {
+      for (const profile of sp.profiles ?? []) {
+        const samples: DecodedSample[] = (profile.samples ?? []).map((sample: any) => {
+          const stack = dict.stackTable?.[sample.stackIndex ?? 0] ?? {};
+          const link = dict.linkTable?.[sample.linkIndex ?? 0] ?? {};
+          return {
+            functions: (stack.locationIndices ?? []).map(functionName),
+            traceId: hex(link.traceId),
+            spanId: hex(link.spanId),
+            count: sample.values?.length ? Number(sample.values[0]) : (sample.timestampsUnixNano?.length ?? 0),
+          };
+        });
+        profiles.push({ resource, scope: { name: sp.scope?.name ?? '', version: sp.scope?.version ?? '' }, samples });
+      }
+    }
+  }
+  return profiles;
+}

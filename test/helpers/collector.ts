@@ -1,0 +1,212 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/**
+ * Builds, starts and stops a real OpenTelemetry Collector (built from Go modules by
+ * scripts/build-collector.sh) for end-to-end tests. A build failure throws with the builder's
+ * output, so a test that needs the Collector fails instead of skipping.
+ */
+
+/** The repository root, found from this file whether it runs from test/ or build/test/. */
+export function repoRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'scripts', 'build-collector.sh'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`collector helper: no scripts/build-collector.sh above ${__dirname}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+let builtBinary: Promise<string> | undefined;
+
+/** Builds the Collector once per process (a no-op when the cached binary exists); resolves to its path. */
+export function buildCollector(): Promise<string> {
+  builtBinary ??= new Promise<string>((resolve, reject) => {
+    const script = path.join(repoRoot(), 'scripts', 'build-collector.sh');
+    execFile('bash', [script], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const lines = stdout.trim().split('\n');
+      const binary = lines[lines.length - 1];
+      if (error || !binary || !fs.existsSync(binary)) {
+        reject(new Error(`building the OpenTelemetry Collector failed (${error?.message ?? 'no binary'}):\n${stderr}\n${stdout}`));
+        return;
+      }
+      resolve(binary);
+    });
+  });
+  return builtBinary;
+}
+
+/** What the started Collector does with what it receives. */
+export interface CollectorOptions {
+  /**
+   * Base URL (`http://127.0.0.1:<port>`) of an OTLP/HTTP receiver the Collector forwards to with
+   * its `otlp_http` exporter (`/v1/traces`, `/v1development/profiles`). Default: no forwarding.
+   */
+  forwardTo?: string;
+  /** Verbosity of the `debug` exporter in both pipelines. Default `'detailed'`. */
+  debugVerbosity?: 'basic' | 'normal' | 'detailed';
+  /** How long to wait for the Collector to become ready. Default 60 000 ms. */
+  startTimeoutMillis?: number;
+}
+
+/** Collector config as JSON, which the Collector's YAML loader reads as well. */
+export function collectorConfig(receiverPort: number, options: CollectorOptions): object {
+  const exporters: Record<string, object> = {
+    // Its own writer (stdout), so that its printout stays apart from the Collector's JSON logs.
+    debug: { verbosity: options.debugVerbosity ?? 'detailed', use_internal_logger: false },
+  };
+  if (options.forwardTo !== undefined) {
+    exporters.otlp_http = {
+      endpoint: options.forwardTo,
+      compression: 'gzip',
+      retry_on_failure: { enabled: false },
+    };
+  }
+  const pipeline = { receivers: ['otlp'], exporters: Object.keys(exporters) };
+  return {
+    receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${receiverPort}` } } } },
+    exporters,
+    service: {
+      // No internal metrics server: its fixed default port would clash between parallel runs.
+      telemetry: { metrics: { level: 'none' }, logs: { level: 'info', encoding: 'json' } },
+      pipelines: { traces: pipeline, profiles: pipeline },
+    },
+  };
+}
+
+/** A Collector process started by {@link startCollector}. */
+export class RunningCollector {
+  private stdoutText = '';
+  private stderrText = '';
+  private readonly exited: Promise<number | null>;
+
+  private boundEndpoint: string | undefined;
+
+  constructor(
+    private readonly child: ChildProcess,
+    readonly configPath: string,
+  ) {
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { this.stdoutText += chunk; });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { this.stderrText += chunk; });
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** The OTLP/HTTP receiver's base URL, e.g. `http://127.0.0.1:43181`; set once ready. */
+  get endpoint(): string {
+    if (this.boundEndpoint === undefined) throw new Error('Collector is not ready yet');
+    return this.boundEndpoint;
+  }
+
+  /** The debug exporter's printout (stdout). */
+  get stdout(): string { return this.stdoutText; }
+
+  /** The Collector's own logs, one JSON object per line (stderr). */
+  get stderr(): string { return this.stderrText; }
+
+  /** Whether the process has exited. */
+  get hasExited(): boolean { return this.child.exitCode !== null || this.child.signalCode !== null; }
+
+  /** Log lines of level error or worse (and any stderr line that is not a JSON log record). */
+  errorLines(): string[] {
+    return this.stderrText.split('\n').filter((line) => {
+      if (line.trim() === '') return false;
+      try {
+        const level = String((JSON.parse(line) as { level?: unknown }).level ?? '');
+        return ['error', 'dpanic', 'panic', 'fatal'].includes(level);
+      } catch {
+        return true;
+      }
+    });
+  }
+
+  /** Resolves when `predicate(stdout)` holds, rejects after `timeoutMillis` with the output so far. */
+  async waitForStdout(predicate: (stdout: string) => boolean, timeoutMillis: number): Promise<void> {
+    const deadline = Date.now() + timeoutMillis;
+    while (!predicate(this.stdoutText)) {
+      if (Date.now() > deadline) {
+        throw new Error(`Collector output did not match within ${timeoutMillis} ms:\n${this.stdoutText.slice(-4000)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Stops the Collector (SIGTERM, then SIGKILL after 15 s); resolves with its exit code. */
+  async stop(): Promise<number | null> {
+    if (!this.hasExited) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+      try {
+        return await this.exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return this.exited;
+  }
+
+  /** Resolves once the receiver accepts connections; rejects when the process exits first. */
+  async waitUntilReady(timeoutMillis: number): Promise<void> {
+    const deadline = Date.now() + timeoutMillis;
+    for (;;) {
+      if (this.hasExited) throw new Error(`Collector exited before it was ready:\n${this.stderrText}`);
+      const port = this.httpReceiverPort();
+      if (port !== undefined && this.stderrText.includes('Everything is ready') && (await canConnect(port))) {
+        this.boundEndpoint = `http://127.0.0.1:${port}`;
+        return;
+      }
+      if (Date.now() > deadline) throw new Error(`Collector not ready after ${timeoutMillis} ms:\n${this.stderrText}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** The port from the receiver's "Starting HTTP server" log record. */
+  private httpReceiverPort(): number | undefined {
+    for (const line of this.stderrText.split('\n')) {
+      if (!line.includes('Starting HTTP server')) continue;
+      try {
+        const endpoint = String((JSON.parse(line) as { endpoint?: unknown }).endpoint ?? '');
+        const port = Number(endpoint.slice(endpoint.lastIndexOf(':') + 1));
+        if (Number.isInteger(port) && port > 0) return port;
+      } catch {
+        // a partial line: read it again on the next poll
+      }
+    }
+    return undefined;
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Builds (if needed) and starts the Collector with `traces` and `profiles` pipelines (OTLP/HTTP
+ * receiver on a free loopback port -> debug, and otlp_http when `forwardTo` is set), and waits
+ * until it accepts connections. Call `stop()` after.
+ */
+export async function startCollector(options: CollectorOptions = {}): Promise<RunningCollector> {
+  const binary = await buildCollector();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otelcol-e2e-'));
+  const configPath = path.join(dir, 'config.yaml');
+  // Port 0: the Collector binds a free port itself and logs it, so no other process can take it first.
+  fs.writeFileSync(configPath, JSON.stringify(collectorConfig(0, options), null, 2));
+  const child = spawn(binary, ['--config', configPath, '--feature-gates=service.profilesSupport'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const collector = new RunningCollector(child, configPath);
+  try {
+    await collector.waitUntilReady(options.startTimeoutMillis ?? 60_000);
+  } catch (error) {
+    await collector.stop();
+    throw error;
+  }
+  return collector;
+}
