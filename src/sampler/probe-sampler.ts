@@ -9,6 +9,8 @@ const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/sampl
 
 /** Probes allowed to wait for a stuck main thread: about one second's worth at 99 Hz. */
 const MAX_IN_FLIGHT = 100;
+/** The worker keeps ticking this long after the last root closed, then sleeps until woken. */
+const SLEEP_AFTER_IDLE_MILLIS = 1000;
 
 let instances = 0;
 
@@ -93,7 +95,8 @@ export class ProbeSampler implements Sampler {
     this._activeSinceHr = nowHrNano();
     if (this._worker === undefined) this._startWorker();
     Atomics.store(this._state, Slot.ACTIVE, 1);
-    Atomics.notify(this._state, Slot.ACTIVE);
+    // At most one wake-up per sleep: roots that open and close constantly never get here.
+    if (Atomics.compareExchange(this._state, Slot.SLEEPING, 1, 0) === 1) this._worker?.postMessage(0);
   }
 
   release(): void {
@@ -117,7 +120,7 @@ export class ProbeSampler implements Sampler {
     if (this._acquired > 0) this.release();
     this._acquired = 0;
     Atomics.store(this._state, Slot.STOP, 1);
-    Atomics.notify(this._state, Slot.ACTIVE);
+    this._worker?.postMessage(0);
     process.removeListener('exit', this._onExit);
     // Probes already queued in the inspector then evaluate to a no-op instead of throwing.
     Object.defineProperty(globalThis, this.probeKey, { value: noop, configurable: true, enumerable: false });
@@ -131,6 +134,7 @@ export class ProbeSampler implements Sampler {
       // Symbol.for() keys survive the trip to the main thread's global scope as text.
       expression: `globalThis[Symbol.for(${JSON.stringify(this.probeKey.description)})]()\n//# sourceURL=${this.probeUrl}`,
       maxInFlight: MAX_IN_FLIGHT,
+      sleepAfterIdleMillis: SLEEP_AFTER_IDLE_MILLIS,
     };
     const worker = new Worker(`(${samplingWorkerMain.toString()})()`, {
       eval: true,

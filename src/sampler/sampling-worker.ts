@@ -8,13 +8,12 @@ import type { SamplingWorkerData } from './worker-protocol';
  * start a second ticker (a prototype of this design ran away to 19x its rate that way).
  */
 export function samplingWorkerMain(): void {
-  /* eslint-disable @typescript-eslint/no-var-requires */
-  const { workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const { workerData, parentPort } = require('node:worker_threads') as typeof import('node:worker_threads');
   const inspector = require('node:inspector') as typeof import('node:inspector');
   const { performance } = require('node:perf_hooks') as typeof import('node:perf_hooks');
   const data = workerData as SamplingWorkerData;
   const state = new Int32Array(data.state);
-  const { ACTIVE, STOP, POSTED, SKIPPED } = data.slots;
+  const { ACTIVE, STOP, POSTED, SKIPPED, SLEEPING } = data.slots;
   const interval = data.intervalMillis;
 
   const session = new inspector.Session();
@@ -26,27 +25,45 @@ export function samplingWorkerMain(): void {
     inFlight--;
   };
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+  // Wake-ups may arrive when no one sleeps (the main thread saw SLEEPING just before the worker
+  // cleared it): they only resolve the current wait, if any.
+  let wake: (() => void) | undefined;
+  parentPort!.on('message', () => {
+    wake?.();
+    wake = undefined;
+  });
 
-  // Ticks sit on a fixed grid. After an idle stretch the next probe waits for the next grid
-  // point instead of firing at once: firing on every wake-up would over-sample the first
-  // instants of each root (request start-up code) whenever roots open and close constantly.
+  // Ticks sit on a fixed grid and a probe is posted only if a profiled root is open at the
+  // tick. Firing on every 0 -> 1 edge instead would over-sample the first instants of each
+  // root (request start-up code) whenever roots open and close constantly.
   const origin = performance.now();
   const gridAfter = (t: number): number => origin + (Math.floor((t - origin) / interval) + 1) * interval;
 
   async function loop(): Promise<void> {
     let next = gridAfter(performance.now());
+    let lastActive = performance.now();
     while (Atomics.load(state, STOP) === 0) {
-      if (Atomics.load(state, ACTIVE) === 0) {
-        const wait = Atomics.waitAsync(state, ACTIVE, 0);
-        if (wait.async) await wait.value;
-        next = Math.max(next, gridAfter(performance.now()));
-        continue;
-      }
       const now = performance.now();
       if (now < next) {
         await sleep(next - now);
         continue;
       }
+      // Stay on the grid, but never burst to catch up after the worker itself stalled.
+      next += interval;
+      if (next <= now) next = gridAfter(now);
+      if (Atomics.load(state, ACTIVE) === 0) {
+        if (now - lastActive < data.sleepAfterIdleMillis) continue;
+        Atomics.store(state, SLEEPING, 1);
+        // Checked after publishing SLEEPING, so an edge is either seen here or posted as a message.
+        if (Atomics.load(state, ACTIVE) === 0 && Atomics.load(state, STOP) === 0) {
+          await new Promise<void>((resolve) => (wake = resolve));
+        }
+        Atomics.store(state, SLEEPING, 0);
+        lastActive = performance.now();
+        next = gridAfter(lastActive);
+        continue;
+      }
+      lastActive = now;
       if (inFlight < data.maxInFlight) {
         inFlight++;
         session.post('Runtime.evaluate', params, onReply);
@@ -54,11 +71,9 @@ export function samplingWorkerMain(): void {
       } else {
         Atomics.add(state, SKIPPED, 1);
       }
-      // Stay on the grid, but never burst to catch up after the worker itself stalled.
-      next += interval;
-      if (next <= now) next = gridAfter(now);
     }
     session.disconnect();
+    parentPort!.close();
   }
   void loop();
 }

@@ -1,0 +1,82 @@
+import * as assert from 'node:assert';
+import { spin, setUpProfiledTracing, type ProfiledTracing } from '../helpers/tracing';
+
+const HZ = 99;
+
+/** Probes per second of profiling (time with at least one profiled root open) and per wall second. */
+async function measure(tracing: ProfiledTracing, run: () => Promise<void>) {
+  const before = tracing.processor.stats;
+  const wallStart = process.hrtime.bigint();
+  await run();
+  const wallNanos = Number(process.hrtime.bigint() - wallStart);
+  const after = tracing.processor.stats;
+  const probes = after.probes - before.probes;
+  const activeSeconds = Number(after.activeNanos - before.activeNanos) / 1e9;
+  return { probes, perActiveSecond: probes / activeSeconds, perWallSecond: probes / (wallNanos / 1e9), activeSeconds };
+}
+
+describe('ProfilingSpanProcessor sampling rate (counted probes)', function () {
+  let tracing: ProfiledTracing;
+  beforeEach(function () {
+    tracing = setUpProfiledTracing({ samplingFrequencyHz: HZ });
+  });
+  afterEach(async function () {
+    await tracing.close();
+  });
+
+  it('should hold the configured rate when roots open and close constantly, one at a time', async function () {
+    let roots = 0;
+    const result = await measure(tracing, async () => {
+      const end = performance.now() + 3000;
+      while (performance.now() < end) {
+        await tracing.tracer.startActiveSpan('one at a time', async (span) => {
+          spin(0.3);
+          await new Promise((r) => setImmediate(r));
+          spin(0.2);
+          span.end();
+        });
+        roots++;
+        // Sampling stops here and restarts with the next root, often within one period.
+        await new Promise((r) => setImmediate(r));
+      }
+    });
+    assert.ok(roots > 1000, `only ${roots} roots: the churn this test is about did not happen`);
+    assert.ok(
+      Math.abs(result.perActiveSecond - HZ) <= 0.2 * HZ,
+      `${result.probes} probes in ${result.activeSeconds.toFixed(2)} s of profiling = ${result.perActiveSecond.toFixed(1)} Hz, want ${HZ} Hz ±20%`
+    );
+    assert.ok(result.perWallSecond <= 1.2 * HZ, `${result.perWallSecond.toFixed(1)} probes per wall second: the rate ran away`);
+  });
+
+  it('should hold the configured rate with 1000 roots open at once', async function () {
+    const result = await measure(tracing, async () => {
+      const spans = Array.from({ length: 1000 }, (_, i) => tracing.tracer.startSpan(`open ${i}`));
+      const end = performance.now() + 3000;
+      while (performance.now() < end) {
+        spin(2);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      for (const span of spans) span.end();
+    });
+    assert.strictEqual(tracing.processor.stats.profiledRoots, 1000);
+    assert.ok(
+      Math.abs(result.perActiveSecond - HZ) <= 0.2 * HZ,
+      `${result.probes} probes in ${result.activeSeconds.toFixed(2)} s = ${result.perActiveSecond.toFixed(1)} Hz, want ${HZ} Hz ±20%`
+    );
+    assert.ok(result.perWallSecond <= 1.2 * HZ, `${result.perWallSecond.toFixed(1)} probes per wall second: the rate ran away`);
+  });
+
+  it('should take no probe while no profiled root is open', async function () {
+    await tracing.tracer.startActiveSpan('warm up', async (span) => {
+      spin(50);
+      span.end();
+    });
+    const before = tracing.processor.stats.probes;
+    spin(300);
+    await new Promise((r) => setTimeout(r, 100));
+    const after = tracing.processor.stats;
+    // A probe posted just before the last root closed may still land: at most one.
+    assert.ok(after.probes - before <= 1, `${after.probes - before} probes while nothing was profiled`);
+    assert.strictEqual(after.openRoots, 0);
+  });
+});
