@@ -75,13 +75,13 @@ export class DictionaryBuilder {
 
   /** The stack_table index of `stack` (leaf first, as ProfileStack already is). */
   stack(stack: ProfileStack): number {
+    // An empty stack is the zero Stack{} already at index 0 (a duplicate would break the rules).
+    if (stack.length === 0) return 0;
     let index = this._stackIndex.get(stack);
     if (index === undefined) {
       const locationIndices = new Array<number>(stack.length);
       for (let i = 0; i < stack.length; i++) locationIndices[i] = this.location(stack[i]);
-      index = this._stacks.intern(locationIndices.join(','), () =>
-        locationIndices.length > 0 ? { locationIndices } : {},
-      );
+      index = this._stacks.intern(locationIndices.join(','), () => ({ locationIndices }));
       this._stackIndex.set(stack, index);
     }
     return index;
