@@ -72,6 +72,9 @@ export class ProbeSampler implements Sampler {
     Object.defineProperty(globalThis, this.probeKey, { value: probe, configurable: true, enumerable: false });
     // Stop ticking before teardown so no probe lands in a half-destroyed process.
     process.once('exit', this._onExit);
+    // Started now, not at the first root: a worker and its inspector session take tens of
+    // milliseconds to come up, and the first requests after start-up deserve samples too.
+    this._startWorker();
   }
 
   get measuredIntervalNanos(): number {
@@ -93,7 +96,6 @@ export class ProbeSampler implements Sampler {
     if (this._stopped) return;
     if (++this._acquired !== 1) return;
     this._activeSinceHr = nowHrNano();
-    if (this._worker === undefined) this._startWorker();
     Atomics.store(this._state, Slot.ACTIVE, 1);
     // At most one wake-up per sleep: roots that open and close constantly never get here.
     if (Atomics.compareExchange(this._state, Slot.SLEEPING, 1, 0) === 1) this._worker?.postMessage(0);

@@ -51,6 +51,16 @@ export function spin(millis: number): number {
 }
 
 /**
+ * Burns CPU until the processor has taken one more sample (or 10 s passed, which a test then
+ * reports as missing samples): robust on a loaded machine, where a fixed spin may see none.
+ */
+export function spinUntilSampled(processor: ProfilingSpanProcessor, samples = 1): void {
+  const target = processor.stats.samples + samples;
+  const end = performance.now() + 10_000;
+  while (processor.stats.samples < target && performance.now() < end) spin(2);
+}
+
+/**
  * Makes a function named `name` that burns CPU for about `millis` in its own frame, so a
  * sample taken during it has `name` as its leaf (or next-to-leaf) frame.
  */
