@@ -81,7 +81,7 @@ export class OTLPProfileExporter implements ProfileExporter {
     try {
       bytes = this._options.protocol === 'http/json' ? Buffer.from(encodeJson(profiles), 'utf8') : encodeProtobuf(profiles);
     } catch (error) {
-      return this._failed(`could not encode ${profiles.length} profiles: ${(error as Error).message}`, error);
+      return this._failed(`could not encode ${count(profiles.length)}: ${(error as Error).message}`, error);
     }
     const response: ExportResponse = await this._transport.send(bytes, this._options.timeoutMillis);
     switch (response.status) {
@@ -89,22 +89,26 @@ export class OTLPProfileExporter implements ProfileExporter {
         this._reportPartialSuccess(response.body, response.contentType, profiles.length);
         return { code: ExportResultCode.SUCCESS };
       case 'failure':
-        return this._failed(`${this._options.url} refused ${profiles.length} profiles: ${describeFailure(response.error)}; not retrying`, response.error);
+        return this._failed(`${this._options.url} refused ${count(profiles.length)}: ${describeFailure(response.error)}; not retrying`, response.error);
       case 'retryable':
-        return this._failed(`could not send ${profiles.length} profiles to ${this._options.url}: ${describeFailure(response.error)}`, response.error);
+        return this._failed(`could not send ${count(profiles.length)} to ${this._options.url}: ${describeFailure(response.error)}`, response.error);
     }
   }
 
-  private _reportPartialSuccess(body: Uint8Array, contentType: string, count: number): void {
+  private _reportPartialSuccess(body: Uint8Array, contentType: string, total: number): void {
     const partial = decodeExportResponse(body, contentType);
     if (partial === undefined || (partial.rejectedProfiles === 0 && partial.errorMessage === '')) return;
     const message = partial.errorMessage === '' ? '' : `: ${quote(partial.errorMessage)}`;
-    this._logger.warn(`${this._options.url} rejected ${partial.rejectedProfiles} of ${count} profiles${message}`);
+    this._logger.warn(`${this._options.url} rejected ${partial.rejectedProfiles} of ${count(total)}${message}`);
   }
 
   private _failed(message: string, cause: unknown): ExportResult {
     return { code: ExportResultCode.FAILED, error: new Error(`OTLPProfileExporter: ${message}`, { cause }) };
   }
+}
+
+function count(profiles: number): string {
+  return `${profiles} profile${profiles === 1 ? '' : 's'}`;
 }
 
 function describeFailure(error: Error): string {

@@ -16,6 +16,8 @@ export interface RecordedRequest {
   readonly rawBody: Buffer;
   /** The body after undoing Content-Encoding: gzip. */
   readonly body: Buffer;
+  /** performance.now() when the body had arrived. */
+  readonly atMillis: number;
 }
 
 /** Answers one request; may also leave it unanswered. */
@@ -97,7 +99,14 @@ export class LoopbackServer {
     req.on('end', () => {
       const rawBody = Buffer.concat(chunks);
       const body = req.headers['content-encoding'] === 'gzip' ? zlib.gunzipSync(rawBody) : rawBody;
-      const recorded: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, rawBody, body };
+      const recorded: RecordedRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        rawBody,
+        body,
+        atMillis: performance.now(),
+      };
       this.requests.push(recorded);
       const responder = this._script.shift() ?? this._fallback;
       responder(recorded, res);
