@@ -13,6 +13,8 @@ export type DropReason = 'maxOpenProfiles' | 'maxSamplesPerProfile';
 export interface ProcessorStats {
   /** Probes that ran on the main thread (one per sampling tick while profiling). */
   readonly probes: number;
+  /** Whether sampling runs now (at least one profiled root is open). */
+  readonly samplingActive: boolean;
   /** Nanoseconds during which at least one profiled root was open (sampling ran). */
   readonly activeNanos: bigint;
   /** Ticks skipped because earlier probes still waited for a busy main thread. */
@@ -65,6 +67,7 @@ export class ProfilerStats {
   ): ProcessorStats {
     return {
       probes: sampler.probes,
+      samplingActive: sampler.active,
       activeNanos: sampler.activeNanos,
       skippedTicks: sampler.skippedTicks,
       samples: this.samples,
