@@ -170,14 +170,14 @@ export class ProfileBatcher {
           this._exported += batch.length;
         } else {
           this._drop('exportFailed', batch.length);
-          globalErrorHandler(result.error ?? new Error(`export of ${batch.length} profiles failed`));
+          globalErrorHandler(result.error ?? new Error(`export of ${profileCount(batch.length)} failed`));
         }
         resolve();
       };
       const timer = setTimeout(() => {
         finish({
           code: ExportResultCode.FAILED,
-          error: new Error(`export of ${batch.length} profiles timed out after ${this._exportTimeoutMillis} ms`),
+          error: new Error(`export of ${profileCount(batch.length)} timed out after ${this._exportTimeoutMillis} ms`),
         });
       }, this._exportTimeoutMillis);
       timer.unref();
@@ -253,6 +253,10 @@ export class ProfileBatcher {
     this._logger.warn(`Configuration: ${name} is invalid, expected ${expected} (actual: ${String(value)}); using ${DEFAULTS[name]}`);
     return DEFAULTS[name];
   }
+}
+
+function profileCount(count: number): string {
+  return `${count} profile${count === 1 ? '' : 's'}`;
 }
 
 function isPositiveInteger(value: unknown): value is number {
