@@ -46,12 +46,25 @@ export interface DecodedSpan {
   resource: Record<string, unknown>;
 }
 
-/** Flattens KeyValue lists into a plain object of their values. */
-export function attributesOf(list: unknown): Record<string, unknown> {
+/**
+ * Flattens KeyValue lists into a plain object of their values. With `strings` (a profiles
+ * dictionary's string table), keys and string values sent as `key_strindex` /
+ * `string_value_strindex` are resolved: the Collector's OTLP exporters (pdata v1.71.0) rewrite
+ * resource and scope attributes of profiles into that form when they marshal.
+ */
+export function attributesOf(list: unknown, strings: readonly string[] = []): Record<string, unknown> {
+  const valueOf = (value: Record<string, unknown> | undefined): unknown => {
+    if (value === undefined) return undefined;
+    if (value.stringValueStrindex !== undefined) return strings[Number(value.stringValueStrindex)];
+    if (value.arrayValue !== undefined) {
+      return ((value.arrayValue as { values?: Record<string, unknown>[] }).values ?? []).map(valueOf);
+    }
+    return value.stringValue ?? value.intValue ?? value.boolValue ?? value.doubleValue ?? value;
+  };
   const out: Record<string, unknown> = {};
-  for (const kv of (list as { key?: string; value?: Record<string, unknown> }[] | undefined) ?? []) {
-    const value = kv.value ?? {};
-    out[kv.key ?? ''] = value.stringValue ?? value.intValue ?? value.boolValue ?? value.doubleValue ?? value;
+  for (const kv of (list as { key?: string; keyStrindex?: number; value?: Record<string, unknown> }[] | undefined) ?? []) {
+    const key = kv.key || strings[kv.keyStrindex ?? 0] || '';
+    out[key] = valueOf(kv.value);
   }
   return out;
 }
@@ -115,7 +128,7 @@ export function decodeProfiles(body: Uint8Array): DecodedProfile[] {
   };
   const profiles: DecodedProfile[] = [];
   for (const rp of request.resourceProfiles ?? []) {
-    const resource = attributesOf(rp.resource?.attributes);
+    const resource = attributesOf(rp.resource?.attributes, strings);
     for (const sp of rp.scopeProfiles ?? []) {
       for (const profile of sp.profiles ?? []) {
         const samples: DecodedSample[] = (profile.samples ?? []).map((sample: any) => {
