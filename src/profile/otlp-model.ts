@@ -10,6 +10,8 @@
  * An unsigned 64-bit integer as two 32-bit halves: exact, and readable by protobufjs's writer
  * (which takes any `{ low, high }` for 64-bit fields) without the `long` package.
  */
+const SCRATCH = new DataView(new ArrayBuffer(8));
+
 export class Uint64 {
   constructor(
     readonly low: number,
@@ -18,8 +20,10 @@ export class Uint64 {
 
   /** Exact for 0 <= value < 2^64; other values wrap modulo 2^64. */
   static fromBigInt(value: bigint): Uint64 {
-    const v = BigInt.asUintN(64, value);
-    return new Uint64(Number(v & 0xffffffffn), Number(v >> 32n));
+    // A DataView splits the value without allocating intermediate BigInts (one per sample
+    // timestamp adds up); setBigUint64 wraps modulo 2^64 like BigInt.asUintN.
+    SCRATCH.setBigUint64(0, value, true);
+    return new Uint64(SCRATCH.getUint32(0, true), SCRATCH.getUint32(4, true));
   }
 
   toBigInt(): bigint {
