@@ -1,0 +1,144 @@
+import * as assert from 'node:assert';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { context, trace } from '@opentelemetry/api';
+import { setUpProfiledTracing, spin, spinUntilSampled, type ProfiledTracing } from '../helpers/tracing';
+
+describe('ProfilingSpanProcessor lifecycle', function () {
+  let tracing: ProfiledTracing;
+  beforeEach(function () {
+    tracing = setUpProfiledTracing();
+  });
+  afterEach(async function () {
+    await tracing.close();
+  });
+
+  describe('shutdown', function () {
+    it('should stop sampling and export the open roots as truncated profiles', async function () {
+      const { tracer, processor, exporter } = tracing;
+      const open = tracer.startSpan('still open');
+      context.with(trace.setSpan(context.active(), open), () => spinUntilSampled(processor, 2));
+      await processor.shutdown();
+      const [profile] = exporter.getFinishedProfiles();
+      assert.ok(profile, 'the open root was lost at shutdown');
+      assert.strictEqual(profile.rootSpanId, open.spanContext().spanId);
+      assert.strictEqual(profile.truncated, true);
+      assert.ok(profile.samples.length >= 2);
+      const probes = processor.stats.probes;
+      assert.strictEqual(processor.stats.samplingActive, false);
+      spin(200);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.strictEqual(processor.stats.probes, probes, 'probes ran after shutdown');
+    });
+
+    it('should run once and make later calls of every hook no-ops', async function () {
+      const { tracer, processor } = tracing;
+      await Promise.all([processor.shutdown(), processor.shutdown()]);
+      const span = tracer.startSpan('after shutdown');
+      span.end();
+      await processor.forceFlush();
+      await processor.shutdown();
+      assert.strictEqual(processor.stats.profiledRoots, 0);
+    });
+  });
+
+  describe('forceFlush', function () {
+    it('should export ended roots and leave open roots open', async function () {
+      const { tracer, processor, exporter } = tracing;
+      const open = tracer.startSpan('open');
+      tracer.startActiveSpan('ended', (span) => {
+        spinUntilSampled(processor);
+        span.end();
+      });
+      await processor.forceFlush();
+      assert.deepStrictEqual(
+        exporter.getFinishedProfiles().map((p) => p.rootSpanName),
+        ['ended']
+      );
+      assert.strictEqual(processor.stats.openRoots, 1);
+      open.end();
+    });
+  });
+
+  describe('hooks', function () {
+    it('should never throw, whatever they are given', function () {
+      const { processor } = tracing;
+      const broken = {
+        spanContext() {
+          throw new Error('broken span');
+        },
+      };
+      assert.doesNotThrow(() => processor.onStart(broken as never, context.active()));
+      assert.doesNotThrow(() => processor.onStart(undefined as never, undefined as never));
+      assert.doesNotThrow(() => processor.onEnding(undefined as never));
+      assert.doesNotThrow(() => processor.onEnd(undefined));
+      assert.doesNotThrow(() => processor.onEnd({} as never));
+    });
+  });
+
+  describe('pyroscopeProfileIdAttribute', function () {
+    it('should set pyroscope.profile.id on roots with samples only', async function () {
+      const { tracer, processor } = tracing;
+      const sampled = tracer.startActiveSpan('with samples', (span) => {
+        spinUntilSampled(processor);
+        span.end();
+        return span;
+      });
+      const empty = tracer.startSpan('without samples');
+      empty.end();
+      const attrs = (s: unknown) => (s as { attributes: Record<string, unknown> }).attributes;
+      assert.strictEqual(attrs(sampled)['pyroscope.profile.id'], sampled.spanContext().spanId);
+      assert.strictEqual(attrs(empty)['pyroscope.profile.id'], undefined);
+    });
+
+    it('should set nothing when turned off', async function () {
+      await tracing.close();
+      tracing = setUpProfiledTracing({ pyroscopeProfileIdAttribute: false });
+      const { tracer, processor } = tracing;
+      const span = tracer.startActiveSpan('with samples', (s) => {
+        spinUntilSampled(processor);
+        s.end();
+        return s;
+      });
+      assert.strictEqual((span as unknown as { attributes: Record<string, unknown> }).attributes['pyroscope.profile.id'], undefined);
+    });
+  });
+
+  describe('linkSamplesTo', function () {
+    it("should link samples taken in a child span to the local root with 'local-root'", async function () {
+      await tracing.close();
+      tracing = setUpProfiledTracing({ linkSamplesTo: 'local-root' });
+      const { tracer, processor, exporter } = tracing;
+      const rootId = tracer.startActiveSpan('root', (root) => {
+        tracer.startActiveSpan('child', (child) => {
+          spinUntilSampled(processor, 3);
+          child.end();
+        });
+        root.end();
+        return root.spanContext().spanId;
+      });
+      await processor.forceFlush();
+      const [profile] = exporter.getFinishedProfiles();
+      assert.ok(profile.samples.length >= 3);
+      assert.deepStrictEqual(new Set(profile.samples.map((s) => s.spanId)), new Set([rootId]));
+    });
+  });
+
+  it('should let the process exit by itself with a root still open and no shutdown', async function () {
+    const fixture = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'exit-with-open-root.js');
+    const child = spawn(process.execPath, [fixture, require.resolve('../../src/processor'), require.resolve('../../src/exporter/in-memory-profile-exporter')], {
+      cwd: path.join(__dirname, '..', '..', '..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    // A guard, not a timing claim: a process held open by the worker would never exit.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+    clearTimeout(guard);
+    assert.strictEqual(signal, null, `the process did not exit by itself; output: ${out}`);
+    assert.strictEqual(code, 0, out);
+    assert.match(out, /probes=[1-9]/, 'the fixture took no sample, so it proved nothing');
+  });
+});
