@@ -93,6 +93,7 @@ function run({ port, requests, concurrency, pathPrefix = '/', ratePerSecond }) {
   });
 }
 
+process.on('disconnect', () => process.exit(0));
 process.on('message', (msg) => {
   run(msg).then(
     (result) => process.send({ type: 'result', result }, () => process.exit(0)),

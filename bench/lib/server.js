@@ -127,6 +127,9 @@ process.on('message', async (msg) => {
   }
 });
 
+// If the harness dies (or is killed by a timeout), don't linger.
+process.on('disconnect', () => process.exit(0));
+
 server.listen(0, '127.0.0.1', () => {
   process.send({ type: 'ready', port: server.address().port, pid: process.pid });
 });

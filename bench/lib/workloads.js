@@ -108,7 +108,7 @@ async function asyncHeavy(req, tracing) {
 
 /** Holds a root span open doing nothing, so the sampler runs on an otherwise idle thread. */
 async function idle(req, tracing) {
-  await tracing.withSpan('wait', () => sleep(Number(req.url.split('/')[2]) || 5000));
+  await tracing.withSpan('wait', () => sleep(parseInt(req.url.split('/')[2], 10) || 5000));
   return '{}';
 }
 

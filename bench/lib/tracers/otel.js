@@ -29,7 +29,8 @@ function init(config) {
   let processor;
   let profileExporter;
   if (config.profiler) {
-    const lib = require(path.join(ROOT, 'dist'));
+    // BENCH_DIST: a snapshot of dist/ (see run-all.sh), so a rebuild mid-run can't change it.
+    const lib = require(process.env.BENCH_DIST || path.join(ROOT, 'dist'));
     profileExporter = config.keepProfiles ? new lib.InMemoryProfileExporter() : new CountingProfileExporter(ExportResultCode);
     processor = new lib.ProfilingSpanProcessor({
       exporter: profileExporter,
