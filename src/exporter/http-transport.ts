@@ -46,6 +46,8 @@ export function parseRetryAfterMillis(value: string | undefined, nowMillis: numb
   if (value === undefined) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // Every HTTP-date form starts with a day name; without this, Date.parse would read '-1' or '1.5' as dates.
+  if (!/^[A-Za-z]/.test(trimmed)) return undefined;
   const dateMillis = Date.parse(trimmed);
   if (Number.isNaN(dateMillis)) return undefined;
   return Math.max(0, dateMillis - nowMillis);

@@ -41,6 +41,16 @@ export class LoopbackServer {
   private readonly _waiters: Array<{ count: number; resolve: () => void }> = [];
   private readonly _server = http.createServer((req, res) => this._handle(req, res));
   private _port = 0;
+  private _connections = 0;
+
+  constructor() {
+    this._server.on('connection', () => this._connections++);
+  }
+
+  /** TCP connections accepted so far. */
+  get connectionCount(): number {
+    return this._connections;
+  }
 
   /** Queues responders, used one per request in order; after them, the fallback answers. */
   script(...responders: Responder[]): this {
