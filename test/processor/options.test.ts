@@ -1,0 +1,51 @@
+import * as assert from 'node:assert';
+import { InMemoryProfileExporter } from '../../src/exporter/in-memory-profile-exporter';
+import { resolveProcessorOptions, type ProfilingSpanProcessorOptions } from '../../src/processor-options';
+
+describe('resolveProcessorOptions', function () {
+  const exporter = new InMemoryProfileExporter();
+
+  it('should apply the documented defaults', function () {
+    const resolved = resolveProcessorOptions({ exporter });
+    assert.deepStrictEqual({ ...resolved, exporter: undefined }, {
+      exporter: undefined,
+      profilesSampleRate: 1,
+      samplingFrequencyHz: 99,
+      maxProfileDurationMillis: 30000,
+      maxOpenProfiles: 4096,
+      maxSamplesPerProfile: 5000,
+      maxStackDepth: 64,
+      linkSamplesTo: 'active-span',
+      pyroscopeProfileIdAttribute: true,
+      batch: {},
+    });
+  });
+
+  const cases: Array<[string, unknown, string]> = [
+    ['exporter', undefined, 'ProfilingSpanProcessor: option "exporter" must be a ProfileExporter (export and shutdown methods), got undefined'],
+    ['exporter', {}, 'ProfilingSpanProcessor: option "exporter" must be a ProfileExporter (export and shutdown methods), got an object without the expected methods'],
+    ['profilesSampleRate', 1.5, 'ProfilingSpanProcessor: option "profilesSampleRate" must be a number from 0 to 1, got 1.5'],
+    ['profilesSampleRate', '0.5', 'ProfilingSpanProcessor: option "profilesSampleRate" must be a number from 0 to 1, got "0.5"'],
+    ['samplingFrequencyHz', 0, 'ProfilingSpanProcessor: option "samplingFrequencyHz" must be a number from 1 to 1000, got 0'],
+    ['samplingFrequencyHz', NaN, 'ProfilingSpanProcessor: option "samplingFrequencyHz" must be a number from 1 to 1000, got NaN'],
+    ['maxProfileDurationMillis', -1, 'ProfilingSpanProcessor: option "maxProfileDurationMillis" must be an integer from 1 to 9007199254740991, got -1'],
+    ['maxOpenProfiles', 2.5, 'ProfilingSpanProcessor: option "maxOpenProfiles" must be an integer from 1 to 9007199254740991, got 2.5'],
+    ['maxSamplesPerProfile', 0, 'ProfilingSpanProcessor: option "maxSamplesPerProfile" must be an integer from 1 to 9007199254740991, got 0'],
+    ['maxStackDepth', 5000, 'ProfilingSpanProcessor: option "maxStackDepth" must be an integer from 1 to 1024, got 5000'],
+    ['linkSamplesTo', 'root', `ProfilingSpanProcessor: option "linkSamplesTo" must be 'active-span' or 'local-root', got "root"`],
+    ['pyroscopeProfileIdAttribute', 'yes', 'ProfilingSpanProcessor: option "pyroscopeProfileIdAttribute" must be a boolean, got "yes"'],
+    ['batch', 5, 'ProfilingSpanProcessor: option "batch" must be an object, got 5'],
+  ];
+  for (const [name, value, message] of cases) {
+    it(`should reject ${name} = ${typeof value === 'string' ? JSON.stringify(value) : String(value)} naming the option and the value`, function () {
+      const options = { exporter, [name]: value } as unknown as ProfilingSpanProcessorOptions;
+      assert.throws(() => resolveProcessorOptions(options), { message });
+    });
+  }
+
+  it('should reject a missing options object', function () {
+    assert.throws(() => resolveProcessorOptions(undefined as never), {
+      message: 'ProfilingSpanProcessor: expected an options object with an exporter, got undefined',
+    });
+  });
+});

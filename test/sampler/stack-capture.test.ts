@@ -1,0 +1,97 @@
+import * as assert from 'node:assert';
+import type { ProfileStack } from '../../src/profile/span-profile';
+import { namedHotFunction, setUpProfiledTracing, spin, type ProfiledTracing } from '../helpers/tracing';
+
+describe('StackCapturer (through real sampling)', function () {
+  let tracing: ProfiledTracing;
+  afterEach(async function () {
+    await tracing.close();
+  });
+
+  async function stacksOf(run: () => void | Promise<void>): Promise<ProfileStack[]> {
+    await tracing.tracer.startActiveSpan('root', async (span) => {
+      await run();
+      span.end();
+    });
+    await tracing.processor.forceFlush();
+    return tracing.exporter.getFinishedProfiles().flatMap((p) => p.samples.map((s) => s.stack));
+  }
+
+  it('should give stacks leaf first, with 1-based positions and the probe left out', async function () {
+    tracing = setUpProfiledTracing();
+    const hot = namedHotFunction('leafFirstHot');
+    function callerOfHot(): void {
+      const target = tracing.processor.stats.samples + 5;
+      while (tracing.processor.stats.samples < target) hot(2);
+    }
+    const stacks = await stacksOf(() => callerOfHot());
+    const withHot = stacks.filter((s) => s.some((f) => f.functionName === 'leafFirstHot'));
+    assert.ok(withHot.length >= 3, `only ${withHot.length} samples in the hot function`);
+    for (const stack of withHot) {
+      const hotAt = stack.findIndex((f) => f.functionName === 'leafFirstHot');
+      const callerAt = stack.findIndex((f) => f.functionName === 'callerOfHot');
+      assert.ok(hotAt <= 2, `the hot function is frame ${hotAt}, not at the leaf`);
+      assert.ok(callerAt > hotAt, 'the caller is not below the hot function');
+      const frame = stack[hotAt];
+      assert.strictEqual(frame.fileName, 'leafFirstHot.js');
+      assert.ok(frame.lineNumber >= 1 && frame.columnNumber >= 1, `position ${frame.lineNumber}:${frame.columnNumber}`);
+      assert.ok(!stack.some((f) => f.fileName.startsWith('otel-span-profiler-probe')), 'the probe frame leaked into the stack');
+    }
+  });
+
+  it('should leave out async frames (the await chain is not on the CPU)', async function () {
+    tracing = setUpProfiledTracing();
+    const hot = namedHotFunction('afterAwaitHot');
+    async function resumedWorker(): Promise<void> {
+      await new Promise((r) => setImmediate(r));
+      const target = tracing.processor.stats.samples + 5;
+      while (tracing.processor.stats.samples < target) hot(2);
+    }
+    async function awaitingCaller(): Promise<void> {
+      await resumedWorker();
+    }
+    const stacks = await stacksOf(() => awaitingCaller());
+    const withHot = stacks.filter((s) => s.some((f) => f.functionName === 'afterAwaitHot'));
+    assert.ok(withHot.length >= 3);
+    for (const stack of withHot) {
+      assert.ok(stack.some((f) => f.functionName === 'resumedWorker'), 'the running async function is missing');
+      assert.ok(!stack.some((f) => f.functionName === 'awaitingCaller'), 'an awaiting (async) frame was kept');
+    }
+  });
+
+  it('should keep at most maxStackDepth frames', async function () {
+    tracing = setUpProfiledTracing({ maxStackDepth: 3 });
+    const stacks = await stacksOf(() => {
+      const target = tracing.processor.stats.samples + 5;
+      const deep = (n: number): void => (n === 0 ? void spin(2) : deep(n - 1));
+      while (tracing.processor.stats.samples < target) deep(20);
+    });
+    assert.ok(stacks.length >= 5);
+    for (const stack of stacks) assert.ok(stack.length <= 3, `a stack of ${stack.length} frames`);
+    assert.ok(stacks.some((s) => s.length === 3));
+  });
+
+  it('should leave Error.prepareStackTrace and Error.stackTraceLimit as the application set them', async function () {
+    tracing = setUpProfiledTracing();
+    const savedPrepare = Error.prepareStackTrace;
+    const savedLimit = Error.stackTraceLimit;
+    const custom = (): string => 'custom stack';
+    Error.prepareStackTrace = custom;
+    Error.stackTraceLimit = 7;
+    const seen = new Set<string>();
+    try {
+      await stacksOf(() => {
+        const target = tracing.processor.stats.samples + 10;
+        while (tracing.processor.stats.samples < target) {
+          seen.add(String(new Error('user').stack));
+          seen.add(`limit ${Error.stackTraceLimit}`);
+          seen.add(Error.prepareStackTrace === custom ? 'same prepare' : 'other prepare');
+        }
+      });
+    } finally {
+      Error.prepareStackTrace = savedPrepare;
+      Error.stackTraceLimit = savedLimit;
+    }
+    assert.deepStrictEqual([...seen].sort(), ['custom stack', 'limit 7', 'same prepare']);
+  });
+});
