@@ -1,6 +1,10 @@
 export { ProfilingSpanProcessor } from './processor';
 export type { ProfilingSpanProcessorOptions } from './processor-options';
 export type { ProcessorStats, DropReason } from './processor-stats';
+export { OTLPProfileExporter } from './exporter/otlp-profile-exporter';
+export type { OTLPProfileExporterOptions, OTLPProfileProtocol, OTLPProfileCompression } from './exporter/exporter-options';
+export { FileProfileExporter } from './exporter/file-profile-exporter';
+export type { FileProfileExporterOptions } from './exporter/file-profile-exporter';
 export { InMemoryProfileExporter } from './exporter/in-memory-profile-exporter';
 export type { ProfileExporter } from './exporter/profile-exporter';
 export type { BatchOptions, BatcherStats } from './exporter/profile-batcher';
