@@ -71,7 +71,7 @@ export class FileProfileExporter implements ProfileExporter {
         () => ({ code: ExportResultCode.SUCCESS }),
         (error: Error) => ({
           code: ExportResultCode.FAILED,
-          error: new Error(`FileProfileExporter: could not write ${profiles.length} profiles to ${this.filePath}: ${error.message}`, {
+          error: new Error(`FileProfileExporter: could not write ${profiles.length} profile${profiles.length === 1 ? '' : 's'} to ${this.filePath}: ${error.message}`, {
             cause: error,
           }),
         }),
