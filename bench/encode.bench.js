@@ -196,17 +196,23 @@ function encodePprof(profiles, { timestamps }) {
   return profile.encode();
 }
 
-function time(fn) {
-  for (let i = 0; i < Math.max(5, ITERATIONS / 4); i++) fn(); // warm up
-  const runs = [];
-  let out;
-  for (let i = 0; i < ITERATIONS; i++) {
-    const t0 = performance.now();
-    out = fn();
-    runs.push(performance.now() - t0);
+// Runs every variant once per round, round after round, so drift on a shared machine (other
+// processes, GC, CPU frequency) spreads over all variants instead of favouring one.
+function timeInterleaved(fns) {
+  const warm = Math.max(5, Math.floor(ITERATIONS / 4));
+  const runs = fns.map(() => []);
+  const outs = new Array(fns.length);
+  for (let round = 0; round < warm + ITERATIONS; round++) {
+    fns.forEach((fn, i) => {
+      const t0 = performance.now();
+      outs[i] = fn();
+      if (round >= warm) runs[i].push(performance.now() - t0);
+    });
   }
-  runs.sort((a, b) => a - b);
-  return { medianMs: runs[Math.floor(runs.length / 2)], out };
+  return runs.map((r, i) => {
+    r.sort((a, b) => a - b);
+    return { medianMs: r[Math.floor(r.length / 2)], out: outs[i] };
+  });
 }
 
 function main() {
@@ -241,18 +247,23 @@ function main() {
 
   console.log(`node ${process.version}, ${ROOTS} roots, ${sampleCount} samples (${copiedCount} in the unshared batch), ` +
     `${DEPTH}-frame stacks from a pool of ${STACK_POOL}, median of ${ITERATIONS} runs`);
+  const timed = timeInterleaved(variants.map(([, fn]) => fn));
+  const encoded = variants.map(([, , , modelOnly], i) => (modelOnly ? undefined : timed[i].out));
+  const gzipTimed = timeInterleaved(encoded.filter(Boolean).map((out) => () => zlib.gzipSync(out)));
   const rows = [];
-  for (const [name, fn, count, modelOnly] of variants) {
-    const { medianMs, out } = time(fn);
+  let g = 0;
+  variants.forEach(([name, , count, modelOnly], i) => {
+    const medianMs = timed[i].medianMs;
     const row = { variant: name, 'ms/batch': medianMs.toFixed(2), 'µs/sample': ((medianMs * 1000) / count).toFixed(2) };
     if (!modelOnly) {
-      const gz = time(() => zlib.gzipSync(out));
+      const out = timed[i].out;
+      const gz = gzipTimed[g++];
       row['bytes/sample'] = (out.length / count).toFixed(1);
       row['gzip bytes/sample'] = (gz.out.length / count).toFixed(1);
       row['gzip µs/sample'] = ((gz.medianMs * 1000) / count).toFixed(2);
     }
     rows.push(row);
-  }
+  });
   console.table(rows);
 }
 

@@ -4,6 +4,7 @@ import type {
   PbAnyValue,
   PbFunction,
   PbKeyValueAndUnit,
+  PbLine,
   PbLink,
   PbLocation,
   PbProfilesDictionary,
@@ -19,8 +20,8 @@ const VALID_TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/i;
 const VALID_SPAN_ID = /^(?!0{16})[0-9a-f]{16}$/i;
 
 /**
- * Values to table indices by exact key. Index 0 is taken by the table's zero value from the
- * start, as ProfilesDictionary requires, so an index of 0 keeps meaning "unset".
+ * Values to table indices by exact string key. Index 0 is taken by the table's zero value from
+ * the start, as ProfilesDictionary requires, so an index of 0 keeps meaning "unset".
  */
 class Interner<T> {
   readonly table: T[];
@@ -43,19 +44,41 @@ class Interner<T> {
 }
 
 /**
+ * One node of a trie over small integers (string and table indices): an exact key for a tuple
+ * without building a string per lookup. `index` 0 = no entry ends here yet.
+ */
+class TrieNode {
+  index = 0;
+  private _children: Map<number, TrieNode> | undefined;
+
+  child(key: number): TrieNode {
+    if (this._children === undefined) this._children = new Map();
+    let node = this._children.get(key);
+    if (node === undefined) {
+      node = new TrieNode();
+      this._children.set(key, node);
+    }
+    return node;
+  }
+}
+
+/**
  * Builds the one ProfilesDictionary of an export request. Every table is deduplicated by exact
- * keys (never hashes: a collision would silently merge two stacks). Frames and stacks the sampler
- * interned are usually shared objects, so identity maps answer most lookups before any key is built.
+ * keys (never hashes: a collision would silently merge two stacks). Stacks the sampler interned
+ * are usually shared objects, so an identity map answers most lookups; the rest go through
+ * integer tries keyed by the string and table indices of their parts.
  */
 export class DictionaryBuilder {
   private readonly _strings = new Map<string, number>();
   private readonly _stringTable: string[] = [''];
-  private readonly _functions = new Interner<PbFunction>({});
-  private readonly _locations = new Interner<PbLocation>({});
-  private readonly _stacks = new Interner<PbStack>({});
+  private readonly _functionTable: PbFunction[] = [{}];
+  private readonly _functionKeys = new TrieNode();
+  private readonly _locationTable: PbLocation[] = [{}];
+  private readonly _locationKeys = new TrieNode();
+  private readonly _stackTable: PbStack[] = [{}];
+  private readonly _stackKeys = new TrieNode();
   private readonly _links = new Interner<PbLink>({});
   private readonly _attributes = new Interner<PbKeyValueAndUnit>({});
-  private readonly _frameIndex = new Map<ProfileFrame, number>();
   private readonly _stackIndex = new Map<ProfileStack, number>();
   private _frameTypeAttributes: readonly number[] | undefined;
 
@@ -81,7 +104,14 @@ export class DictionaryBuilder {
     if (index === undefined) {
       const locationIndices = new Array<number>(stack.length);
       for (let i = 0; i < stack.length; i++) locationIndices[i] = this.location(stack[i]);
-      index = this._stacks.intern(locationIndices.join(','), () => ({ locationIndices }));
+      // Walk from the outermost frame, so stacks sharing callers share trie nodes.
+      let node = this._stackKeys;
+      for (let i = locationIndices.length - 1; i >= 0; i--) node = node.child(locationIndices[i]);
+      if (node.index === 0) {
+        node.index = this._stackTable.length;
+        this._stackTable.push({ locationIndices });
+      }
+      index = node.index;
       this._stackIndex.set(stack, index);
     }
     return index;
@@ -89,20 +119,18 @@ export class DictionaryBuilder {
 
   /** The location_table index of one JS frame: one Line, no mapping, frame type v8js. */
   location(frame: ProfileFrame): number {
-    let index = this._frameIndex.get(frame);
-    if (index === undefined) {
-      const functionIndex = this._function(frame);
-      const line = positiveInt(frame.lineNumber);
-      const column = positiveInt(frame.columnNumber);
-      index = this._locations.intern(`${functionIndex}:${line}:${column}`, () => {
-        const pbLine: { functionIndex: number; line?: number; column?: number } = { functionIndex };
-        if (line > 0) pbLine.line = line;
-        if (column > 0) pbLine.column = column;
-        return { lines: [pbLine], attributeIndices: this._frameType() };
-      });
-      this._frameIndex.set(frame, index);
+    const functionIndex = this._function(frame);
+    const line = positiveInt(frame.lineNumber);
+    const column = positiveInt(frame.columnNumber);
+    const node = this._locationKeys.child(functionIndex).child(line).child(column);
+    if (node.index === 0) {
+      const pbLine: PbLine = { functionIndex };
+      if (line > 0) pbLine.line = line;
+      if (column > 0) pbLine.column = column;
+      node.index = this._locationTable.length;
+      this._locationTable.push({ lines: [pbLine], attributeIndices: this._frameType() });
     }
-    return index;
+    return node.index;
   }
 
   /**
@@ -134,27 +162,31 @@ export class DictionaryBuilder {
   build(): PbProfilesDictionary {
     return {
       mappingTable: [{}],
-      locationTable: this._locations.table,
-      functionTable: this._functions.table,
+      locationTable: this._locationTable,
+      functionTable: this._functionTable,
       linkTable: this._links.table,
       stringTable: this._stringTable,
       attributeTable: this._attributes.table,
-      stackTable: this._stacks.table,
+      stackTable: this._stackTable,
     };
   }
 
   private _function(frame: ProfileFrame): number {
     // Display name is never empty, so the Function always has a non-empty field as the spec
-    // requires; system_name keeps V8's raw name (empty for anonymous functions).
+    // requires; system_name keeps V8's raw name (empty for anonymous functions), and with the
+    // file it identifies the Function.
     const systemNameStrindex = this.string(frame.functionName);
-    const nameStrindex = frame.functionName === '' ? this.string(ANONYMOUS_FUNCTION_NAME) : systemNameStrindex;
     const filenameStrindex = this.string(frame.fileName);
-    return this._functions.intern(`${nameStrindex}:${systemNameStrindex}:${filenameStrindex}`, () => {
+    const node = this._functionKeys.child(systemNameStrindex).child(filenameStrindex);
+    if (node.index === 0) {
+      const nameStrindex = systemNameStrindex === 0 ? this.string(ANONYMOUS_FUNCTION_NAME) : systemNameStrindex;
       const fn: PbFunction = { nameStrindex };
       if (systemNameStrindex !== 0) fn.systemNameStrindex = systemNameStrindex;
       if (filenameStrindex !== 0) fn.filenameStrindex = filenameStrindex;
-      return fn;
-    });
+      node.index = this._functionTable.length;
+      this._functionTable.push(fn);
+    }
+    return node.index;
   }
 
   // One attribute entry and one shared index list serve every location.

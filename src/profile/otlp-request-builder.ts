@@ -47,12 +47,6 @@ export function buildExportRequest(
   const resourceProfiles: PbResourceProfiles[] = [];
   const byResourceObject = new Map<ProfileResource, PbProfile[]>();
   const byResourceKey = new Map<string, PbProfile[]>();
-  const sampleTypeStrings = {
-    samples: dictionary.string('samples'),
-    count: dictionary.string('count'),
-    cpu: dictionary.string('cpu'),
-    nanoseconds: dictionary.string('nanoseconds'),
-  };
 
   // One call for all profile ids: randomBytes costs microseconds per call, whatever the size.
   const profileIds = profiles.length > 0 ? random(16 * profiles.length) : new Uint8Array(0);
@@ -75,7 +69,7 @@ export function buildExportRequest(
       }
       byResourceObject.set(profile.resource, bucket);
     }
-    bucket.push(buildProfile(profile, dictionary, sampleTypeStrings, profileIds.subarray(16 * p, 16 * p + 16)));
+    bucket.push(buildProfile(profile, dictionary, profileIds.subarray(16 * p, 16 * p + 16)));
   }
   return { resourceProfiles, dictionary: dictionary.build() };
 }
@@ -83,7 +77,6 @@ export function buildExportRequest(
 function buildProfile(
   profile: SpanProfile,
   dictionary: DictionaryBuilder,
-  strings: { samples: number; count: number; cpu: number; nanoseconds: number },
   profileId: Uint8Array,
 ): PbProfile {
   // Identical (stack, link, attributes) samples merge into one Sample with several timestamps;
@@ -126,9 +119,9 @@ function buildProfile(
   // samples outside it (the ebpf-profiler reporter moves its start back the same way).
   const duration = last + 1n - first;
   const pbProfile: PbProfile = {
-    sampleType: { typeStrindex: strings.samples, unitStrindex: strings.count },
+    sampleType: { typeStrindex: dictionary.string('samples'), unitStrindex: dictionary.string('count') },
     samples,
-    periodType: { typeStrindex: strings.cpu, unitStrindex: strings.nanoseconds },
+    periodType: { typeStrindex: dictionary.string('cpu'), unitStrindex: dictionary.string('nanoseconds') },
     period: periodNanos(profile.periodNanos),
     profileId,
   };

@@ -120,5 +120,54 @@ export function dictionaryViolations(request: Decoded): string[] {
       });
     });
   });
+  problems.push(...orphans(request));
+  return problems;
+}
+
+/** Table entries (past index 0) that nothing in the request points to (profcheck -check-orphans). */
+function orphans(request: Decoded): string[] {
+  const dict = (request.dictionary ?? {}) as Decoded;
+  const used: Record<string, Set<number>> = {};
+  for (const name of TABLES) used[name] = new Set([0]);
+  const use = (name: (typeof TABLES)[number], index: unknown) => used[name].add((index as number | undefined) ?? 0);
+  const useAttributes = (indices: DecodedValue | undefined) => ints(indices).forEach((i) => use('attributeTable', i));
+  for (const a of list(dict.attributeTable)) {
+    use('stringTable', a.keyStrindex);
+    use('stringTable', a.unitStrindex);
+  }
+  for (const f of list(dict.functionTable)) {
+    for (const field of ['nameStrindex', 'systemNameStrindex', 'filenameStrindex']) use('stringTable', f[field]);
+  }
+  for (const m of list(dict.mappingTable)) {
+    use('stringTable', m.filenameStrindex);
+    useAttributes(m.attributeIndices);
+  }
+  for (const l of list(dict.locationTable)) {
+    use('mappingTable', l.mappingIndex);
+    for (const line of list(l.lines)) use('functionTable', line.functionIndex);
+    useAttributes(l.attributeIndices);
+  }
+  for (const s of list(dict.stackTable)) ints(s.locationIndices).forEach((i) => use('locationTable', i));
+  for (const rp of list(request.resourceProfiles)) {
+    for (const sp of list(rp.scopeProfiles)) {
+      for (const p of list(sp.profiles)) {
+        for (const vt of [p.sampleType, p.periodType] as Array<Decoded | undefined>) {
+          use('stringTable', vt?.typeStrindex);
+          use('stringTable', vt?.unitStrindex);
+        }
+        useAttributes(p.attributeIndices);
+        for (const s of list(p.samples)) {
+          use('stackTable', s.stackIndex);
+          use('linkTable', s.linkIndex);
+          useAttributes(s.attributeIndices);
+        }
+      }
+    }
+  }
+  const problems: string[] = [];
+  for (const name of TABLES) {
+    const size = ((dict[name] ?? []) as DecodedValue[]).length;
+    for (let i = 1; i < size; i++) if (!used[name].has(i)) problems.push(`${name}[${i}] is an orphan: nothing refers to it`);
+  }
   return problems;
 }
