@@ -57,7 +57,7 @@ export function buildExportRequest(
       // Distinct Resource objects with equal attributes (several SDK instances, or a copied
       // resource) still share one ResourceProfiles.
       const attributes = resourceAttributes(profile.resource.attributes);
-      const key = JSON.stringify(attributes);
+      const key = JSON.stringify([...attributes].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)));
       bucket = byResourceKey.get(key);
       if (bucket === undefined) {
         bucket = [];

@@ -1,8 +1,12 @@
 import * as assert from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { decodeExportResponse, encodeJson, encodeProtobuf } from '../../src/exporter/otlp-encoding';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../../src/version';
 import { dictionaryViolations } from '../helpers/decode-checks';
-import { decodeRaw, decodeWithProtoc, encodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
+import { decodeRaw, decodeWithProtoc, encodeWithProtoc, protoDir, type Decoded } from '../helpers/decode-protoc';
 import { attributesOf, expectedSamples, profilesOf, resolveProfile, resourceAttributes } from '../helpers/decode-resolve';
 import { appStacks, CHILD_SPAN_ID, copyFrames, ROOT_SPAN_ID, sample, spanProfile, TRACE_ID } from '../profile/synthetic';
 
@@ -162,6 +166,21 @@ describe('otlp-encoding', () => {
       const samples = list(profilesOf(decoded)[0].samples);
       assert.deepStrictEqual(samples.map((s) => s.linkIndex), [undefined]);
       assert.deepStrictEqual(dictionaryViolations(decoded), []);
+    });
+
+    it('should find proto/ when run from the built package (dist/), whatever the working directory', function () {
+      const encoder = join(dirname(protoDir()), 'dist', 'exporter', 'otlp-encoding.js');
+      assert.ok(existsSync(encoder), `${encoder} is missing: run npm run build first (npm test does)`);
+      const script = `
+        const { encodeProtobuf } = require(${JSON.stringify(encoder)});
+        const frame = { functionName: 'f', fileName: '/f.js', lineNumber: 1, columnNumber: 1 };
+        const bytes = encodeProtobuf([{ traceId: '${TRACE_ID}', rootSpanId: '${ROOT_SPAN_ID}', rootSpanName: 'r',
+          resource: { attributes: {} }, startTimeUnixNano: 1n, endTimeUnixNano: 100n, periodNanos: 10,
+          samples: [{ timeUnixNano: 50n, stack: [frame], spanId: '${ROOT_SPAN_ID}' }], truncated: false, droppedSamples: 0 }]);
+        process.stdout.write(Buffer.from(bytes).toString('base64'));`;
+      const out = execFileSync(process.execPath, ['-e', script], { cwd: tmpdir() }).toString();
+      const decoded = decodeWithProtoc(Buffer.from(out, 'base64'));
+      assert.deepStrictEqual(list(profilesOf(decoded)[0].samples)[0].timestampsUnixNano, ['50']);
     });
 
     it('should encode an empty batch as a request with only the zero-value dictionary', () => {
