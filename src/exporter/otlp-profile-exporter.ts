@@ -111,7 +111,8 @@ function count(profiles: number): string {
   return `${profiles} profile${profiles === 1 ? '' : 's'}`;
 }
 
-function describeFailure(error: Error): string {
+/** An export error in one line: for a refusal, its status and the server's reason, quoted and cut short. */
+export function describeFailure(error: Error): string {
   if (!(error instanceof HttpStatusError)) return error.message;
   const reason = readReason(error.body, error.contentType);
   return reason === '' ? error.message : `${error.message}: ${quote(reason)}`;
