@@ -53,14 +53,17 @@ export class OTLPProfileExporter implements ProfileExporter {
     }
     // Suppressed so that instrumented http does not trace (and profile) our own requests.
     const sent = context.with(suppressTracing(context.active()), () => this._send(profiles));
-    const pending = sent.then(result => {
-      this._pending.delete(pending);
-      try {
-        resultCallback(result);
-      } catch (error) {
-        globalErrorHandler(error as Error);
-      }
-    });
+    const pending = sent
+      // _send and the transports report failures as results; this only guards against a bug.
+      .catch((error: unknown): ExportResult => ({ code: ExportResultCode.FAILED, error: toError(error) }))
+      .then(result => {
+        this._pending.delete(pending);
+        try {
+          resultCallback(result);
+        } catch (error) {
+          globalErrorHandler(toError(error));
+        }
+      });
     this._pending.add(pending);
   }
 
@@ -105,6 +108,10 @@ export class OTLPProfileExporter implements ProfileExporter {
   private _failed(message: string, cause: unknown): ExportResult {
     return { code: ExportResultCode.FAILED, error: new Error(`OTLPProfileExporter: ${message}`, { cause }) };
   }
+}
+
+function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
 }
 
 function count(profiles: number): string {

@@ -198,16 +198,20 @@ export class ProfileBatcher {
       timer = setTimeout(() => resolve(true), this._exportTimeoutMillis);
       timer.unref();
     });
-    const drained = this._drain().then(() => this._exporter.forceFlush?.()).then(() => false);
-    try {
-      if (await Promise.race([drained, timedOut])) {
-        this._logger.warn(`${operation} did not finish within exportTimeoutMillis (${this._exportTimeoutMillis} ms)`);
-      }
-    } catch (error) {
-      globalErrorHandler(error as Error);
-    } finally {
-      clearTimeout(timer);
+    const drained = this._drain()
+      .then(() => this._exporter.forceFlush?.())
+      .then(
+        () => false,
+        // Handled here, not after the race: a flush that lost the race may still fail later.
+        (error: unknown) => {
+          globalErrorHandler(error as Error);
+          return false;
+        },
+      );
+    if (await Promise.race([drained, timedOut])) {
+      this._logger.warn(`${operation} did not finish within exportTimeoutMillis (${this._exportTimeoutMillis} ms)`);
     }
+    clearTimeout(timer);
   }
 
   private async _drain(): Promise<void> {
