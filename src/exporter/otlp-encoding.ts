@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import * as protobuf from 'protobufjs';
+import type * as Protobuf from 'protobufjs';
 import { buildExportRequest } from '../profile/otlp-request-builder';
 import type { PbExportProfilesServiceRequest } from '../profile/otlp-model';
 import type { SpanProfile } from '../profile/span-profile';
@@ -13,8 +13,9 @@ const HEX_BYTES_FIELDS = new Set(['traceId', 'spanId', 'profileId']);
 const INT64_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 
 interface Schema {
-  readonly request: protobuf.Type;
-  readonly response: protobuf.Type;
+  readonly protobuf: typeof Protobuf;
+  readonly request: Protobuf.Type;
+  readonly response: Protobuf.Type;
 }
 
 let loadedSchema: Schema | undefined;
@@ -90,14 +91,28 @@ export function decodeExportResponse(
   }
 }
 
+/**
+ * Loads protobufjs and parses proto/ now rather than at the first export (together some tens of
+ * milliseconds of main-thread time). Call it while the application starts, e.g. when an exporter
+ * is constructed; idempotent, throws if proto/ cannot be found.
+ */
+export function loadEncoding(): void {
+  schema();
+}
+
 function schema(): Schema {
   if (loadedSchema === undefined) {
+    // Required here, not imported at the top: applications that never encode OTLP never pay
+    // for loading protobufjs.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const protobuf = require('protobufjs') as typeof Protobuf;
     const protoDir = findProtoDir();
     const root = new protobuf.Root();
     root.resolvePath = (_origin, target) => (isAbsolute(target) ? target : join(protoDir, target));
     root.loadSync(join(protoDir, SERVICE_PROTO));
     root.resolveAll();
     loadedSchema = {
+      protobuf,
       request: root.lookupType(`${SERVICE_PACKAGE}.ExportProfilesServiceRequest`),
       response: root.lookupType(`${SERVICE_PACKAGE}.ExportProfilesServiceResponse`),
     };
@@ -125,16 +140,16 @@ interface JsonField {
   readonly name: string;
   readonly kind: JsonKind;
   readonly repeated: boolean;
-  readonly type: protobuf.Type | undefined;
+  readonly type: Protobuf.Type | undefined;
 }
 
-const jsonFieldCache = new Map<protobuf.Type, readonly JsonField[]>();
+const jsonFieldCache = new Map<Protobuf.Type, readonly JsonField[]>();
 
-function jsonFields(type: protobuf.Type): readonly JsonField[] {
+function jsonFields(type: Protobuf.Type): readonly JsonField[] {
   let fields = jsonFieldCache.get(type);
   if (fields === undefined) {
     fields = type.fieldsArray.map((field) => {
-      const nested = field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined;
+      const nested = field.resolvedType instanceof schema().protobuf.Type ? field.resolvedType : undefined;
       let kind: JsonKind;
       if (nested !== undefined) kind = 'message';
       else if (INT64_TYPES.has(field.type)) kind = 'int64';
@@ -149,7 +164,7 @@ function jsonFields(type: protobuf.Type): readonly JsonField[] {
   return fields;
 }
 
-function writeMessage(type: protobuf.Type, message: object): string {
+function writeMessage(type: Protobuf.Type, message: object): string {
   const record = message as Record<string, unknown>;
   let out = '{';
   for (const field of jsonFields(type)) {

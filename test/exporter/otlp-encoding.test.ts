@@ -183,6 +183,17 @@ describe('otlp-encoding', () => {
       assert.deepStrictEqual(list(profilesOf(decoded)[0].samples)[0].timestampsUnixNano, ['50']);
     });
 
+    it('should load protobufjs only when encoding is first needed (or loadEncoding is called)', function () {
+      const encoder = join(dirname(protoDir()), 'dist', 'exporter', 'otlp-encoding.js');
+      const script = `
+        const loaded = () => Object.keys(require.cache).some((f) => f.includes('/node_modules/protobufjs/'));
+        const { loadEncoding } = require(${JSON.stringify(encoder)});
+        const before = loaded();
+        loadEncoding();
+        process.stdout.write(JSON.stringify([before, loaded()]));`;
+      assert.deepStrictEqual(JSON.parse(execFileSync(process.execPath, ['-e', script]).toString()), [false, true]);
+    });
+
     it('should encode an empty batch as a request with only the zero-value dictionary', () => {
       const decoded = decodeWithProtoc(encodeProtobuf([]));
       assert.strictEqual(decoded.resourceProfiles, undefined);
