@@ -2,7 +2,8 @@
 /**
  * Reads OTLP JSON profile exports (one ExportProfilesServiceRequest per line, as written by
  * FileProfileExporter) and counts each profile's self samples per function: the function of the
- * innermost frame of each sample's stack.
+ * innermost frame of each sample's stack, with the nearest application caller when that frame is a
+ * builtin or Node internal (e.g. `stringify < buildInventoryReport`).
  */
 'use strict';
 
@@ -11,7 +12,7 @@ const fs = require('node:fs');
 /**
  * @typedef {{ stackIndex?: number, linkIndex?: number, attributeIndices?: number[], values?: (string|number)[], timestampsUnixNano?: string[] }} JsonSample
  * @typedef {{ samples?: JsonSample[] }} JsonProfile
- * @typedef {{ stringTable?: string[], functionTable?: { nameStrindex?: number }[], locationTable?: { lines?: { functionIndex?: number }[] }[], stackTable?: { locationIndices?: number[] }[], linkTable?: { traceId?: string, spanId?: string }[], attributeTable?: { keyStrindex?: number, value?: { stringValue?: string } }[] }} JsonDictionary
+ * @typedef {{ stringTable?: string[], functionTable?: { nameStrindex?: number, filenameStrindex?: number }[], locationTable?: { lines?: { functionIndex?: number }[] }[], stackTable?: { locationIndices?: number[] }[], linkTable?: { traceId?: string, spanId?: string }[], attributeTable?: { keyStrindex?: number, value?: { stringValue?: string } }[] }} JsonDictionary
  * @typedef {{ dictionary?: JsonDictionary, resourceProfiles?: { scopeProfiles?: { profiles?: JsonProfile[] }[] }[] }} JsonRequest
  * @typedef {{ rootName: string, traceId: string, samples: number, selfByFunction: Map<string, number> }} ProfileSummary
  */
@@ -43,12 +44,21 @@ function summarizeProfiles(requests) {
     const dict = request.dictionary ?? {};
     const strings = dict.stringTable ?? [];
     // proto3 JSON leaves out zero values, so a missing index is index 0.
+    /** @param {number} locationIndex */
+    const frameOf = (locationIndex) => {
+      const fn = dict.functionTable?.[dict.locationTable?.[locationIndex]?.lines?.[0]?.functionIndex ?? 0];
+      return { name: strings[fn?.nameStrindex ?? 0] || '(anonymous)', file: strings[fn?.filenameStrindex ?? 0] ?? '' };
+    };
+    // Self time lands in builtins and Node internals (String, JSON.stringify, ...) as often as in
+    // the application; naming the nearest application frame tells which of its functions paid.
     /** @param {number | undefined} stackIndex */
     const leafFunction = (stackIndex) => {
-      const leaf = dict.stackTable?.[stackIndex ?? 0]?.locationIndices?.[0] ?? 0;
-      const line = dict.locationTable?.[leaf]?.lines?.[0];
-      const name = strings[dict.functionTable?.[line?.functionIndex ?? 0]?.nameStrindex ?? 0];
-      return name || '(anonymous)';
+      const frames = (dict.stackTable?.[stackIndex ?? 0]?.locationIndices ?? []).map(frameOf);
+      if (frames.length === 0) return '(no stack)';
+      const isApp = (/** @type {{ file: string }} */ f) => f.file !== '' && !f.file.startsWith('node:') && !f.file.includes('/node_modules/');
+      if (isApp(frames[0])) return frames[0].name;
+      const caller = frames.find(isApp);
+      return caller ? `${frames[0].name} < ${caller.name}` : frames[0].name;
     };
     /** @param {number[] | undefined} indices */
     const spanName = (indices) => {
