@@ -19,7 +19,8 @@ const { spawnServer, runLoad, startAgentSink, parseArgs, save, machine, log, pin
 
 async function measure(tracer, opts, extra = {}) {
   const config = { tracer, workload: 'hot', profiler: true, keepProfiles: true, ...extra };
-  const server = await spawnServer(config, { pin: opts.pin });
+  // dd-trace's file exporter writes its event JSON into the working directory.
+  const server = await spawnServer(config, { pin: opts.pin, cwd: extra.ddPprofDir });
   let collected;
   try {
     await runLoad({ port: server.port, requests: opts.requests, concurrency: opts.concurrency, pathPrefix: '/hot/', pin: opts.pin });

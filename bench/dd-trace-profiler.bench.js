@@ -4,12 +4,12 @@
 // No Datadog agent runs here: traces and profiles go to an agent double in this process, which
 // answers 200 to everything. Profiles upload every 10 s (DD_PROFILING_UPLOAD_PERIOD) so that
 // serialization happens inside the measured window (the default is 65 s).
-// Run: node bench/dd-trace-profiler.bench.js [--pairs 5] [--requests 8000] [--concurrency 16] [--no-pin]
+// Run: node bench/dd-trace-profiler.bench.js [--pairs 5] [--requests 15000] [--concurrency 64] [--no-pin]
 
 const { runPairs, parseArgs, startAgentSink } = require('./lib/harness');
 
 async function main() {
-  const opts = parseArgs({ pairs: 5, requests: 8000, warmupRequests: 2000, concurrency: 16, pin: true, workload: 'mixed' });
+  const opts = parseArgs({ pairs: 5, requests: 15000, warmupRequests: 3000, concurrency: 64, pin: true, workload: 'mixed' });
   const { workload, ...harness } = opts;
   const sink = await startAgentSink();
   try {

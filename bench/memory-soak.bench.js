@@ -5,7 +5,7 @@
 // after warm-up (the first 20% of requests) is fitted by least squares and reported per 100k
 // requests. Stops by itself when the requests are done; `--max-minutes` kills it regardless.
 // Needs `npm run build` at the repository root first.
-// Run: node bench/memory-soak.bench.js [--requests 1000000] [--concurrency 16] [--baseline] [--max-minutes 60]
+// Run: node bench/memory-soak.bench.js [--requests 1000000] [--concurrency 64] [--baseline] [--max-minutes 60]
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -40,7 +40,7 @@ function analyse(csvPath, totalRequests) {
 }
 
 async function main() {
-  const opts = parseArgs({ requests: 1_000_000, concurrency: 16, pin: true, baseline: false, maxMinutes: 60 });
+  const opts = parseArgs({ requests: 1_000_000, concurrency: 64, pin: true, baseline: false, maxMinutes: 60 });
   if (opts.pin) pinSelf(1);
   const name = opts.baseline ? 'memory-soak-baseline' : 'memory-soak';
   const csv = path.join(RESULTS_DIR, `${name}.csv`);

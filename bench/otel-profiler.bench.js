@@ -3,11 +3,11 @@
 // at 99 Hz, every root span profiled), reference service, alternating pairs. Profiles go to a
 // counting exporter that drops them (export cost is the Encoding section's subject).
 // Needs `npm run build` at the repository root first (uses ../dist).
-// Run: node bench/otel-profiler.bench.js [--pairs 5] [--requests 8000] [--concurrency 16] [--workload mixed|cpu|async] [--no-pin]
+// Run: node bench/otel-profiler.bench.js [--pairs 5] [--requests 15000] [--concurrency 64] [--workload mixed|cpu|async] [--no-pin]
 
 const { runPairs, parseArgs } = require('./lib/harness');
 
-const opts = parseArgs({ pairs: 5, requests: 8000, warmupRequests: 2000, concurrency: 16, pin: true, workload: 'mixed', hz: 99 });
+const opts = parseArgs({ pairs: 5, requests: 15000, warmupRequests: 3000, concurrency: 64, pin: true, workload: 'mixed', hz: 99 });
 const { workload, hz, ...harness } = opts;
 runPairs({
   name: `otel-profiler-${workload}${opts.pin ? '' : '-free'}`,

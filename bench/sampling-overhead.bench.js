@@ -3,12 +3,12 @@
 // one (400 awaits and 10 loop turns per request), as throughput with the profiler / without,
 // alternating pairs in one session. Also checks the probe rate really was ~99 Hz (processor.stats).
 // Needs `npm run build` at the repository root first.
-// Run: node bench/sampling-overhead.bench.js [--pairs 5] [--requests 6000] [--concurrency 16] [--no-pin]
+// Run: node bench/sampling-overhead.bench.js [--pairs 5] [--requests 12000] [--concurrency 64 (16 for cpu)] [--no-pin]
 
 const { runPairs, parseArgs, log } = require('./lib/harness');
 
 async function main() {
-  const opts = parseArgs({ pairs: 5, requests: 6000, warmupRequests: 1500, concurrency: 16, pin: true, hz: 99, workloads: 'cpu,async' });
+  const opts = parseArgs({ pairs: 5, requests: 12000, warmupRequests: 3000, concurrency: 64, pin: true, hz: 99, workloads: 'cpu,async' });
   const { hz, workloads, ...harness } = opts;
   for (const workload of String(workloads).split(',')) {
     const r = await runPairs({
@@ -17,6 +17,7 @@ async function main() {
       b: { tracer: 'otel', workload, profiler: true, samplingFrequencyHz: hz },
       ...harness,
       requests: workload === 'cpu' ? Math.round(harness.requests / 4) : harness.requests,
+      concurrency: workload === 'cpu' ? 16 : harness.concurrency,
       warmupRequests: workload === 'cpu' ? Math.round(harness.warmupRequests / 4) : harness.warmupRequests,
     });
     const rate = r.absolute.b.probesPerActiveSecond;

@@ -42,9 +42,12 @@ function forkPinned(script, { cpu, env, execArgv = [], nodeBinary, cwd }) {
   const options = { cwd, env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] };
   if (nodeBinary) options.execPath = nodeBinary;
   // BENCH_NICE (e.g. -10) raises the priority of servers and load generators over whatever
-  // else runs on the machine (the shared 2-core host runs other work; see RESULTS.md).
+  // else runs on the machine (the shared 2-core host runs other work; see RESULTS.md). The
+  // kernel groups tasks by session (sched_autogroup), and plain nice only counts inside a
+  // group, so each child gets its own session (setsid) and sets that group's nice itself
+  // (lib/priority.js).
   const prefix = [];
-  if (process.env.BENCH_NICE) prefix.push('nice', '-n', process.env.BENCH_NICE);
+  if (process.env.BENCH_NICE) prefix.push('setsid', 'nice', '-n', process.env.BENCH_NICE);
   if (cpu !== undefined) prefix.push('taskset', '-c', String(cpu));
   if (prefix.length === 0) return fork(script, [], options);
   return fork(script, [], { ...options, execPath: prefix[0], execArgv: [...prefix.slice(1), nodeBinary || process.execPath, ...execArgv] });
@@ -108,6 +111,17 @@ async function runLoad({ port, requests, concurrency, pathPrefix, ratePerSecond,
   return (await result).result;
 }
 
+/** Busy CPU seconds of the whole machine so far, from /proc/stat (all CPUs). */
+function machineBusySeconds() {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f;
+    return (user + nice + system + irq + softirq + steal) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /** One run: start the server, warm it up, measure a fixed number of requests, stop it. */
 async function runOnce(serverConfig, opts) {
   const server = await spawnServer(serverConfig, opts);
@@ -115,9 +129,16 @@ async function runOnce(serverConfig, opts) {
     const load = { port: server.port, concurrency: opts.concurrency, pathPrefix: opts.pathPrefix, pin: opts.pin };
     if (opts.warmupRequests) await runLoad({ ...load, requests: opts.warmupRequests });
     await server.call('reset');
+    const before = machineBusySeconds();
     const client = await runLoad({ ...load, requests: opts.requests, ratePerSecond: opts.ratePerSecond });
     const { stats } = await server.call('stats');
-    return { client, server: stats, metrics: metricsOf(client, stats) };
+    const busy = machineBusySeconds() - before;
+    // CPU that neither the server nor the load generator used: other work on the shared host.
+    const foreign = busy - stats.cpuUserSeconds - stats.cpuSystemSeconds - client.cpuSeconds;
+    const metrics = metricsOf(client, stats);
+    metrics.foreignCpuCores = Math.max(0, foreign) / stats.elapsedSeconds;
+    metrics.serverCpuUtilization = (stats.cpuUserSeconds + stats.cpuSystemSeconds) / stats.elapsedSeconds;
+    return { client, server: stats, metrics };
   } finally {
     await server.stop();
   }
@@ -168,7 +189,8 @@ async function runPairs({ name, a, b, pairs = 5, ...opts }) {
       log(`${name} pair ${i + 1}/${pairs} ${which.toUpperCase()} (${pair[which].server.tracer}): ` +
         `${m.throughputPerSecond.toFixed(0)} req/s, p50 ${m.latencyP50Millis.toFixed(2)} ms, p99 ${m.latencyP99Millis.toFixed(2)} ms, ` +
         `${m.cpuSecondsPer1kRequests.toFixed(3)} CPU s/1k, RSS ${m.peakRssMiB.toFixed(0)} MiB` +
-        (m.probesPerSecond !== undefined ? `, ${m.probesPerSecond.toFixed(1)} probes/s` : ''));
+        (m.probesPerActiveSecond !== undefined ? `, ${m.probesPerActiveSecond.toFixed(1)} probes/s while sampling` : '') +
+        `, server CPU ${(m.serverCpuUtilization * 100).toFixed(0)}%, other work ${m.foreignCpuCores.toFixed(2)} cores`);
     }
     runs.push(pair);
   }

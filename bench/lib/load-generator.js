@@ -1,4 +1,5 @@
 'use strict';
+require('./priority').raise();
 // Load generator process: a fixed number of requests at a fixed concurrency (closed loop),
 // or at a fixed rate (open loop, for the event-loop scenario), over keep-alive connections.
 // Latencies are kept exactly (microseconds, every request), because autocannon's histogram
@@ -19,6 +20,7 @@ function run({ port, requests, concurrency, pathPrefix = '/', ratePerSecond }) {
   let done = 0;
   let errors = 0;
   const start = process.hrtime.bigint();
+  const cpuAtStart = process.cpuUsage();
 
   function one(i) {
     return new Promise((resolve) => {
@@ -77,9 +79,11 @@ function run({ port, requests, concurrency, pathPrefix = '/', ratePerSecond }) {
     agent.destroy();
     const sorted = Array.from(latencies).filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
     const sum = sorted.reduce((a, b) => a + b, 0);
+    const cpu = process.cpuUsage(cpuAtStart);
     return {
       requests,
       errors,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
       durationSeconds,
       throughputPerSecond: requests / durationSeconds,
       latencyMillis: {

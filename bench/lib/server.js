@@ -1,4 +1,5 @@
 'use strict';
+require('./priority').raise();
 // One server process of a run: sets up its tracer (before node:http is loaded, so
 // instrumentation can patch it), serves the chosen workload on a loopback port and answers
 // the harness over IPC: 'reset' starts the measured window, 'stats' ends it.
@@ -46,7 +47,25 @@ function startWindow() {
     hr: process.hrtime.bigint(),
     completed,
     profiler: tracing.profilerStats(),
+    threads: threadCpu(),
   };
+}
+
+// CPU seconds per thread (from /proc), keyed "tid comm", to see where a profiler's cost lands:
+// the main thread, its sampling thread, or V8's GC and compiler threads.
+function threadCpu() {
+  const out = {};
+  try {
+    for (const tid of fs.readdirSync('/proc/self/task')) {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[`${tid} ${comm}`] = (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
 }
 
 function diffStats(now, before) {
@@ -78,6 +97,7 @@ function windowStats() {
       mean: eld.mean / 1e6,
     },
     profiler: diffStats(tracing.profilerStats(), window.profiler),
+    threadCpuSeconds: diffStats(threadCpu(), window.threads),
   };
 }
 

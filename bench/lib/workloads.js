@@ -6,10 +6,10 @@
 
 const { setTimeout: sleep, setImmediate: yieldToLoop } = require('node:timers/promises');
 
-// A ~4 KB request payload, built once: parsing and re-serializing it is the "JSON" part.
+// A ~8 KB request payload, built once: parsing and re-serializing it is the "JSON" part.
 const ORDER_JSON = JSON.stringify({
   customer: { id: 'c-1029', name: 'Ada Lovelace', tier: 'gold', tags: ['a', 'b', 'c'] },
-  items: Array.from({ length: 40 }, (_, i) => ({
+  items: Array.from({ length: 60 }, (_, i) => ({
     sku: `SKU-${1000 + i}`,
     title: `Item number ${i} with a descriptive title`,
     quantity: 1 + (i % 5),
@@ -67,7 +67,7 @@ async function mixed(req, tracing) {
   void customer;
   await fakeCacheLookup();
   const total = priceOrder(order);
-  const score = computeRiskScore(order, 60);
+  const score = computeRiskScore(order, 500);
   await tracing.withSpan('db.inventory', () => fakeDatabaseQuery(1));
   await fakeCacheLookup();
   return renderReceipt(order, total, score);
@@ -93,11 +93,11 @@ async function resolveStep(i) {
   return i + 1;
 }
 
-/** Async-heavy: hundreds of awaits per request, a few loop turns, little CPU per step. */
+/** Async-heavy: 1500 awaits and 30 loop turns per request, little CPU per step. */
 async function asyncHeavy(req, tracing) {
   let n = 0;
-  for (let round = 0; round < 10; round++) {
-    for (let i = 0; i < 40; i++) {
+  for (let round = 0; round < 30; round++) {
+    for (let i = 0; i < 50; i++) {
       n = await resolveStep(n);
     }
     await fakeCacheLookup();
