@@ -132,7 +132,15 @@ describe('End to end through the OpenTelemetry Collector', function () {
       const profiledTraces = new Set(profiles.flatMap((profile) => profile.samples.map((sample) => sample.traceId)));
       const roots = spans.filter((span) => span.parentSpanId === '');
       for (const root of roots.filter((span) => profiledTraces.has(span.traceId))) {
-        assert.equal(root.attributes['pyroscope.profile.id'], root.spanId, `root ${root.name} of trace ${root.traceId}`);
+        const stacks = profiles
+          .flatMap((profile) => profile.samples)
+          .filter((sample) => sample.traceId === root.traceId)
+          .map((sample) => sample.functions.slice(0, 6).join(' < '));
+        assert.equal(
+          root.attributes['pyroscope.profile.id'],
+          root.spanId,
+          `root ${root.name} of trace ${root.traceId}, whose samples' stacks are:\n  ${stacks.join('\n  ')}`,
+        );
       }
       // And the other way: a root that offers a profile link has its profile delivered.
       for (const root of roots.filter((span) => span.attributes['pyroscope.profile.id'] !== undefined)) {
