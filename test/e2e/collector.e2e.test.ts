@@ -156,6 +156,7 @@ describe('End to end through the OpenTelemetry Collector', function () {
     });
 
     it('should print our function names with the debug exporter at detailed verbosity', function () {
+      assert.match(collector!.stdout, /InstrumentationScope otel-span-profiler /, 'debug exporter printed no profile of ours');
       for (const fn of Object.values(HOT_FUNCTIONS)) {
         assert.ok(collector!.stdout.includes(fn), `debug exporter output lacks ${fn}`);
       }
