@@ -1,4 +1,4 @@
-import { context, diag } from '@opentelemetry/api';
+import { context, diag, ROOT_CONTEXT } from '@opentelemetry/api';
 import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import type { SpanProfile } from '../profile/span-profile';
 import type { ProfileExporter } from './profile-exporter';
@@ -75,6 +75,7 @@ export class ProfileBatcher {
   private readonly _dropped: Record<DropReason, number> = { queueFull: 0, sampleCap: 0, afterShutdown: 0, exportFailed: 0 };
   private _exporting: Promise<void> | undefined;
   private _timer: NodeJS.Timeout | undefined;
+  private _exportSoon = false;
   private _shutdown: Promise<void> | undefined;
 
   constructor(
@@ -137,7 +138,17 @@ export class ProfileBatcher {
   private _schedule(): void {
     if (this._exporting !== undefined || this._queue.length === 0) return;
     if (this._queue.length >= this._maxExportBatchSize) {
-      this._startExport();
+      // Soon, not now: add() runs inside the application's span.end(), and an export encodes
+      // a whole batch.
+      if (this._exportSoon) return;
+      this._clearTimer();
+      this._exportSoon = true;
+      this._timer = setTimeout(() => {
+        this._timer = undefined;
+        this._exportSoon = false;
+        if (this._exporting === undefined) this._startExport();
+      }, 0);
+      this._timer.unref();
     } else if (this._timer === undefined) {
       this._timer = setTimeout(() => {
         this._timer = undefined;
@@ -182,7 +193,8 @@ export class ProfileBatcher {
       }, this._exportTimeoutMillis);
       timer.unref();
       // The exporter's own HTTP calls must not become spans (and profiles) themselves.
-      context.with(suppressTracing(context.active()), () => {
+      // And not in the context of whichever request's span.end() queued the last profile.
+      context.with(suppressTracing(ROOT_CONTEXT), () => {
         try {
           this._exporter.export(batch, finish);
         } catch (error) {
@@ -243,6 +255,7 @@ export class ProfileBatcher {
       clearTimeout(this._timer);
       this._timer = undefined;
     }
+    this._exportSoon = false;
   }
 
   private _option(

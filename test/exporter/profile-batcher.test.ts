@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { context } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   ExportResultCode,
@@ -69,6 +69,8 @@ class ControlledExporter implements ProfileExporter {
 }
 
 const tick = (): Promise<void> => new Promise(resolve => setImmediate(resolve));
+/** Past the zero-delay timer that starts the export of a full batch. */
+const soon = (): Promise<void> => new Promise(resolve => setTimeout(resolve, 5));
 
 describe('ProfileBatcher', () => {
   let recorder: DiagRecorder;
@@ -94,12 +96,37 @@ describe('ProfileBatcher', () => {
   });
 
   describe('add', () => {
-    it('should export a full batch at once, without waiting for the delay', () => {
+    it('should export a full batch right after add() returns, without waiting for the delay', async () => {
       const exporter = new ControlledExporter();
       const batcher = batcherFor(exporter, { maxExportBatchSize: 3, scheduledDelayMillis: 60_000 });
       for (const profile of makeProfiles(3)) batcher.add(profile);
+      // Not inside add(): that runs in the application's span.end().
+      assert.equal(exporter.batches.length, 0);
+      await soon();
       assert.deepEqual(exporter.batches.map(b => b.length), [3]);
       assert.equal(batcher.stats.exported, 3);
+    });
+
+    it("should export outside the context of the request that queued the profile, with tracing suppressed", async () => {
+      const seen: Array<[unknown, boolean]> = [];
+      const exporter: ProfileExporter = {
+        export: (_profiles, done) => {
+          seen.push([trace.getSpan(context.active()), isTracingSuppressed(context.active())]);
+          done({ code: ExportResultCode.SUCCESS });
+        },
+        shutdown: async () => {},
+      };
+      const batcher = batcherFor(exporter, { maxExportBatchSize: 1, scheduledDelayMillis: 60_000 });
+      const requestSpan = trace.wrapSpanContext({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 });
+      const contextManager = new AsyncLocalStorageContextManager().enable();
+      context.setGlobalContextManager(contextManager);
+      try {
+        context.with(trace.setSpan(context.active(), requestSpan), () => batcher.add(makeProfile(1)));
+        await soon();
+      } finally {
+        context.disable();
+      }
+      assert.deepEqual(seen, [[undefined, true]]);
     });
 
     it('should export a partial batch after scheduledDelayMillis', async () => {
@@ -116,7 +143,7 @@ describe('ProfileBatcher', () => {
       exporter.mode = 'hold';
       const batcher = batcherFor(exporter, { maxExportBatchSize: 2, scheduledDelayMillis: 60_000 });
       for (const profile of makeProfiles(6)) batcher.add(profile);
-      await tick();
+      await soon();
       assert.equal(exporter.batches.length, 1);
       exporter.release();
       await exporter.waitForBatches(2);
@@ -133,8 +160,11 @@ describe('ProfileBatcher', () => {
       const exporter = new ControlledExporter();
       exporter.mode = 'hold';
       const batcher = batcherFor(exporter, { maxQueueSize: 4, maxExportBatchSize: 2, scheduledDelayMillis: 60_000 });
-      // Two go out at once and are held; four fill the queue; three more find it full.
-      for (const profile of makeProfiles(9)) batcher.add(profile);
+      // Two go out and are held; four fill the queue; three more find it full.
+      const profiles = makeProfiles(9);
+      for (const profile of profiles.slice(0, 2)) batcher.add(profile);
+      await soon();
+      for (const profile of profiles.slice(2)) batcher.add(profile);
       assert.equal(batcher.stats.queued, 4);
       assert.equal(batcher.stats.dropped, 3);
       assert.equal(batcher.stats.droppedByReason.queueFull, 3);
@@ -262,7 +292,10 @@ describe('ProfileBatcher', () => {
       const exporter = new ControlledExporter();
       exporter.mode = 'hold';
       const held = batcherFor(exporter, { maxQueueSize: 1, maxExportBatchSize: 1, scheduledDelayMillis: 60_000 });
-      for (const profile of makeProfiles(4)) held.add(profile);
+      const profiles = makeProfiles(4);
+      held.add(profiles[0]);
+      await soon();
+      for (const profile of profiles.slice(1)) held.add(profile);
       exporter.mode = 'succeed';
       exporter.release();
       await held.shutdown();
@@ -299,14 +332,16 @@ describe('ProfileBatcher', () => {
         'Configuration: exportTimeoutMillis is invalid, expected a number > 0 (actual: 0); using 30000',
       ]);
       for (const profile of makeProfiles(512)) batcher.add(profile);
+      await soon();
       assert.deepEqual(exporter.batches.map(b => b.length), [512]);
     });
 
-    it('should lower maxExportBatchSize to maxQueueSize with a warning', () => {
+    it('should lower maxExportBatchSize to maxQueueSize with a warning', async () => {
       const exporter = new ControlledExporter();
       const batcher = batcherFor(exporter, { maxQueueSize: 10, maxExportBatchSize: 600, scheduledDelayMillis: 60_000 });
       assert.deepEqual(recorder.messages('warn'), ['Configuration: maxExportBatchSize (600) is larger than maxQueueSize (10); using 10']);
       for (const profile of makeProfiles(10)) batcher.add(profile);
+      await soon();
       assert.deepEqual(exporter.batches.map(b => b.length), [10]);
     });
   });
