@@ -3,11 +3,12 @@
 # builder (ocb) into .cache/otelcol/<hash>/ and prints the binary's path on the last line of stdout.
 # A no-op when that binary exists: the hash covers the manifest, this script and the Go version, so
 # editing any of them builds a fresh Collector next to the old one.
+# OTELCOL_BUILDER_CONFIG (another manifest) and OTELCOL_CACHE_DIR (another cache) are for tests.
 set -euo pipefail
 
 BUILDER_VERSION=v0.165.0
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-MANIFEST="$ROOT/scripts/otelcol-builder.yaml"
+MANIFEST="${OTELCOL_BUILDER_CONFIG:-$ROOT/scripts/otelcol-builder.yaml}"
 CACHE="${OTELCOL_CACHE_DIR:-$ROOT/.cache/otelcol}"
 
 command -v go >/dev/null || { echo "build-collector: 'go' is not on PATH; the Collector is built from Go modules" >&2; exit 1; }
@@ -22,6 +23,14 @@ if [[ -x "$BIN" && -f "$OUT/.complete" ]]; then
 fi
 
 mkdir -p "$CACHE/bin"
+# One build at a time (tests and CI may start several): wait for the lock, then look again.
+exec 9>"$CACHE/.build.lock"
+flock 9
+if [[ -x "$BIN" && -f "$OUT/.complete" ]]; then
+  echo "$BIN"
+  exit 0
+fi
+
 BUILDER="$CACHE/bin/builder-$BUILDER_VERSION"
 if [[ ! -x "$BUILDER" ]]; then
   echo "build-collector: installing go.opentelemetry.io/collector/cmd/builder@$BUILDER_VERSION" >&2
@@ -37,8 +46,13 @@ mkdir -p "$OUT"
 sed "s|^dist:|dist:\n  output_path: $OUT/src|" "$MANIFEST" > "$OUT/manifest.yaml"
 start=$(date +%s)
 echo "build-collector: building the Collector into $OUT (takes minutes when the Go module cache is cold)" >&2
-"$BUILDER" --config "$OUT/manifest.yaml" >&2
+if ! "$BUILDER" --config "$OUT/manifest.yaml" >&2; then
+  rm -rf "$OUT"
+  echo "build-collector: the collector builder failed (manifest $MANIFEST)" >&2
+  exit 1
+fi
 mv "$OUT/src/otelcol-span-profiler" "$BIN"
 touch "$OUT/.complete"
+rm -rf "$OUT/src"
 echo "build-collector: built in $(( $(date +%s) - start )) s" >&2
 echo "$BIN"

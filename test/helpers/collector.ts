@@ -23,11 +23,20 @@ export function repoRoot(): string {
 
 let builtBinary: Promise<string> | undefined;
 
-/** Builds the Collector once per process (a no-op when the cached binary exists); resolves to its path. */
-export function buildCollector(): Promise<string> {
-  builtBinary ??= new Promise<string>((resolve, reject) => {
+/**
+ * Builds the Collector (a no-op when the cached binary exists); resolves to its path. Memoized per
+ * process unless `env` (extra environment for scripts/build-collector.sh) is given.
+ */
+export function buildCollector(env?: Record<string, string>): Promise<string> {
+  if (env !== undefined) return runBuildScript(env);
+  builtBinary ??= runBuildScript({});
+  return builtBinary;
+}
+
+function runBuildScript(env: Record<string, string>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     const script = path.join(repoRoot(), 'scripts', 'build-collector.sh');
-    execFile('bash', [script], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile('bash', [script], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const lines = stdout.trim().split('\n');
       const binary = lines[lines.length - 1];
       if (error || !binary || !fs.existsSync(binary)) {
@@ -37,7 +46,6 @@ export function buildCollector(): Promise<string> {
       resolve(binary);
     });
   });
-  return builtBinary;
 }
 
 /** What the started Collector does with what it receives. */
