@@ -59,7 +59,7 @@ const routes = {
   // JSON-heavy: a report rendered in a child span, between two awaits.
   async '/report'() {
     await yieldToEventLoop();
-    const report = await tracer.startActiveSpan('render report', async (span) => {
+    const report = await tracer.startActiveSpan('render report', async function renderReport(span) {
       try {
         const first = buildInventoryReport(300);
         await fs.readFile(__filename);
@@ -88,7 +88,11 @@ const routes = {
   },
 };
 
-const server = http.createServer((req, res) => {
+/**
+ * @param {import('node:http').IncomingMessage} req
+ * @param {import('node:http').ServerResponse} res
+ */
+function handleRequest(req, res) {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const handler = routes[url.pathname];
   const span = trace.getActiveSpan();
@@ -102,10 +106,16 @@ const server = http.createServer((req, res) => {
     return;
   }
   handler().then(
-    (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
-    (error) => res.writeHead(500).end(String(error)),
+    function sendJson(body) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    },
+    function sendError(error) {
+      res.writeHead(500).end(String(error));
+    },
   );
-});
+}
+
+const server = http.createServer(handleRequest);
 
 server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
   const address = /** @type {import('node:net').AddressInfo} */ (server.address());
