@@ -1,7 +1,7 @@
 'use strict';
 // Encode cost of one export batch: OTLP profiles (protobuf and JSON, from this package's dist/)
 // next to the same samples as gzipped pprof (pprof-format), in one run on one machine.
-// Usage: (cd .. && npm run build) && node --expose-gc encode.bench.js
+// Usage: (cd .. && npm run build) && node encode.bench.js
 //   STATIC_ENCODER=/path/static-profiles.js  also times protobufjs static code (pbjs static-module
 //   output for ../proto; see RESULTS.md "## Encoding" for the command).
 //   ROOTS=200 SAMPLES=20 DEPTH=30 ITERATIONS=40 to change the workload.
@@ -204,9 +204,6 @@ function timeInterleaved(fns) {
   const outs = new Array(fns.length);
   for (let round = 0; round < warm + ITERATIONS; round++) {
     fns.forEach((fn, i) => {
-      // With --expose-gc each run starts on a clean heap, so one variant's garbage is not
-      // collected on the next one's clock.
-      if (global.gc) global.gc();
       const t0 = performance.now();
       outs[i] = fn();
       if (round >= warm) runs[i].push(performance.now() - t0);
