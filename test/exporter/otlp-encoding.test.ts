@@ -113,12 +113,13 @@ describe('otlp-encoding', () => {
 
     it('should write resource attributes of every kind as plain key/value pairs', () => {
       const resource = {
-        attributes: { 'service.name': 'svc', 'process.pid': 7, ratio: 0.5, ok: false, tags: ['x', 'y'], gone: undefined },
+        attributes: { 'service.name': 'svc', 'process.pid': 7, offset: -3, ratio: 0.5, ok: false, tags: ['x', 'y'], gone: undefined },
       };
       const [rp] = list(decodeWithProtoc(encodeProtobuf([spanProfile({ resource })])).resourceProfiles);
       assert.deepStrictEqual(resourceAttributes(rp), {
         'service.name': { stringValue: 'svc' },
         'process.pid': { intValue: '7' },
+        offset: { intValue: '-3' },
         ratio: { doubleValue: 0.5 },
         ok: { boolValue: false },
         tags: { arrayValue: { values: [{ stringValue: 'x' }, { stringValue: 'y' }] } },
