@@ -77,6 +77,8 @@ export class DictionaryBuilder {
   private readonly _locationKeys = new TrieNode();
   private readonly _stackTable: PbStack[] = [{}];
   private readonly _stackKeys = new TrieNode();
+  // Link{} with empty ids, not the 16/8 zero bytes the proto comment prefers since #792: profcheck
+  // compares index 0 with Link{} exactly, and the Collector re-emits zero ids as empty anyway.
   private readonly _links = new Interner<PbLink>({});
   private readonly _attributes = new Interner<PbKeyValueAndUnit>({});
   private readonly _stackIndex = new Map<ProfileStack, number>();
