@@ -4,7 +4,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { inspect } from 'util';
 import type { SpanProfile } from '../profile/span-profile';
-import { encodeJson } from './otlp-encoding';
+import { encodeJson, preloadEncoding } from './otlp-encoding';
 import type { ProfileExporter } from './profile-exporter';
 
 /** Where {@link FileProfileExporter} writes unless told otherwise, relative to the working directory. */
@@ -46,6 +46,7 @@ export class FileProfileExporter implements ProfileExporter {
       );
     }
     this.filePath = path.resolve(chosen);
+    preloadEncoding(this._logger);
   }
 
   export(profiles: SpanProfile[], resultCallback: (result: ExportResult) => void): void {

@@ -100,6 +100,19 @@ export function loadEncoding(): void {
   schema();
 }
 
+/**
+ * {@link loadEncoding} for exporter constructors: the load happens while the application
+ * starts instead of during the first export, mid-traffic, and a failure is logged, not thrown
+ * (each export then reports it).
+ */
+export function preloadEncoding(logger: { error(message: string, ...args: unknown[]): void }): void {
+  try {
+    loadEncoding();
+  } catch (err) {
+    logger.error('cannot load the OTLP profiles schema; exports will fail', err);
+  }
+}
+
 function schema(): Schema {
   if (loadedSchema === undefined) {
     // Required here, not imported at the top: applications that never encode OTLP never pay

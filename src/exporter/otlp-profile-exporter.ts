@@ -5,7 +5,7 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
 import type { ExportResponse, ProfileTransport } from './export-response';
 import { resolveExporterOptions, type OTLPProfileExporterOptions, type ResolvedExporterOptions } from './exporter-options';
 import { createHttpTransport, HttpStatusError } from './http-transport';
-import { decodeExportResponse, encodeJson, encodeProtobuf } from './otlp-encoding';
+import { decodeExportResponse, encodeJson, encodeProtobuf, preloadEncoding } from './otlp-encoding';
 import type { ProfileExporter } from './profile-exporter';
 import { createRetryingTransport } from './retrying-transport';
 
@@ -39,6 +39,7 @@ export class OTLPProfileExporter implements ProfileExporter {
         compression: this._options.compression,
       }),
     );
+    preloadEncoding(this._logger);
   }
 
   /** Where the profiles go, after resolving options and environment. */
