@@ -82,7 +82,7 @@ export class ProfilingSpanProcessor {
         return;
       }
       const sdkSpan = span as SdkSpan;
-      const root = new RootProfile(span, sdkSpan.name ?? '', sdkSpan.resource ?? EMPTY_RESOURCE, nowHrNano());
+      const root = new RootProfile(span, sdkSpan.resource ?? EMPTY_RESOURCE, nowHrNano());
       this._rootOf.set(span, root);
       this._open.add(root);
       this._stats.profiledRoots++;
@@ -128,26 +128,31 @@ export class ProfilingSpanProcessor {
     try {
       const root = this._rootOf.get(span);
       if (root === undefined || root.span !== span || !root.open) return;
-      if (ending && this._options.pyroscopeProfileIdAttribute && root.sampleCount > 0) {
+      // Decided from the finished profile: a probe may land anywhere up to the close, even in
+      // this function, and the attribute must agree with what is exported.
+      const profile = this._close(root, nowHrNano(), false);
+      if (ending && profile !== undefined && this._options.pyroscopeProfileIdAttribute) {
         span.setAttribute(PROFILE_ID_ATTRIBUTE, root.spanId);
       }
-      this._close(root, nowHrNano(), false);
     } catch (err) {
       logger.error('onEnd failed', err);
     }
   }
 
-  private _close(root: RootProfile, endHrNano: bigint, truncated: boolean): void {
+  private _close(root: RootProfile, endHrNano: bigint, truncated: boolean): SpanProfile | undefined {
+    // First, so that a probe landing during the rest of the close cannot charge this root.
+    root.open = false;
     this._open.delete(root);
     this._sampler.release();
     const profile: SpanProfile | undefined = root.finish(endHrNano, this._sampler.measuredIntervalNanos, truncated);
     if (truncated) this._stats.truncatedProfiles++;
     if (profile === undefined) {
       this._stats.emptyRoots++;
-      return;
+      return undefined;
     }
     this._stats.profiles++;
     this._batcher.add(profile);
+    return profile;
   }
 
   /** Runs on the main thread inside the interrupted code: keep it lean. */

@@ -20,7 +20,6 @@ export class RootProfile {
 
   constructor(
     readonly span: Span,
-    readonly name: string,
     readonly resource: ProfileResource,
     readonly startHrNano: bigint
   ) {
@@ -57,7 +56,7 @@ export class RootProfile {
     return {
       traceId: this.traceId,
       rootSpanId: this.spanId,
-      rootSpanName: this.name,
+      rootSpanName: this._spanName(),
       resource: this.resource,
       startTimeUnixNano: hrToUnixNano(this.startHrNano),
       endTimeUnixNano: hrToUnixNano(endHrNano),
@@ -66,5 +65,14 @@ export class RootProfile {
       truncated,
       droppedSamples: this.droppedSamples,
     };
+  }
+
+  /**
+   * Read at the end, not at the start: instrumentations rename spans once they know more (the
+   * HTTP server span starts as "GET" and becomes "GET /route" after routing).
+   */
+  private _spanName(): string {
+    const name = (this.span as { readonly name?: unknown }).name;
+    return typeof name === 'string' ? name : '';
   }
 }

@@ -104,6 +104,20 @@ describe('ProfilingSpanProcessor lifecycle', function () {
     });
   });
 
+  describe('profile names', function () {
+    it('should name a profile after its root as the root ended, not as it started', async function () {
+      const { tracer, processor, exporter } = tracing;
+      tracer.startActiveSpan('GET', (span) => {
+        // As the HTTP instrumentation's server span is renamed once the route is known.
+        span.updateName('GET /parse');
+        spinUntilSampled(processor);
+        span.end();
+      });
+      await processor.forceFlush();
+      assert.deepStrictEqual(exporter.getFinishedProfiles().map((p) => p.rootSpanName), ['GET /parse']);
+    });
+  });
+
   describe('linkSamplesTo', function () {
     it("should link samples taken in a child span to the local root with 'local-root'", async function () {
       await tracing.close();
