@@ -2,11 +2,10 @@ import * as assert from 'node:assert';
 import * as http from 'node:http';
 import { encodeJson, encodeProtobuf } from '../../src/exporter/otlp-encoding';
 import type { SpanProfile } from '../../src/profile/span-profile';
-import { buildCollector, startCollector, type RunningCollector } from '../helpers/collector';
 import { dictionaryViolations } from '../helpers/decode-checks';
 import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
+import { useForwardingCollector } from '../helpers/forwarding-collector';
 import { profilesOf } from '../helpers/decode-resolve';
-import { LoopbackServer } from '../helpers/loopback-server';
 import { appStacks, CHILD_SPAN_ID, sample, spanProfile } from '../profile/synthetic';
 
 /** POSTs a body straight to the receiver (no exporter in between); resolves to the status code. */
@@ -78,55 +77,26 @@ function undoCollectorRewrites(received: Decoded, sentStringCount: number): Deco
 }
 
 describe('OTLP encoding through the OpenTelemetry Collector', function () {
-  const sink = new LoopbackServer();
-  let collector: RunningCollector | undefined;
-
-  before(async function () {
-    // A cold build compiles a few hundred Go packages; a cached one returns at once. Fails, never skips.
-    this.timeout(30 * 60_000);
-    await buildCollector();
-    this.timeout(120_000);
-    await sink.start();
-    collector = await startCollector({ forwardTo: sink.origin, debugVerbosity: 'basic' });
-  });
-
-  after(async function () {
-    this.timeout(30_000);
-    await collector?.stop();
-    await sink.stop();
-  });
-
-  /** The request the Collector forwarded for `marker`, decoded by protoc. */
-  async function forwarded(marker: string): Promise<Decoded> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      for (const request of sink.requests) {
-        if (request.path !== '/v1development/profiles') continue;
-        const decoded = decodeWithProtoc(request.body);
-        if (JSON.stringify(decoded).includes(marker)) return decoded;
-      }
-      if (Date.now() > deadline) throw new Error(`the Collector forwarded nothing with ${marker}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  const forwarding = useForwardingCollector();
+  const forwarded = (marker: string): Promise<Decoded> => forwarding.forwardedProfiles(marker);
 
   it('should take our protobuf and forward the same request', async function () {
     const marker = `pb-${process.hrtime.bigint()}`;
     const body = encodeProtobuf(batch(marker));
-    assert.strictEqual(await post(`${collector!.endpoint}/v1development/profiles`, 'application/x-protobuf', body), 200);
+    assert.strictEqual(await post(`${forwarding.collector.endpoint}/v1development/profiles`, 'application/x-protobuf', body), 200);
     const sent = decodeWithProtoc(body);
     assert.deepStrictEqual(dictionaryViolations(sent), []);
     const received = await forwarded(marker);
     const sentStrings = ((sent.dictionary as Decoded).stringTable as string[]).length;
     assert.deepStrictEqual(undoCollectorRewrites(received, sentStrings), sent);
-    assert.deepStrictEqual(collector!.errorLines(), []);
+    assert.deepStrictEqual(forwarding.collector.errorLines(), []);
   });
 
   it('should read our JSON (hex ids, string int64s) as the same request, profile ids included', async function () {
     const marker = `json-${process.hrtime.bigint()}`;
     const profiles = batch(marker);
     const json = encodeJson(profiles);
-    assert.strictEqual(await post(`${collector!.endpoint}/v1development/profiles`, 'application/json', json), 200);
+    assert.strictEqual(await post(`${forwarding.collector.endpoint}/v1development/profiles`, 'application/json', json), 200);
     const received = await forwarded(marker);
     // The JSON's own profile ids, as hex, must come back from the Collector's binary re-encoding.
     const sentIds = profilesOf(JSON.parse(json) as Decoded).map((p) => p.profileId);
@@ -134,6 +104,6 @@ describe('OTLP encoding through the OpenTelemetry Collector', function () {
     const sent = JSON.parse(json) as Decoded;
     const sentStrings = ((sent.dictionary as Decoded).stringTable as string[]).length;
     assert.deepStrictEqual(undoCollectorRewrites(received, sentStrings), sent);
-    assert.deepStrictEqual(collector!.errorLines(), []);
+    assert.deepStrictEqual(forwarding.collector.errorLines(), []);
   });
 });

@@ -5,9 +5,7 @@ import type { OTLPProfileExporterOptions } from '../../src/exporter/exporter-opt
 import { createHttpTransport } from '../../src/exporter/http-transport';
 import { describeFailure, OTLPProfileExporter } from '../../src/exporter/otlp-profile-exporter';
 import type { SpanProfile } from '../../src/profile/span-profile';
-import { buildCollector, startCollector, type RunningCollector } from '../helpers/collector';
-import { decodeWithProtoc } from '../helpers/decode-protoc';
-import { LoopbackServer } from '../helpers/loopback-server';
+import { useForwardingCollector } from '../helpers/forwarding-collector';
 import { makeProfile, START_UNIX_NANO } from './fixtures';
 
 /** Two profiles whose resource names a marker, so the forwarded copy can be found. */
@@ -21,37 +19,9 @@ function exportWith(options: OTLPProfileExporterOptions, profiles: SpanProfile[]
 }
 
 describe('OTLPProfileExporter against the OpenTelemetry Collector', function () {
-  // The Collector forwards what it received, with its own otlp_http exporter, to this server.
-  const sink = new LoopbackServer();
-  let collector: RunningCollector | undefined;
-
-  before(async function () {
-    // A cold build compiles a few hundred Go packages; a cached one returns at once. Fails, never skips.
-    this.timeout(30 * 60_000);
-    await buildCollector();
-    this.timeout(120_000);
-    await sink.start();
-    collector = await startCollector({ forwardTo: sink.origin, debugVerbosity: 'basic' });
-  });
-
-  after(async function () {
-    this.timeout(30_000);
-    await collector?.stop();
-    await sink.stop();
-  });
-
-  async function forwardedContaining(marker: string): Promise<string> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      for (const request of sink.requests) {
-        if (request.path !== '/v1development/profiles') continue;
-        const text = JSON.stringify(decodeWithProtoc(request.body));
-        if (text.includes(marker)) return text;
-      }
-      if (Date.now() > deadline) throw new Error(`the Collector forwarded nothing with ${marker}`);
-      await new Promise(resolve => setTimeout(resolve, 50));
-    }
-  }
+  // The Collector forwards what it received, with its own otlp_http exporter, to a loopback sink.
+  const forwarding = useForwardingCollector();
+  const forwardedContaining = async (marker: string): Promise<string> => JSON.stringify(await forwarding.forwardedProfiles(marker));
 
   const variants: OTLPProfileExporterOptions[] = [
     { protocol: 'http/protobuf', compression: 'none' },
@@ -62,18 +32,18 @@ describe('OTLPProfileExporter against the OpenTelemetry Collector', function () 
   for (const variant of variants) {
     it(`should be accepted and forwarded intact with ${variant.protocol}, compression ${variant.compression}`, async () => {
       const marker = `collector-${randomBytes(4).toString('hex')}`;
-      const result = await exportWith({ url: `${collector!.endpoint}/v1development/profiles`, ...variant }, markedProfiles(marker));
+      const result = await exportWith({ url: `${forwarding.collector.endpoint}/v1development/profiles`, ...variant }, markedProfiles(marker));
       assert.equal(result.code, ExportResultCode.SUCCESS, result.error?.message);
       const forwarded = await forwardedContaining(marker);
       // The exact 64-bit timestamp survived both hops.
       assert.ok(forwarded.includes(`"${START_UNIX_NANO}"`), 'first sample timestamp missing');
-      assert.deepEqual(collector!.errorLines(), []);
+      assert.deepEqual(forwarding.collector.errorLines(), []);
     });
   }
 
   it("should report the Collector's refusal of a wrong path at once, without retrying", async () => {
     // /v1/profiles is the path some older docs give; the receiver only serves /v1development/profiles.
-    const url = `${collector!.endpoint}/v1/profiles`;
+    const url = `${forwarding.collector.endpoint}/v1/profiles`;
     const result = await exportWith({ url, timeoutMillis: 5000 }, markedProfiles('wrong-path'));
     assert.equal(result.code, ExportResultCode.FAILED);
     assert.equal(result.error?.message, `OTLPProfileExporter: ${url} refused 2 profiles: HTTP 404 Not Found: 404 page not found; not retrying`);
@@ -86,7 +56,7 @@ describe('OTLPProfileExporter against the OpenTelemetry Collector', function () 
   for (const { contentType, body, reason } of malformed) {
     it(`should quote the reason of the Collector's 400 for a malformed ${contentType} body`, async () => {
       const transport = createHttpTransport({
-        url: `${collector!.endpoint}/v1development/profiles`,
+        url: `${forwarding.collector.endpoint}/v1development/profiles`,
         headers: { 'content-type': contentType },
         compression: 'none',
       });

@@ -1,0 +1,56 @@
+import { buildCollector, startCollector, type RunningCollector } from './collector';
+import { decodeWithProtoc, type Decoded } from './decode-protoc';
+import { LoopbackServer } from './loopback-server';
+
+/** A running Collector whose otlp_http exporter forwards to a loopback sink in the test. */
+export interface ForwardingCollector {
+  readonly sink: LoopbackServer;
+  /** The running Collector (after the `before` hook). */
+  readonly collector: RunningCollector;
+  /** The first profiles request the Collector forwarded that contains `marker`, decoded by protoc. */
+  forwardedProfiles(marker: string): Promise<Decoded>;
+}
+
+/**
+ * Registers mocha hooks in the calling `describe`: build the Collector (fails, never skips),
+ * start it forwarding to a loopback sink before the tests, stop both after.
+ */
+export function useForwardingCollector(): ForwardingCollector {
+  const sink = new LoopbackServer();
+  let running: RunningCollector | undefined;
+
+  before(async function () {
+    // A cold build compiles a few hundred Go packages; a cached one returns at once.
+    this.timeout(30 * 60_000);
+    await buildCollector();
+    this.timeout(120_000);
+    await sink.start();
+    running = await startCollector({ forwardTo: sink.origin, debugVerbosity: 'basic' });
+  });
+
+  after(async function () {
+    this.timeout(30_000);
+    await running?.stop();
+    await sink.stop();
+  });
+
+  return {
+    sink,
+    get collector(): RunningCollector {
+      if (running === undefined) throw new Error('the Collector is not running (its before hook failed or has not run)');
+      return running;
+    },
+    async forwardedProfiles(marker: string): Promise<Decoded> {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        for (const request of sink.requests) {
+          if (request.path !== '/v1development/profiles') continue;
+          const decoded = decodeWithProtoc(request.body);
+          if (JSON.stringify(decoded).includes(marker)) return decoded;
+        }
+        if (Date.now() > deadline) throw new Error(`the Collector forwarded nothing with ${marker}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
+}
