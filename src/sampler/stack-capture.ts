@@ -62,11 +62,13 @@ export class StackCapturer {
     }
     let key = '';
     const ids: number[] = [];
-    for (const site of callSites) {
+    for (let i = 0; i < callSites.length; i++) {
+      const site = callSites[i];
       // Async frames are the await chain of the running function, not frames on the CPU.
       if (site.isAsync?.()) continue;
-      const fileName = site.getScriptNameOrSourceURL() ?? site.getFileName() ?? '';
-      if (fileName === this.probeUrl) continue;
+      const fileName = site.getScriptNameOrSourceURL() ?? '';
+      // The probe expression is the top frame under the probe.
+      if (i === 0 && fileName === this.probeUrl) continue;
       if (ids.length === this.maxDepth) break;
       const id = this._frameId(site, fileName);
       ids.push(id);
@@ -82,12 +84,20 @@ export class StackCapturer {
   }
 
   private _frameId(site: CallSite, fileName: string): number {
-    const functionName = site.getFunctionName() ?? site.getMethodName() ?? '';
     const lineNumber = site.getLineNumber() ?? 0;
     const columnNumber = site.getColumnNumber() ?? 0;
-    const key = `${lineNumber}:${columnNumber}:${functionName}:${fileName}`;
+    // A position in a named script belongs to one function, so the name is only read for a new
+    // frame (a third fewer calls into V8 per frame). Code without a script name (eval,
+    // new Function) shares the name '' and keys on the function name too.
+    let key = `${lineNumber}:${columnNumber}:${fileName}`;
+    let functionName: string | undefined;
+    if (fileName === '') {
+      functionName = site.getFunctionName() ?? site.getMethodName() ?? '';
+      key += `:${functionName}`;
+    }
     let id = this._frames.get(key);
     if (id === undefined) {
+      functionName ??= site.getFunctionName() ?? site.getMethodName() ?? '';
       id = this._frameList.length;
       this._frameList.push(Object.freeze({ functionName, fileName, lineNumber, columnNumber }));
       this._frames.set(key, id);
