@@ -31,26 +31,7 @@ def pct(s, invert=False):
     return med, med - lo, hi - med
 
 
-def overhead_chart():
-    groups = [
-        ("otel-span-profiler\n(reference service)", "otel-profiler-mixed"),
-        ("otel-span-profiler\n(CPU-bound)", "sampling-overhead-cpu"),
-        ("otel-span-profiler\n(async-heavy)", "sampling-overhead-async"),
-        ("@sentry/profiling-node\n(reference service)", "sentry-profiler-mixed"),
-        ("dd-trace profiler\n(reference service)", "dd-trace-profiler-mixed"),
-    ]
-    metrics = [
-        ("CPU s per request", "cpuSecondsPer1kRequests", False),
-        ("throughput", "throughputPerSecond", True),
-        ("p50 latency", "latencyP50Millis", False),
-        ("p99 latency", "latencyP99Millis", False),
-    ]
-    present = [(label, load(name)) for label, name in groups]
-    present = [(label, r) for label, r in present if r]
-    if not present:
-        print("no overhead results yet")
-        return
-    fig, ax = plt.subplots(figsize=(12, 5.5))
+def bars(ax, present, metrics, title):
     width = 0.8 / len(metrics)
     colors = ["#4c72b0", "#dd8452", "#55a868", "#c44e52"]
     for mi, (mlabel, key, invert) in enumerate(metrics):
@@ -61,7 +42,7 @@ def overhead_chart():
             meds.append(med)
             errs[0].append(lo)
             errs[1].append(hi)
-        bars = ax.bar(xs, meds, width, yerr=errs, capsize=3, label=mlabel + " cost", color=colors[mi])
+        ax.bar(xs, meds, width, yerr=errs, capsize=3, label=mlabel + " cost", color=colors[mi])
         for x, m in zip(xs, meds):
             ax.annotate(f"{m:+.1f}%", (x, m), textcoords="offset points", xytext=(0, 3 if m >= 0 else -10),
                         ha="center", fontsize=7)
@@ -69,15 +50,54 @@ def overhead_chart():
     ax.text(len(present) - 0.5, 2, " target 2%", va="bottom", ha="right", fontsize=8, color="gray")
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xticks(range(len(present)))
-    ax.set_xticklabels([label for label, _ in present], fontsize=9)
-    ax.set_ylabel("cost vs own tracing-only baseline (%)\nmedian of pairs, bars = min..max")
+    ax.set_xticklabels([label for label, _ in present], fontsize=8)
+    ax.set_ylabel("cost vs baseline (%)\nmedian of pairs, whiskers = min..max")
     ax.set_yscale("symlog", linthresh=10)
-    pairs = present[0][1]["options"]["pairs"]
-    ax.set_title(f"Profiler overhead, each against its own tracing-only baseline ({pairs} alternating pairs, server pinned to CPU 0)")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="upper left")
+
+
+def overhead_chart():
+    groups = [
+        ("otel-span-profiler\n(reference service)", "otel-profiler-mixed"),
+        ("otel-span-profiler\n(CPU-bound)", "sampling-overhead-cpu"),
+        ("otel-span-profiler\n(async-heavy)", "sampling-overhead-async"),
+        ("@sentry/profiling-node\n(reference service)", "sentry-profiler-mixed"),
+        ("dd-trace profiler\n(reference service)", "dd-trace-profiler-mixed"),
+    ]
+    interleaved = [
+        ("reference service", "otel-profiler-interleaved-mixed"),
+        ("CPU-bound", "otel-profiler-interleaved-cpu"),
+        ("async-heavy", "otel-profiler-interleaved-async"),
+    ]
+    present = [(label, load(name)) for label, name in groups]
+    present = [(label, r) for label, r in present if r]
+    inter = [(label, load(name)) for label, name in interleaved]
+    inter = [(label, r) for label, r in inter if r]
+    if not present:
+        print("no overhead results yet")
+        return
+    fig, axes = plt.subplots(1, 2, figsize=(15, 5.5), gridspec_kw={"width_ratios": [5, 2.4]})
+    counts = sorted({r["options"]["pairs"] for _, r in present})
+    pairs = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    bars(axes[0], present, [
+        ("CPU s per request", "cpuSecondsPer1kRequests", False),
+        ("throughput", "throughputPerSecond", True),
+        ("p50 latency", "latencyP50Millis", False),
+        ("p99 latency", "latencyP99Millis", False),
+    ], f"Separate server processes, each profiler vs its own tracing-only baseline\n(alternating A/B runs, {pairs} pairs, server pinned to CPU 0, load on CPU 1)")
+    if inter:
+        bars(axes[1], inter, [
+            ("CPU s per request", "cpuSecondsPer1kRequests", False),
+            ("throughput", "throughputPerSecond", True),
+            ("server p50 latency", "serverLatencyP50Millis", False),
+            ("server p99 latency", "serverLatencyP99Millis", False),
+        ], f"otel-span-profiler switched on/off in one server\n({inter[0][1]['options']['pairs']} adjacent pairs of {inter[0][1]['options']['windowSeconds']} s windows, ABBA)")
+    else:
+        axes[1].axis("off")
     fig.tight_layout()
     out = os.path.join(HERE, "overhead.png")
-    fig.savefig(out, dpi=110)
+    fig.savefig(out, dpi=100)
     print("wrote", out)
 
 

@@ -104,11 +104,15 @@ async function spawnServer(serverConfig, { pin, execArgv, nodeBinary, cwd } = {}
   };
 }
 
-async function runLoad({ port, requests, concurrency, pathPrefix, ratePerSecond, pin }) {
+function startLoad({ port, requests, concurrency, pathPrefix, ratePerSecond, pin }) {
   const child = forkPinned(LOAD, { cpu: pin ? 1 : undefined, env: {} });
-  const result = once(child, 'result');
+  const result = once(child, 'result').then((msg) => msg.result);
   child.send({ port, requests, concurrency, pathPrefix, ratePerSecond });
-  return (await result).result;
+  return { child, result };
+}
+
+async function runLoad(opts) {
+  return startLoad(opts).result;
 }
 
 /** Busy CPU seconds of the whole machine so far, from /proc/stat (all CPUs). */
@@ -155,6 +159,12 @@ function metricsOf(client, server) {
     eventLoopDelayP99Millis: server.eventLoopDelayMillis.p99,
     eventLoopDelayMaxMillis: server.eventLoopDelayMillis.max,
   };
+  if (server.gaps) {
+    m.pauseP99Millis = server.gaps.gapP99Millis;
+    m.pauseMaxMillis = server.gaps.gapMaxMillis;
+    m.pausesOver1MillisPerSecond = server.gaps.gapsOver1MillisPerSecond;
+    m.pausesOver200MicrosPerSecond = server.gaps.gapsOver200MicrosPerSecond;
+  }
   const p = server.profiler;
   if (p && typeof p.probes === 'number') {
     m.probesPerSecond = p.probes / server.elapsedSeconds;
@@ -262,4 +272,4 @@ function parseArgs(defaults) {
   return out;
 }
 
-module.exports = { runPairs, runOnce, spawnServer, runLoad, startAgentSink, pinSelf, parseArgs, summary, save, machine, log, RESULTS_DIR };
+module.exports = { runPairs, runOnce, spawnServer, runLoad, startLoad, startAgentSink, pinSelf, parseArgs, summary, save, machine, log, RESULTS_DIR };

@@ -20,10 +20,15 @@ if (!handle) throw new Error(`unknown workload ${config.workload}`);
 
 let completed = 0;
 let failed = 0;
+// Server-side latency of each request in the current window (the in-process A/B scenario
+// has no client-side window boundaries).
+let windowLatencies = [];
 const server = http.createServer((req, res) => {
+  const t0 = process.hrtime.bigint();
   handle(req, tracing).then(
     (body) => {
       completed++;
+      if (config.serverLatency) windowLatencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
     },
@@ -42,6 +47,8 @@ eld.enable();
 let window = startWindow();
 function startWindow() {
   eld.reset();
+  if (config.workload === 'gaps') workloads.takeGapStats();
+  windowLatencies = [];
   return {
     cpu: process.cpuUsage(),
     hr: process.hrtime.bigint(),
@@ -77,6 +84,12 @@ function diffStats(now, before) {
   return out;
 }
 
+function serverLatency() {
+  const sorted = windowLatencies.slice().sort((a, b) => a - b);
+  const at = (p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+  return sorted.length ? { p50: at(50), p99: at(99) } : undefined;
+}
+
 function windowStats() {
   const cpu = process.cpuUsage(window.cpu);
   const mem = process.memoryUsage();
@@ -90,6 +103,7 @@ function windowStats() {
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     rssBytes: mem.rss,
     heapUsedBytes: mem.heapUsed,
+    serverLatencyMillis: serverLatency(),
     eventLoopDelayMillis: {
       p50: eld.percentile(50) / 1e6,
       p99: eld.percentile(99) / 1e6,
@@ -97,6 +111,7 @@ function windowStats() {
       mean: eld.mean / 1e6,
     },
     profiler: diffStats(tracing.profilerStats(), window.profiler),
+    gaps: config.workload === 'gaps' ? workloads.takeGapStats() : undefined,
     threadCpuSeconds: diffStats(threadCpu(), window.threads),
   };
 }
@@ -129,6 +144,9 @@ process.on('message', async (msg) => {
     if (msg.type === 'reset') {
       window = startWindow();
       process.send({ type: 'reset', ok: true });
+    } else if (msg.type === 'profiling-on' || msg.type === 'profiling-off') {
+      tracing.setProfiling(msg.type === 'profiling-on');
+      process.send({ type: msg.type });
     } else if (msg.type === 'stats') {
       process.send({ type: 'stats', stats: windowStats() });
     } else if (msg.type === 'collect') {

@@ -112,4 +112,51 @@ async function idle(req, tracing) {
   return '{}';
 }
 
-module.exports = { mixed, cpu, async: asyncHeavy, idle };
+// Pauses seen by running code: a busy loop reads the clock and keeps every gap between two
+// reads longer than 20 us. A probe (or anything else that takes the thread or the core away)
+// shows up as one such gap, so their lengths are the pauses the running code experienced.
+const GAP_FLOOR_MILLIS = 0.02;
+let gaps = [];
+let busyMillis = 0;
+
+function spinAndRecordGaps(millis) {
+  const { performance } = require('node:perf_hooks');
+  const start = performance.now();
+  let last = start;
+  for (;;) {
+    const now = performance.now();
+    const gap = now - last;
+    if (gap > GAP_FLOOR_MILLIS) gaps.push(gap);
+    last = now;
+    if (now - start >= millis) break;
+  }
+  busyMillis += last - start;
+}
+
+/** Busy for 200 ms inside a root span (and a child), recording pauses. */
+async function busyGaps(req, tracing) {
+  spinAndRecordGaps(100);
+  await tracing.withSpan('busy', async () => spinAndRecordGaps(100));
+  return '{}';
+}
+
+/** Gap statistics since the last call, then starts over. */
+function takeGapStats() {
+  const sorted = gaps.sort((a, b) => a - b);
+  const seconds = busyMillis / 1000;
+  const at = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : 0);
+  const out = {
+    busySeconds: seconds,
+    gapsPerSecond: sorted.length / seconds,
+    gapP50Millis: at(50),
+    gapP99Millis: at(99),
+    gapMaxMillis: sorted.length ? sorted[sorted.length - 1] : 0,
+    gapsOver1MillisPerSecond: sorted.filter((g) => g > 1).length / seconds,
+    gapsOver200MicrosPerSecond: sorted.filter((g) => g > 0.2).length / seconds,
+  };
+  gaps = [];
+  busyMillis = 0;
+  return out;
+}
+
+module.exports = { mixed, cpu, async: asyncHeavy, idle, gaps: busyGaps, takeGapStats };

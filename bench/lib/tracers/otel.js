@@ -37,7 +37,7 @@ function init(config) {
       samplingFrequencyHz: config.samplingFrequencyHz ?? 99,
       ...(config.processorOptions || {}),
     });
-    spanProcessors.push(processor);
+    spanProcessors.push(config.toggle ? new ToggleProcessor(processor) : processor);
   }
 
   const sdk = new NodeSDK({
@@ -90,8 +90,43 @@ function init(config) {
       }
       return out;
     },
+    /** With `toggle`, turns profiling of new roots on or off (the in-process A/B scenario). */
+    setProfiling(on) {
+      const toggle = spanProcessors[spanProcessors.length - 1];
+      if (toggle instanceof ToggleProcessor) toggle.enabled = on;
+    },
     shutdown: () => sdk.shutdown(),
   };
+}
+
+/**
+ * Forwards to the ProfilingSpanProcessor only the spans started while enabled (and their ends),
+ * so one server can alternate between profiling and not every few seconds. Its own cost, one
+ * WeakSet lookup per span, is paid in both states.
+ */
+class ToggleProcessor {
+  constructor(inner) {
+    this.inner = inner;
+    this.enabled = false;
+    this.forwarded = new WeakSet();
+  }
+  onStart(span, ctx) {
+    if (!this.enabled) return;
+    this.forwarded.add(span);
+    this.inner.onStart(span, ctx);
+  }
+  onEnding(span) {
+    if (this.forwarded.has(span) && this.inner.onEnding) this.inner.onEnding(span);
+  }
+  onEnd(span) {
+    if (this.forwarded.has(span)) this.inner.onEnd(span);
+  }
+  forceFlush() {
+    return this.inner.forceFlush();
+  }
+  shutdown() {
+    return this.inner.shutdown();
+  }
 }
 
 /** processor.stats as flat numbers (BigInts converted), so it crosses IPC as JSON. */
