@@ -9,6 +9,12 @@ const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/sampl
 
 /** Probes allowed to wait for a stuck main thread: about one second's worth at 99 Hz. */
 const MAX_IN_FLIGHT = 100;
+/**
+ * How long process.exit() may wait for the worker to drop its inspector session. Node prints
+ * "Waiting for the debugger to disconnect..." when the process exits with a session still
+ * connected; a worker that does not answer in time only costs that line.
+ */
+const EXIT_DISCONNECT_WAIT_MILLIS = 200;
 /** The worker keeps ticking this long after the last root closed, then sleeps until woken. */
 const SLEEP_AFTER_IDLE_MILLIS = 1000;
 
@@ -47,7 +53,12 @@ export class ProbeSampler implements Sampler {
   private _lastProbeHr = 0n;
   private _gapSumNanos = 0;
   private _gapCount = 0;
-  private readonly _onExit = (): void => this._stop();
+  private readonly _onExit = (): void => {
+    this._stop();
+    // Blocking is allowed here (the process is exiting) and interrupts still run while the main
+    // thread waits, so the session's removal, which the main thread carries out, completes.
+    if (this._worker !== undefined) Atomics.wait(this._state, Slot.DISCONNECTED, 0, EXIT_DISCONNECT_WAIT_MILLIS);
+  };
 
   constructor(private readonly options: ProbeSamplerOptions) {
     const id = ++instances;

@@ -13,7 +13,7 @@ export function samplingWorkerMain(): void {
   const { performance } = require('node:perf_hooks') as typeof import('node:perf_hooks');
   const data = workerData as SamplingWorkerData;
   const state = new Int32Array(data.state);
-  const { ACTIVE, STOP, POSTED, SKIPPED, SLEEPING } = data.slots;
+  const { ACTIVE, STOP, POSTED, SKIPPED, SLEEPING, DISCONNECTED } = data.slots;
   const interval = data.intervalMillis;
 
   const session = new inspector.Session();
@@ -28,7 +28,16 @@ export function samplingWorkerMain(): void {
   // Wake-ups may arrive when no one sleeps (the main thread saw SLEEPING just before the worker
   // cleared it): they only resolve the current wait, if any.
   let wake: (() => void) | undefined;
+  const disconnect = (): void => {
+    if (Atomics.load(state, DISCONNECTED) === 1) return;
+    session.disconnect();
+    Atomics.store(state, DISCONNECTED, 1);
+    Atomics.notify(state, DISCONNECTED);
+  };
   parentPort!.on('message', () => {
+    // At once on stop, not when the loop comes round: a main thread inside process.exit()
+    // waits for this (see ProbeSampler), or Node prints "Waiting for the debugger to disconnect".
+    if (Atomics.load(state, STOP) === 1) disconnect();
     wake?.();
     wake = undefined;
   });
@@ -72,7 +81,7 @@ export function samplingWorkerMain(): void {
         Atomics.add(state, SKIPPED, 1);
       }
     }
-    session.disconnect();
+    disconnect();
     parentPort!.close();
   }
   void loop();

@@ -19,9 +19,11 @@ export const Slot = {
    * nor wakes it promptly (16 ms on average, measured on Node 20).
    */
   SLEEPING: 4,
+  /** Set to 1 by the worker once its inspector session is disconnected. */
+  DISCONNECTED: 5,
 } as const;
 
-export const SLOT_COUNT = 5;
+export const SLOT_COUNT = 6;
 
 /** What the worker gets at start. */
 export interface SamplingWorkerData {

@@ -138,21 +138,36 @@ describe('ProfilingSpanProcessor lifecycle', function () {
     });
   });
 
-  it('should let the process exit by itself with a root still open and no shutdown', async function () {
-    const fixture = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'exit-with-open-root.js');
-    const child = spawn(process.execPath, [fixture, require.resolve('../../src/processor'), require.resolve('../../src/exporter/in-memory-profile-exporter')], {
-      cwd: path.join(__dirname, '..', '..', '..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
+  /** Runs a fixture in a child process; resolves to its exit code, signal and output. */
+  async function runFixture(name: string): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+    const repo = path.join(__dirname, '..', '..', '..');
+    const child = spawn(
+      process.execPath,
+      [path.join(repo, 'test', 'fixtures', name), require.resolve('../../src/processor'), require.resolve('../../src/exporter/in-memory-profile-exporter')],
+      { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] }
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
     // A guard, not a timing claim: a process held open by the worker would never exit.
     const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
     const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
     clearTimeout(guard);
-    assert.strictEqual(signal, null, `the process did not exit by itself; output: ${out}`);
-    assert.strictEqual(code, 0, out);
-    assert.match(out, /probes=[1-9]/, 'the fixture took no sample, so it proved nothing');
+    return { code, signal, stdout, stderr };
+  }
+
+  it('should let the process exit by itself with a root still open and no shutdown', async function () {
+    const { code, signal, stdout, stderr } = await runFixture('exit-with-open-root.js');
+    assert.strictEqual(signal, null, `the process did not exit by itself; output: ${stdout}${stderr}`);
+    assert.strictEqual(code, 0, stdout + stderr);
+    assert.match(stdout, /probes=[1-9]/, 'the fixture took no sample, so it proved nothing');
+  });
+
+  it('should leave no inspector session behind when the application calls process.exit() while sampling', async function () {
+    const { code, stdout, stderr } = await runFixture('process-exit-while-sampling.js');
+    assert.strictEqual(code, 0, stdout + stderr);
+    assert.match(stdout, /samples=[3-9]/, 'the fixture was not sampling when it exited');
+    assert.strictEqual(stderr, '');
   });
 });
