@@ -19,6 +19,7 @@ async function main() {
     { pin: opts.pin },
   );
   const load = startLoad({ port: server.port, requests: 50_000_000, concurrency: opts.workload === 'cpu' ? 16 : opts.concurrency, pin: opts.pin });
+  load.result.catch(() => {}); // it is killed at the end, never finishes
   const windows = { a: [], b: [] };
   try {
     await sleep(5000); // warm-up

@@ -22,6 +22,7 @@ node sentry-profiler.bench.js --pairs 5
 node dd-trace-profiler.bench.js --pairs 5
 node accuracy.bench.js
 node event-loop.bench.js --pairs 5
+node event-loop.bench.js --pairs 5 --cases pauses --no-pin
 node otel-profiler.bench.js --pairs 5 --no-pin
 if [ "${1:-}" != "--skip-soak" ]; then
   node memory-soak.bench.js --max-minutes 40

@@ -70,6 +70,39 @@ function accuracyTable() {
   return out.join('\n');
 }
 
+function interleavedTable() {
+  const out = [
+    '| workload | pairs x window | throughput on/off | CPU s per 1k req on/off | server p50 on/off | server p99 on/off | CPU s per 1k req, off -> on (medians) | probes/s on |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const [label, name] of [['reference service', 'otel-profiler-interleaved-mixed'], ['CPU-bound', 'otel-profiler-interleaved-cpu'], ['async-heavy', 'otel-profiler-interleaved-async']]) {
+    const r = load(name);
+    if (!r) continue;
+    const q = r.ratios;
+    out.push(`| ${label} | ${r.options.pairs} x ${r.options.windowSeconds} s | ${f3(q.throughputPerSecond)} | ${f3(q.cpuSecondsPer1kRequests)} | ${f3(q.serverLatencyP50Millis)} | ${f3(q.serverLatencyP99Millis)} | ` +
+      `${med(r.absolute.a.cpuSecondsPer1kRequests, 3)} -> ${med(r.absolute.b.cpuSecondsPer1kRequests, 3)} | ${med(r.absolute.b.probesPerSecond, 1)} |`);
+  }
+  return out.join('\n');
+}
+
+function pausesTable() {
+  const runs = [['pinned: both threads on CPU 0', load('event-loop-pauses')], ['not pinned', load('event-loop-pauses-free')]].filter(([, r]) => r);
+  if (runs.length === 0) return '';
+  const head = '| pauses seen by a busy loop (median over runs, min..max) | ' + runs.map(([l]) => `${l}: without / with profiler`).join(' | ') + ' |';
+  const sep = '|---|' + runs.map(() => '---|').join('');
+  const cell = (r, k, d) => {
+    const a = r.absolute.a[k];
+    const b = r.absolute.b[k];
+    return `${a.median.toFixed(d)} (${a.min.toFixed(d)}..${a.max.toFixed(d)}) / **${b.median.toFixed(d)}** (${b.min.toFixed(d)}..${b.max.toFixed(d)})`;
+  };
+  const row = (label, k, d) => `| ${label} | ` + runs.map(([, r]) => cell(r, k, d)).join(' | ') + ' |';
+  return [head, sep,
+    row('pauses > 200 us per second', 'pausesOver200MicrosPerSecond', 1),
+    row('pauses > 1 ms per second', 'pausesOver1MillisPerSecond', 2),
+    row('p99 pause (of pauses > 20 us), ms', 'pauseP99Millis', 3),
+    row('longest pause, ms', 'pauseMaxMillis', 3)].join('\n');
+}
+
 const overhead = [
   ['otel-span-profiler, reference service', 'otel-profiler-mixed'],
   ['otel-span-profiler, reference service, not pinned', 'otel-profiler-mixed-free'],
@@ -85,3 +118,7 @@ console.log();
 console.log(accuracyTable());
 console.log();
 console.log(eventLoopTable());
+console.log();
+console.log(pausesTable());
+console.log();
+console.log(interleavedTable());
