@@ -40,8 +40,13 @@ export class ProfilingSpanProcessor {
   private readonly _capturer: StackCapturer;
   private readonly _batcher: ProfileBatcher;
   private readonly _stats = new ProfilerStats(logger);
-  /** Every span of a profiled root's local subtree, to its root. Weak: spans may outlive roots. */
-  private readonly _rootOf = new WeakMap<Span, RootProfile>();
+  /**
+   * The property that links every span of a profiled root's local subtree to its root. A
+   * property rather than a WeakMap: a WeakMap entry per span doubled the processor's cost per
+   * span (ephemeron work in every GC), and the link dies with the span either way. The symbol is
+   * per processor, so two processors never read each other's roots.
+   */
+  private readonly _rootKey = Symbol('otel-span-profiler.root');
   /** Open roots in start order, so the duration sweep can stop at the first young one. */
   private readonly _open = new Set<RootProfile>();
   private readonly _maxDurationNanos: bigint;
@@ -67,13 +72,17 @@ export class ProfilingSpanProcessor {
   onStart(span: Span, parentContext: Context): void {
     if (this._shutdown !== undefined) return;
     try {
-      const parent = trace.getSpanContext(parentContext);
-      if (parent !== undefined && !parent.isRemote && trace.isSpanContextValid(parent)) {
-        // A local child: it belongs to its parent's root, if that one is profiled.
-        const parentSpan = trace.getSpan(parentContext);
-        const root = parentSpan === undefined ? undefined : this._rootOf.get(parentSpan);
-        if (root !== undefined) this._rootOf.set(span, root);
-        return;
+      const parentSpan = trace.getSpan(parentContext);
+      if (parentSpan !== undefined) {
+        // A local child belongs to its parent's root, if that one is profiled: checked first,
+        // as most spans are such children.
+        const root = this._rootOfSpan(parentSpan);
+        if (root !== undefined) {
+          this._link(span, root);
+          return;
+        }
+        const parent = parentSpan.spanContext();
+        if (!parent.isRemote && trace.isSpanContextValid(parent)) return;
       }
       const sc = span.spanContext();
       if ((sc.traceFlags & TraceFlags.SAMPLED) === 0 || !this._rateAccepts(sc.traceId)) return;
@@ -83,7 +92,7 @@ export class ProfilingSpanProcessor {
       }
       const sdkSpan = span as SdkSpan;
       const root = new RootProfile(span, sdkSpan.resource ?? EMPTY_RESOURCE, nowHrNano());
-      this._rootOf.set(span, root);
+      this._link(span, root);
       this._open.add(root);
       this._stats.profiledRoots++;
       this._sampler.acquire();
@@ -126,7 +135,7 @@ export class ProfilingSpanProcessor {
 
   private _end(span: Span, ending: boolean): void {
     try {
-      const root = this._rootOf.get(span);
+      const root = this._rootOfSpan(span);
       if (root === undefined || root.span !== span || !root.open) return;
       // Decided from the finished profile: a probe may land anywhere up to the close, even in
       // this function, and the attribute must agree with what is exported.
@@ -162,7 +171,7 @@ export class ProfilingSpanProcessor {
       this._stats.idleProbes++;
       return;
     }
-    const root = this._rootOf.get(span);
+    const root = this._rootOfSpan(span);
     if (root === undefined || !root.open) {
       this._stats.otherProbes++;
       return;
@@ -180,6 +189,18 @@ export class ProfilingSpanProcessor {
     const stack = this._capturer.capture(this._sampler.probe);
     root.add(hrNano, stack, this._options.linkSamplesTo === 'local-root' ? root.spanId : span.spanContext().spanId);
     this._stats.samples++;
+  }
+
+  private _link(span: Span, root: RootProfile): void {
+    try {
+      (span as unknown as Record<symbol, RootProfile>)[this._rootKey] = root;
+    } catch {
+      // A frozen span (not the SDK's) cannot carry the link: its samples go uncharged.
+    }
+  }
+
+  private _rootOfSpan(span: Span): RootProfile | undefined {
+    return (span as unknown as Record<symbol, RootProfile | undefined>)[this._rootKey];
   }
 
   private _sweep(): void {
