@@ -14,9 +14,10 @@ export class RootProfile {
   open = true;
   /** Samples refused by the per-profile cap. */
   droppedSamples = 0;
+  // Created at the first sample: most roots never get one.
   private _times: bigint[] | undefined;
-  private _stacks: ProfileStack[] = [];
-  private _spanIds: string[] = [];
+  private _stacks: ProfileStack[] | undefined;
+  private _spanIds: string[] | undefined;
 
   constructor(
     readonly span: Span,
@@ -34,8 +35,8 @@ export class RootProfile {
 
   add(hrNano: bigint, stack: ProfileStack, spanId: string): void {
     (this._times ??= []).push(hrNano);
-    this._stacks.push(stack);
-    this._spanIds.push(spanId);
+    (this._stacks ??= []).push(stack);
+    (this._spanIds ??= []).push(spanId);
   }
 
   /**
@@ -45,14 +46,14 @@ export class RootProfile {
   finish(endHrNano: bigint, periodNanos: number, truncated: boolean): SpanProfile | undefined {
     this.open = false;
     const times = this._times;
-    if (times === undefined) return undefined;
+    const stacks = this._stacks;
+    const spanIds = this._spanIds;
+    if (times === undefined || stacks === undefined || spanIds === undefined) return undefined;
     const samples: ProfileSample[] = new Array(times.length);
     for (let i = 0; i < times.length; i++) {
-      samples[i] = { timeUnixNano: hrToUnixNano(times[i]), stack: this._stacks[i], spanId: this._spanIds[i] };
+      samples[i] = { timeUnixNano: hrToUnixNano(times[i]), stack: stacks[i], spanId: spanIds[i] };
     }
-    this._times = undefined;
-    this._stacks = [];
-    this._spanIds = [];
+    this._times = this._stacks = this._spanIds = undefined;
     return {
       traceId: this.traceId,
       rootSpanId: this.spanId,

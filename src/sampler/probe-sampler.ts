@@ -109,7 +109,7 @@ export class ProbeSampler implements Sampler {
     this._activeSinceHr = nowHrNano();
     Atomics.store(this._state, Slot.ACTIVE, 1);
     // At most one wake-up per sleep: roots that open and close constantly never get here.
-    if (Atomics.compareExchange(this._state, Slot.SLEEPING, 1, 0) === 1) this._worker?.postMessage(0);
+    if (Atomics.compareExchange(this._state, Slot.SLEEPING, 1, 0) === 1) Atomics.notify(this._state, Slot.ACTIVE);
   }
 
   release(): void {
@@ -133,7 +133,9 @@ export class ProbeSampler implements Sampler {
     if (this._acquired > 0) this.release();
     this._acquired = 0;
     Atomics.store(this._state, Slot.STOP, 1);
-    this._worker?.postMessage(0);
+    // Wakes the worker wherever it sleeps: between ticks (STOP) or while idle (ACTIVE).
+    Atomics.notify(this._state, Slot.STOP);
+    Atomics.notify(this._state, Slot.ACTIVE);
     process.removeListener('exit', this._onExit);
     // Probes already queued in the inspector then evaluate to a no-op instead of throwing.
     Object.defineProperty(globalThis, this.probeKey, { value: noop, configurable: true, enumerable: false });
