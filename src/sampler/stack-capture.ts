@@ -84,20 +84,14 @@ export class StackCapturer {
   }
 
   private _frameId(site: CallSite, fileName: string): number {
+    // The name is part of the key even though the position fixes the code: closures of one
+    // piece of code can carry different names (computed method keys, `name` set at run time).
+    const functionName = site.getFunctionName() ?? site.getMethodName() ?? '';
     const lineNumber = site.getLineNumber() ?? 0;
     const columnNumber = site.getColumnNumber() ?? 0;
-    // A position in a named script belongs to one function, so the name is only read for a new
-    // frame (a third fewer calls into V8 per frame). Code without a script name (eval,
-    // new Function) shares the name '' and keys on the function name too.
-    let key = `${lineNumber}:${columnNumber}:${fileName}`;
-    let functionName: string | undefined;
-    if (fileName === '') {
-      functionName = site.getFunctionName() ?? site.getMethodName() ?? '';
-      key += `:${functionName}`;
-    }
+    const key = `${lineNumber}:${columnNumber}:${functionName}:${fileName}`;
     let id = this._frames.get(key);
     if (id === undefined) {
-      functionName ??= site.getFunctionName() ?? site.getMethodName() ?? '';
       id = this._frameList.length;
       this._frameList.push(Object.freeze({ functionName, fileName, lineNumber, columnNumber }));
       this._frames.set(key, id);

@@ -59,6 +59,28 @@ describe('StackCapturer (through real sampling)', function () {
     }
   });
 
+  it('should tell apart closures of one piece of code that carry different names', async function () {
+    // Regression: frames were once keyed by position alone, so every closure below showed the
+    // name of the first one sampled (found by the OpenTelemetry JS 3.x smoke test).
+    tracing = setUpProfiledTracing();
+    const spinners = ['spinAlpha', 'spinBravo'].map((name) => {
+      const holder = {
+        [name](millis: number): number {
+          return spin(millis);
+        },
+      };
+      return holder[name];
+    });
+    const stacks = await stacksOf(() => {
+      for (const spinner of spinners) {
+        const target = tracing.processor.stats.samples + 4;
+        while (tracing.processor.stats.samples < target) spinner(2);
+      }
+    });
+    const names = new Set(stacks.flatMap((s) => s.map((f) => f.functionName)).filter((n) => n.startsWith('spin')));
+    assert.ok(names.has('spinAlpha') && names.has('spinBravo'), `names seen: ${[...names].join(', ')}`);
+  });
+
   it('should keep at most maxStackDepth frames', async function () {
     tracing = setUpProfiledTracing({ maxStackDepth: 3 });
     const stacks = await stacksOf(() => {
