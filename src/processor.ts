@@ -15,9 +15,8 @@ const EMPTY_RESOURCE: ProfileResource = Object.freeze({ attributes: Object.freez
 /** How often open profiles are checked against the duration cap. */
 const SWEEP_INTERVAL_MILLIS = 1000;
 
-/** The fields of the SDK's Span that the processor reads; SDK 2.x and 3.x spans have them. */
+/** The field of the SDK's Span that the processor reads at start; SDK 2.x and 3.x spans have it. */
 interface SdkSpan extends Span {
-  readonly name?: string;
   readonly resource?: ProfileResource;
 }
 
