@@ -34,9 +34,10 @@ describe('the package', function () {
     const out = runInPackage(
       'import-check.mjs',
       `import * as lib from 'otel-span-profiler';\nimport { ProfilingSpanProcessor } from 'otel-span-profiler';\n` +
-        // 'default' (the whole CommonJS exports) and '__esModule' (tsc's interop marker) are how
-        // Node presents any CommonJS module to import.
-        `console.log(Object.keys(lib).filter((k) => k !== 'default' && k !== '__esModule').sort().join(','), typeof ProfilingSpanProcessor);`
+        // 'default' and (Node 23+) 'module.exports' (the whole CommonJS exports) and '__esModule'
+        // (tsc's interop marker) are how Node presents any CommonJS module to import.
+        `const interop = new Set(['default', 'module.exports', '__esModule']);\n` +
+        `console.log(Object.keys(lib).filter((k) => !interop.has(k)).sort().join(','), typeof ProfilingSpanProcessor);`
     );
     assert.strictEqual(out, `${EXPORTS.join(',')} function`);
   });
