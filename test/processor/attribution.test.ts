@@ -75,7 +75,7 @@ describe('ProfilingSpanProcessor attribution (real sampling)', function () {
         expected.set(hotWith.name, idOf(root));
         const ctx = trace.setSpan(context.active(), root);
         for (let step = 0; step < 6; step++) {
-          context.with(ctx, () => hotWith(3));
+          context.with(ctx, () => hotWith(5));
           await pause(step + i);
         }
         root.end();
@@ -84,7 +84,7 @@ describe('ProfilingSpanProcessor attribution (real sampling)', function () {
       await tracer.startActiveSpan(`request ${i}`, async (root) => {
         expected.set(hotRoot.name, idOf(root));
         for (let step = 0; step < 4; step++) {
-          hotRoot(3);
+          hotRoot(5);
           await pause(step + i);
         }
         if (kind === 2) {
@@ -93,7 +93,7 @@ describe('ProfilingSpanProcessor attribution (real sampling)', function () {
           await tracer.startActiveSpan(`child ${i}`, async (child) => {
             expected.set(hotChild.name, idOf(child));
             for (let step = 0; step < 4; step++) {
-              hotChild(3);
+              hotChild(5);
               await pause(step + i + 1);
             }
             child.end();
