@@ -61,7 +61,7 @@ export class ProfilerStats {
   }
 
   snapshot(
-    sampler: SamplerStats & { readonly activeNanos: bigint; readonly skippedTicks: number },
+    sampler: SamplerStats,
     openRoots: number,
     exportStats: BatcherStats
   ): ProcessorStats {

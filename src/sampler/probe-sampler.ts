@@ -46,7 +46,6 @@ export class ProbeSampler implements Sampler {
   private _acquired = 0;
   private _stopped = false;
   private _probes = 0;
-  private _skipped = 0;
   private _activeSinceHr = 0n;
   private _activeNanos = 0n;
   // Mean gap between probes within one active stretch: the real period, not the configured one.
@@ -60,7 +59,7 @@ export class ProbeSampler implements Sampler {
     if (this._worker !== undefined) Atomics.wait(this._state, Slot.DISCONNECTED, 0, EXIT_DISCONNECT_WAIT_MILLIS);
   };
 
-  constructor(private readonly options: ProbeSamplerOptions) {
+  constructor(options: ProbeSamplerOptions) {
     const id = ++instances;
     this.probeKey = Symbol.for(`otel-span-profiler.probe.${process.pid}.${id}`);
     this.probeUrl = `otel-span-profiler-probe-${id}`;
@@ -92,14 +91,14 @@ export class ProbeSampler implements Sampler {
     return this._gapCount > 0 ? this._gapSumNanos / this._gapCount : this._intervalMillis * 1e6;
   }
 
-  get stats(): SamplerStats & { readonly activeNanos: bigint; readonly skippedTicks: number } {
+  get stats(): SamplerStats {
     let activeNanos = this._activeNanos;
     if (this._acquired > 0) activeNanos += nowHrNano() - this._activeSinceHr;
     return {
       probes: this._probes,
       active: this._acquired > 0,
       activeNanos,
-      skippedTicks: this._skipped + Atomics.load(this._state, Slot.SKIPPED),
+      skippedTicks: Atomics.load(this._state, Slot.SKIPPED),
     };
   }
 
@@ -130,8 +129,11 @@ export class ProbeSampler implements Sampler {
   private _stop(): void {
     if (this._stopped) return;
     this._stopped = true;
-    if (this._acquired > 0) this.release();
-    this._acquired = 0;
+    // Ends the active stretch however many acquisitions are still open (stats stay right).
+    if (this._acquired > 0) {
+      this._acquired = 1;
+      this.release();
+    }
     Atomics.store(this._state, Slot.STOP, 1);
     // Wakes the worker wherever it sleeps: between ticks (STOP) or while idle (ACTIVE).
     Atomics.notify(this._state, Slot.STOP);

@@ -23,6 +23,10 @@ export interface SamplerStats {
   readonly probes: number;
   /** Whether sampling is running now (at least one acquisition open). */
   readonly active: boolean;
+  /** Nanoseconds during which sampling ran (at least one acquisition open). */
+  readonly activeNanos: bigint;
+  /** Ticks skipped because earlier probes still waited for a busy main thread. */
+  readonly skippedTicks: number;
 }
 
 /** Called on the main thread for each sample; `hrNano` is when the probe ran (monotonic ns). */
