@@ -5,7 +5,7 @@ import {
   type OTLPProfileExporterOptions,
   type ResolvedExporterOptions,
 } from '../../src/exporter/exporter-options';
-import { DiagRecorder } from './diag-recorder';
+import { DiagRecorder } from '../helpers/diag-recorder';
 
 const DEFAULT_URL = 'http://localhost:4318/v1development/profiles';
 

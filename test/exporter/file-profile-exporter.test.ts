@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { DEFAULT_PROFILES_FILE_PATH, FileProfileExporter } from '../../src/exporter/file-profile-exporter';
-import { DiagRecorder } from './diag-recorder';
+import { DiagRecorder } from '../helpers/diag-recorder';
 import { makeProfiles, START_UNIX_NANO, TRACE_ID } from './fixtures';
 
 interface JsonRequest {

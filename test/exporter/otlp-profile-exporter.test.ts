@@ -7,7 +7,7 @@ import type { OTLPProfileExporterOptions } from '../../src/exporter/exporter-opt
 import { ProfileBatcher } from '../../src/exporter/profile-batcher';
 import { decodeWithProtoc, encodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
 import { LoopbackServer, neverAnswer, reply, unusedPort, type Responder } from '../helpers/loopback-server';
-import { DiagRecorder } from './diag-recorder';
+import { DiagRecorder } from '../helpers/diag-recorder';
 import { makeProfile, makeProfiles, START_UNIX_NANO, TRACE_ID } from './fixtures';
 
 const ENV_KEYS = [

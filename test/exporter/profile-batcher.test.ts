@@ -14,7 +14,7 @@ import { InMemoryProfileExporter } from '../../src/exporter/in-memory-profile-ex
 import { ProfileBatcher } from '../../src/exporter/profile-batcher';
 import type { ProfileExporter } from '../../src/exporter/profile-exporter';
 import type { SpanProfile } from '../../src/profile/span-profile';
-import { DiagRecorder } from './diag-recorder';
+import { DiagRecorder } from '../helpers/diag-recorder';
 import { makeProfile, makeProfiles } from './fixtures';
 
 /** An exporter double whose callbacks the test controls: succeed, fail, throw, or hold until released. */

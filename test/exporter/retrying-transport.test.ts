@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type { ExportResponse, ProfileTransport } from '../../src/exporter/export-response';
 import { createRetryingTransport } from '../../src/exporter/retrying-transport';
-import { DiagRecorder } from './diag-recorder';
+import { DiagRecorder } from '../helpers/diag-recorder';
 
 /** An inner transport that answers from a script and records each call's timeout and time. */
 class ScriptedTransport implements ProfileTransport {

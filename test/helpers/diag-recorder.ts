@@ -1,23 +1,41 @@
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 
-/** Records every diag message (as `level: text`) between install() and uninstall(). */
-export class DiagRecorder {
-  readonly messages: string[] = [];
+export interface DiagRecord {
+  readonly level: 'error' | 'warn' | 'info' | 'debug' | 'verbose';
+  /** The component namespace (`otel-span-profiler/...`), or '' for a plain diag call. */
+  readonly namespace: string;
+  readonly message: string;
+}
 
-  install(level = DiagLogLevel.DEBUG): this {
-    const record =
-      (name: string) =>
-      (message: string, ...args: unknown[]): void => {
-        this.messages.push(`${name}: ${[message, ...args.map((a) => (a instanceof Error ? a.message : String(a)))].join(' ')}`);
+/**
+ * Installs a global DiagLogger that keeps every call; `uninstall()` in afterEach. Component loggers
+ * pass their namespace as the first argument, which is split off into `namespace`.
+ */
+export class DiagRecorder {
+  readonly records: DiagRecord[] = [];
+
+  install(): this {
+    const log =
+      (level: DiagRecord['level']) =>
+      (...args: unknown[]): void => {
+        const [first, ...rest] = args.map(String);
+        const namespaced = first.startsWith('otel-span-profiler/') && rest.length > 0;
+        this.records.push({
+          level,
+          namespace: namespaced ? first : '',
+          message: (namespaced ? rest : [first, ...rest]).join(' '),
+        });
       };
     const logger: DiagLogger = {
-      error: record('error'),
-      warn: record('warn'),
-      info: record('info'),
-      debug: record('debug'),
-      verbose: record('verbose'),
+      error: log('error'),
+      warn: log('warn'),
+      info: log('info'),
+      debug: log('debug'),
+      verbose: log('verbose'),
     };
-    diag.setLogger(logger, { logLevel: level, suppressOverrideMessage: true });
+    diag.setLogger(logger, { logLevel: DiagLogLevel.ALL, suppressOverrideMessage: true });
+    // The API logs its own registration; only what follows matters to a test.
+    this.records.length = 0;
     return this;
   }
 
@@ -25,8 +43,10 @@ export class DiagRecorder {
     diag.disable();
   }
 
-  /** Messages at `level` whose text includes `part`. */
-  find(level: string, part: string): string[] {
-    return this.messages.filter((m) => m.startsWith(`${level}: `) && m.includes(part));
+  /** Messages at `level` (or at warn and error when omitted). */
+  messages(level?: DiagRecord['level']): string[] {
+    return this.records
+      .filter(r => (level === undefined ? r.level === 'warn' || r.level === 'error' : r.level === level))
+      .map(r => r.message);
   }
 }
