@@ -11,7 +11,10 @@ export type DropReason = 'maxOpenProfiles' | 'maxSamplesPerProfile';
  * Counts are since the processor was created.
  */
 export interface ProcessorStats {
-  /** Probes that ran on the main thread (one per sampling tick while profiling). */
+  /**
+   * Probes that ran on the main thread: one per sampling tick while profiling, except ticks
+   * that found the main thread off the CPU (see {@link offCpuTicks}).
+   */
   readonly probes: number;
   /** Whether sampling runs now (at least one profiled root is open). */
   readonly samplingActive: boolean;
@@ -19,9 +22,14 @@ export interface ProcessorStats {
   readonly activeNanos: bigint;
   /** Ticks skipped because earlier probes still waited for a busy main thread. */
   readonly skippedTicks: number;
+  /**
+   * Ticks that sent no probe because the main thread was asleep (waiting for I/O or timers, or
+   * blocked in a synchronous call): it ran no code to sample. Linux only; elsewhere every tick probes.
+   */
+  readonly offCpuTicks: number;
   /** Samples charged to a profiled root's span. */
   readonly samples: number;
-  /** Probes that found no active span (the main thread was idle or ran untraced code). */
+  /** Probes that found no active span (untraced code, or the event loop between callbacks). */
   readonly idleProbes: number;
   /** Probes whose active span belongs to no open profiled root. */
   readonly otherProbes: number;
@@ -70,6 +78,7 @@ export class ProfilerStats {
       samplingActive: sampler.active,
       activeNanos: sampler.activeNanos,
       skippedTicks: sampler.skippedTicks,
+      offCpuTicks: sampler.offCpuTicks,
       samples: this.samples,
       idleProbes: this.idleProbes,
       otherProbes: this.otherProbes,

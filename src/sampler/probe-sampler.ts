@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, isMainThread } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
 import { nowHrNano } from '../clock';
 import type { SampleHandler, Sampler, SamplerStats } from './sampler';
@@ -48,10 +48,12 @@ export class ProbeSampler implements Sampler {
   private _probes = 0;
   private _activeSinceHr = 0n;
   private _activeNanos = 0n;
-  // Mean gap between probes within one active stretch: the real period, not the configured one.
+  // Time between probes within one active stretch over the ticks in between (ticks skipped
+  // for a sleeping main thread included): the real period, not the configured one.
   private _lastProbeHr = 0n;
+  private _lastProbeTicks = 0;
   private _gapSumNanos = 0;
-  private _gapCount = 0;
+  private _gapTicks = 0;
   private readonly _onExit = (): void => {
     this._stop();
     // Blocking is allowed here (the process is exiting) and interrupts still run while the main
@@ -68,11 +70,15 @@ export class ProbeSampler implements Sampler {
     const probe = (this.probe = (): void => {
       const hr = nowHrNano();
       this._probes++;
-      if (this._lastProbeHr !== 0n) {
+      const ticks = Atomics.load(this._state, Slot.TICKS);
+      // `| 0`: the counter is an Int32 and wraps.
+      const ticksBetween = (ticks - this._lastProbeTicks) | 0;
+      if (this._lastProbeHr !== 0n && ticksBetween > 0) {
         this._gapSumNanos += Number(hr - this._lastProbeHr);
-        this._gapCount++;
+        this._gapTicks += ticksBetween;
       }
       this._lastProbeHr = this._acquired > 0 ? hr : 0n;
+      this._lastProbeTicks = ticks;
       try {
         handler(hr);
       } catch (err) {
@@ -88,7 +94,7 @@ export class ProbeSampler implements Sampler {
   }
 
   get measuredIntervalNanos(): number {
-    return this._gapCount > 0 ? this._gapSumNanos / this._gapCount : this._intervalMillis * 1e6;
+    return this._gapTicks > 0 ? this._gapSumNanos / this._gapTicks : this._intervalMillis * 1e6;
   }
 
   get stats(): SamplerStats {
@@ -99,6 +105,7 @@ export class ProbeSampler implements Sampler {
       active: this._acquired > 0,
       activeNanos,
       skippedTicks: Atomics.load(this._state, Slot.SKIPPED),
+      offCpuTicks: Atomics.load(this._state, Slot.OFF_CPU),
     };
   }
 
@@ -152,6 +159,9 @@ export class ProbeSampler implements Sampler {
       expression: `globalThis[Symbol.for(${JSON.stringify(this.probeKey.description)})]()\n//# sourceURL=${this.probeUrl}`,
       maxInFlight: MAX_IN_FLIGHT,
       sleepAfterIdleMillis: SLEEP_AFTER_IDLE_MILLIS,
+      // The main thread's id is the process id on Linux; from another thread the probe would
+      // run on that thread, whose id we cannot name here, so every tick probes.
+      mainThreadStatPath: process.platform === 'linux' && isMainThread ? `/proc/self/task/${process.pid}/stat` : '',
     };
     const worker = new Worker(`(${samplingWorkerMain.toString()})()`, {
       eval: true,

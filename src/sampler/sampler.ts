@@ -27,6 +27,8 @@ export interface SamplerStats {
   readonly activeNanos: bigint;
   /** Ticks skipped because earlier probes still waited for a busy main thread. */
   readonly skippedTicks: number;
+  /** Ticks that took no sample because the main thread was off the CPU (asleep or blocked). */
+  readonly offCpuTicks: number;
 }
 
 /** Called on the main thread for each sample; `hrNano` is when the probe ran (monotonic ns). */

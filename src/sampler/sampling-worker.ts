@@ -14,9 +14,10 @@ export function samplingWorkerMain(): void {
   const { workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
   const inspector = require('node:inspector') as typeof import('node:inspector');
   const { performance } = require('node:perf_hooks') as typeof import('node:perf_hooks');
+  const fs = require('node:fs') as typeof import('node:fs');
   const data = workerData as SamplingWorkerData;
   const state = new Int32Array(data.state);
-  const { ACTIVE, STOP, POSTED, SKIPPED, SLEEPING, DISCONNECTED } = data.slots;
+  const { ACTIVE, STOP, POSTED, SKIPPED, SLEEPING, DISCONNECTED, OFF_CPU, TICKS } = data.slots;
   const interval = data.intervalMillis;
 
   const session = new inspector.Session();
@@ -31,6 +32,32 @@ export function samplingWorkerMain(): void {
   // taken every this many probes (a yield to the event loop), well before maxInFlight.
   const drainEvery = Math.max(1, Math.min(32, Math.floor(data.maxInFlight / 2)));
   const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  // A probe sent to a sleeping main thread wakes it to find no JavaScript running: an idle
+  // sample that no profile keeps, at the full price of a probe. The thread's scheduler state
+  // (one pread of its /proc stat, ~6 us) tells beforehand. Sleeping also covers a synchronous
+  // call blocked in the kernel: that time is not CPU time, so a CPU profile has no sample for it.
+  let statFd = -1;
+  const statBuf = new Uint8Array(512);
+  if (data.mainThreadStatPath !== '') {
+    try {
+      statFd = fs.openSync(data.mainThreadStatPath, 'r');
+    } catch {
+      // No procfs here: every tick probes.
+    }
+  }
+  const mainThreadSleeps = (): boolean => {
+    if (statFd < 0) return false;
+    try {
+      const length = fs.readSync(statFd, statBuf, 0, statBuf.length, 0);
+      // The state letter follows the command name, which is in parentheses and may hold any byte.
+      const state = statBuf[statBuf.lastIndexOf(0x29, length - 1) + 2];
+      return state === 0x53 /* S */ || state === 0x44 /* D */;
+    } catch {
+      statFd = -1;
+      return false;
+    }
+  };
 
   // Ticks sit on a fixed grid and a probe is posted only if a profiled root is open at the
   // tick. Firing on every 0 -> 1 edge instead would over-sample the first instants of each
@@ -66,7 +93,10 @@ export function samplingWorkerMain(): void {
         continue;
       }
       lastActive = now;
-      if (inFlight < data.maxInFlight) {
+      Atomics.add(state, TICKS, 1);
+      if (mainThreadSleeps()) {
+        Atomics.add(state, OFF_CPU, 1);
+      } else if (inFlight < data.maxInFlight) {
         inFlight++;
         session.post('Runtime.evaluate', params, onReply);
         Atomics.add(state, POSTED, 1);
@@ -79,6 +109,7 @@ export function samplingWorkerMain(): void {
       }
     }
     session.disconnect();
+    if (statFd >= 0) fs.closeSync(statFd);
     Atomics.store(state, DISCONNECTED, 1);
     Atomics.notify(state, DISCONNECTED);
   }

@@ -13,17 +13,20 @@ export const Slot = {
   /** Ticks skipped because too many probes were still waiting for the main thread. */
   SKIPPED: 3,
   /**
-   * 1 while the worker sleeps until a message wakes it (after an idle stretch). The main
-   * thread swaps it to 0 on a 0 -> 1 edge of ACTIVE and then posts the wake-up message.
-   * A message, not Atomics.waitAsync: waitAsync neither keeps a worker's event loop alive
-   * nor wakes it promptly (16 ms on average, measured on Node 20).
+   * 1 while the worker sleeps in Atomics.wait on ACTIVE (after an idle stretch). The main
+   * thread swaps it to 0 on a 0 -> 1 edge of ACTIVE and then notifies ACTIVE, so a wake-up
+   * costs an atomic operation only when the worker really sleeps.
    */
   SLEEPING: 4,
   /** Set to 1 by the worker once its inspector session is disconnected. */
   DISCONNECTED: 5,
+  /** Ticks that posted no probe because the main thread was off the CPU (sleeping). */
+  OFF_CPU: 6,
+  /** Ticks while ACTIVE, probed or not: the main thread derives the real period from them. */
+  TICKS: 7,
 } as const;
 
-export const SLOT_COUNT = 6;
+export const SLOT_COUNT = 8;
 
 /** What the worker gets at start. */
 export interface SamplingWorkerData {
@@ -36,4 +39,6 @@ export interface SamplingWorkerData {
   readonly maxInFlight: number;
   /** Idle time after which the worker stops ticking and sleeps until woken. */
   readonly sleepAfterIdleMillis: number;
+  /** The main thread's /proc stat file (Linux), read each tick to skip a sleeping thread; '' where there is none. */
+  readonly mainThreadStatPath: string;
 }

@@ -3,7 +3,10 @@ import { spin, setUpProfiledTracing, type ProfiledTracing } from '../helpers/tra
 
 const HZ = 99;
 
-/** Probes per second of profiling (time with at least one profiled root open) and per wall second. */
+/**
+ * Ticks per second of profiling (time with at least one profiled root open), and probes per
+ * wall second. A tick is a probe, or a tick that found the main thread asleep and sent none.
+ */
 async function measure(tracing: ProfiledTracing, run: () => Promise<void>) {
   const before = tracing.processor.stats;
   const wallStart = process.hrtime.bigint();
@@ -11,8 +14,9 @@ async function measure(tracing: ProfiledTracing, run: () => Promise<void>) {
   const wallNanos = Number(process.hrtime.bigint() - wallStart);
   const after = tracing.processor.stats;
   const probes = after.probes - before.probes;
+  const ticks = probes + after.offCpuTicks - before.offCpuTicks + after.skippedTicks - before.skippedTicks;
   const activeSeconds = Number(after.activeNanos - before.activeNanos) / 1e9;
-  return { probes, perActiveSecond: probes / activeSeconds, perWallSecond: probes / (wallNanos / 1e9), activeSeconds };
+  return { probes, ticks, perActiveSecond: ticks / activeSeconds, perWallSecond: probes / (wallNanos / 1e9), activeSeconds };
 }
 
 describe('ProfilingSpanProcessor sampling rate (counted probes)', function () {
@@ -43,7 +47,7 @@ describe('ProfilingSpanProcessor sampling rate (counted probes)', function () {
     assert.ok(roots > 1000, `only ${roots} roots: the churn this test is about did not happen`);
     assert.ok(
       Math.abs(result.perActiveSecond - HZ) <= 0.2 * HZ,
-      `${result.probes} probes in ${result.activeSeconds.toFixed(2)} s of profiling = ${result.perActiveSecond.toFixed(1)} Hz, want ${HZ} Hz ±20%`
+      `${result.ticks} ticks (${result.probes} probes) in ${result.activeSeconds.toFixed(2)} s of profiling = ${result.perActiveSecond.toFixed(1)} Hz, want ${HZ} Hz ±20%`
     );
     assert.ok(result.perWallSecond <= 1.2 * HZ, `${result.perWallSecond.toFixed(1)} probes per wall second: the rate ran away`);
   });
@@ -61,9 +65,32 @@ describe('ProfilingSpanProcessor sampling rate (counted probes)', function () {
     assert.strictEqual(tracing.processor.stats.profiledRoots, 1000);
     assert.ok(
       Math.abs(result.perActiveSecond - HZ) <= 0.2 * HZ,
-      `${result.probes} probes in ${result.activeSeconds.toFixed(2)} s = ${result.perActiveSecond.toFixed(1)} Hz, want ${HZ} Hz ±20%`
+      `${result.ticks} ticks (${result.probes} probes) in ${result.activeSeconds.toFixed(2)} s = ${result.perActiveSecond.toFixed(1)} Hz, want ${HZ} Hz ±20%`
     );
     assert.ok(result.perWallSecond <= 1.2 * HZ, `${result.perWallSecond.toFixed(1)} probes per wall second: the rate ran away`);
+  });
+
+  it('should send no probe to a sleeping main thread, and count its ticks as off-CPU', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const before = tracing.processor.stats;
+    let periodNanos = 0;
+    await tracing.tracer.startActiveSpan('mostly asleep', async (span) => {
+      // Busy, asleep, busy: the profile needs samples, the sleep must take none.
+      spin(150);
+      await new Promise((r) => setTimeout(r, 600));
+      spin(150);
+      span.end();
+    });
+    const after = tracing.processor.stats;
+    await tracing.processor.forceFlush();
+    periodNanos = tracing.exporter.getFinishedProfiles()[0]?.periodNanos ?? 0;
+    const offCpu = after.offCpuTicks - before.offCpuTicks;
+    const probes = after.probes - before.probes;
+    // 600 ms asleep is ~59 ticks; 300 ms busy is ~30 probes.
+    assert.ok(offCpu >= 40, `only ${offCpu} ticks found the main thread asleep`);
+    assert.ok(probes >= 20 && probes <= 45, `${probes} probes for ~300 ms on the CPU`);
+    // Each sample still stands for one tick: the period is the tick interval, not the gap between probes.
+    assert.ok(Math.abs(periodNanos - 1e9 / HZ) <= 0.2 * (1e9 / HZ), `period ${periodNanos} ns`);
   });
 
   it('should take no probe while no profiled root is open', async function () {
