@@ -6,18 +6,22 @@
 // Per window: requests completed, server CPU per request, server-side p50/p99 latency.
 // Needs `npm run build` at the repository root first.
 // Run: node bench/otel-profiler-interleaved.bench.js [--pairs 30] [--window-seconds 3] [--workload mixed|async|cpu]
+//      [--helpers-on-cpu1]: the server's main thread alone on CPU 0, its other threads (the
+//      sampling thread among them) on CPU 1 with the load generator, instead of all on CPU 0.
 
-const { spawnServer, startLoad, parseArgs, summary, save, machine, log, pinSelf } = require('./lib/harness');
+const { spawnServer, startLoad, parseArgs, summary, save, machine, log, pinSelf, pinHelperThreads } = require('./lib/harness');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
-  const opts = parseArgs({ pairs: 30, windowSeconds: 3, settleMillis: 500, concurrency: 64, pin: true, workload: 'mixed', hz: 99 });
+  const opts = parseArgs({ pairs: 30, windowSeconds: 3, settleMillis: 500, concurrency: 64, pin: true, helpersOnCpu1: false, workload: 'mixed', hz: 99 });
   if (opts.pin) pinSelf(1);
   const server = await spawnServer(
     { tracer: 'otel', workload: opts.workload, profiler: true, toggle: true, serverLatency: true, samplingFrequencyHz: opts.hz },
     { pin: opts.pin },
   );
+  // The sampling thread starts with the processor, before the server reports ready.
+  if (opts.pin && opts.helpersOnCpu1) pinHelperThreads(server.child.pid, 1);
   const load = startLoad({ port: server.port, requests: 50_000_000, concurrency: opts.workload === 'cpu' ? 16 : opts.concurrency, pin: opts.pin });
   load.result.catch(() => {}); // it is killed at the end, never finishes
   const windows = { a: [], b: [] };
@@ -53,7 +57,8 @@ async function main() {
     absolute.a[k] = summary(windows.a.map((w) => w[k]));
     absolute.b[k] = summary(windows.b.map((w) => w[k]));
   }
-  const result = { name: `otel-profiler-interleaved-${opts.workload}`, date: new Date().toISOString(), machine: machine(), options: opts, ratios, absolute, windows };
+  const suffix = opts.helpersOnCpu1 ? '-helpers-on-cpu1' : opts.hz !== 99 ? `-${opts.hz}hz` : '';
+  const result = { name: `otel-profiler-interleaved-${opts.workload}${suffix}`, date: new Date().toISOString(), machine: machine(), options: opts, ratios, absolute, windows };
   save(result.name, result);
   log(`== ${result.name}: ${opts.pairs} adjacent pairs of ${opts.windowSeconds} s windows, ratio profiling on / off, min / median / max`);
   for (const [k, s] of Object.entries(ratios)) if (k !== 'probesPerSecond') log(`  ${k.padEnd(26)} ${s.min.toFixed(3)} / ${s.median.toFixed(3)} / ${s.max.toFixed(3)}`);

@@ -18,6 +18,18 @@ function pinSelf(cpu) {
   execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(process.pid)], { stdio: 'ignore' });
 }
 
+/**
+ * Moves every thread of a process except its main thread to `cpu`: the event loop keeps its
+ * core, and the helper threads (V8's platform threads, the profiler's sampling thread) run
+ * beside it, as on any machine with a core to spare. Threads started later inherit the
+ * affinity of the thread that starts them.
+ */
+function pinHelperThreads(pid, cpu) {
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    if (tid !== String(pid)) execFileSync('taskset', ['-p', '-c', String(cpu), tid], { stdio: 'ignore' });
+  }
+}
+
 /** A Datadog agent double: accepts traces and profiles, answers what dd-trace expects. */
 function startAgentSink() {
   const counts = { requests: 0, bytes: 0 };
@@ -263,6 +275,7 @@ function parseArgs(defaults) {
     const a = argv[i];
     if (a === '--no-pin') out.pin = false;
     else if (a === '--pin') out.pin = true;
+    else if (a === '--helpers-on-cpu1') out.helpersOnCpu1 = true;
     else if (a.startsWith('--')) {
       const key = a.slice(2).replace(/-([a-z])/g, (_, c) => c.toUpperCase());
       const v = argv[++i];
@@ -272,4 +285,4 @@ function parseArgs(defaults) {
   return out;
 }
 
-module.exports = { runPairs, runOnce, spawnServer, runLoad, startLoad, startAgentSink, pinSelf, parseArgs, summary, save, machine, log, RESULTS_DIR };
+module.exports = { runPairs, runOnce, spawnServer, runLoad, startLoad, startAgentSink, pinSelf, pinHelperThreads, parseArgs, summary, save, machine, log, RESULTS_DIR };

@@ -1,0 +1,114 @@
+'use strict';
+// Sampling overhead without HTTP or a load generator: one process runs the workload's
+// requests itself, each under a root span of the OpenTelemetry SDK, and switches profiling of
+// new roots on and off in short windows (ABBA). The HTTP benchmarks' windows vary by up to
+// +-30% on this host (load generator, sockets); here the only moving parts are the workload
+// and the profiler, so many short pairs can resolve a cost of a few percent.
+//
+// Closed loop (default): `--concurrency` requests always in flight; the claim is requests per
+// second, profiling on / off. Open loop (`--rate N`): N requests started per second whatever
+// happens; throughput is fixed, the claim is CPU per request (process CPU, all threads), on / off.
+//
+// Needs `npm run build` at the repository root first.
+// Run: node bench/in-process-overhead.bench.js [--workload async|mixed|cpu] [--pairs 60]
+//      [--window-millis 1000] [--concurrency 64] [--rate N] [--hz 99] [--no-pin] [--helpers-on-cpu1]
+
+const fs = require('node:fs');
+const { performance } = require('node:perf_hooks');
+const { parseArgs, summary, save, machine, log, pinSelf, pinHelperThreads } = require('./lib/harness');
+const workloads = require('./lib/workloads');
+const otel = require('./lib/tracers/otel');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const threadCpuNanos = (tid) => Number(fs.readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+const processCpuNanos = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+};
+
+async function main() {
+  const opts = parseArgs({ workload: 'async', pairs: 60, windowMillis: 1000, settleMillis: 200, concurrency: 64, rate: 0, hz: 99, pin: true, helpersOnCpu1: false });
+  if (opts.pin) pinSelf(0);
+  const tracing = otel.init({ profiler: true, toggle: true, samplingFrequencyHz: opts.hz });
+  if (opts.pin && opts.helpersOnCpu1) pinHelperThreads(process.pid, 1);
+  const handler = workloads[opts.workload];
+  const req = { url: '/' };
+
+  let completed = 0;
+  let stopping = false;
+  const oneRequest = () => tracing.withSpan('request', () => handler(req, tracing)).then(() => completed++);
+  const inFlight = new Set();
+  const start = (p) => {
+    inFlight.add(p);
+    p.finally(() => inFlight.delete(p));
+  };
+  if (opts.rate > 0) {
+    // Open loop on a 10 ms grid: a late timer starts the requests it owes, so the rate holds.
+    const t0 = performance.now();
+    let started = 0;
+    const tick = () => {
+      if (stopping) return;
+      const owed = Math.floor(((performance.now() - t0) / 1000) * opts.rate) - started;
+      for (let i = 0; i < owed; i++) start(oneRequest());
+      started += Math.max(0, owed);
+      setTimeout(tick, 10);
+    };
+    tick();
+  } else {
+    for (let i = 0; i < opts.concurrency; i++) {
+      start(
+        (async () => {
+          while (!stopping) await oneRequest();
+        })()
+      );
+    }
+  }
+
+  const windows = { a: [], b: [] };
+  await sleep(3000); // warm-up: JIT, caches
+  for (let i = 0; i < opts.pairs * 2; i++) {
+    const which = [0, 3].includes(i % 4) ? 'a' : 'b';
+    tracing.setProfiling(which === 'b');
+    await sleep(opts.settleMillis); // roots opened before the switch finish
+    const before = { completed, wall: performance.now(), cpu: processCpuNanos(), main: threadCpuNanos(process.pid), stats: tracing.profilerStats() };
+    await sleep(opts.windowMillis);
+    const after = { completed, wall: performance.now(), cpu: processCpuNanos(), main: threadCpuNanos(process.pid), stats: tracing.profilerStats() };
+    const requests = after.completed - before.completed;
+    const seconds = (after.wall - before.wall) / 1000;
+    windows[which].push({
+      requestsPerSecond: requests / seconds,
+      cpuMillisPerRequest: (after.cpu - before.cpu) / 1e6 / requests,
+      mainThreadMillisPerRequest: (after.main - before.main) / 1e6 / requests,
+      probesPerSecond: (after.stats.probes - before.stats.probes) / seconds,
+      offCpuTicksPerSecond: ((after.stats.offCpuTicks ?? 0) - (before.stats.offCpuTicks ?? 0)) / seconds,
+    });
+  }
+  stopping = true;
+  await Promise.allSettled([...inFlight]);
+  await tracing.shutdown();
+
+  const metrics = Object.keys(windows.a[0]);
+  const ratios = {};
+  const absolute = { a: {}, b: {} };
+  for (const k of metrics) {
+    ratios[k] = summary(windows.a.map((a, i) => windows.b[i][k] / a[k]));
+    absolute.a[k] = summary(windows.a.map((w) => w[k]));
+    absolute.b[k] = summary(windows.b.map((w) => w[k]));
+  }
+  const mode = opts.rate > 0 ? `rate${opts.rate}` : `closed${opts.concurrency}`;
+  const suffix = `${opts.helpersOnCpu1 ? '-helpers-on-cpu1' : ''}${opts.pin ? '' : '-no-pin'}${opts.hz !== 99 ? `-${opts.hz}hz` : ''}`;
+  const result = { name: `in-process-${opts.workload}-${mode}${suffix}`, date: new Date().toISOString(), machine: machine(), options: opts, ratios, absolute, windows };
+  save(result.name, result);
+  log(`== ${result.name}: ${opts.pairs} adjacent pairs of ${opts.windowMillis} ms windows, ratio profiling on / off, min / median / max`);
+  for (const k of ['requestsPerSecond', 'cpuMillisPerRequest', 'mainThreadMillisPerRequest']) {
+    const s = ratios[k];
+    log(`  ${k.padEnd(28)} ${s.min.toFixed(3)} / ${s.median.toFixed(3)} / ${s.max.toFixed(3)}   (off median ${absolute.a[k].median.toFixed(3)}, on ${absolute.b[k].median.toFixed(3)})`);
+  }
+  log(`  probes/s on: median ${absolute.b.probesPerSecond.median.toFixed(1)}; off-CPU ticks/s on: ${absolute.b.offCpuTicksPerSecond.median.toFixed(1)}`);
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
