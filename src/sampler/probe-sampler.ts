@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import { Worker, isMainThread } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
 import { nowHrNano } from '../clock';
@@ -43,6 +44,7 @@ export class ProbeSampler implements Sampler {
   private readonly _state = new Int32Array(new SharedArrayBuffer(SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT));
   private readonly _intervalMillis: number;
   private _worker: Worker | undefined;
+  private _statFd = -1;
   private _acquired = 0;
   private _stopped = false;
   private _probes = 0;
@@ -131,6 +133,19 @@ export class ProbeSampler implements Sampler {
     this._stop();
     this._worker = undefined;
     if (worker !== undefined) await worker.terminate();
+    this._closeStat();
+  }
+
+  private _closeStat(): void {
+    // Only once the worker is gone: a descriptor number closed under a running reader could
+    // be reused by some other file.
+    if (this._statFd < 0) return;
+    try {
+      closeSync(this._statFd);
+    } catch {
+      // Already closed: nothing to release.
+    }
+    this._statFd = -1;
   }
 
   private _stop(): void {
@@ -151,6 +166,7 @@ export class ProbeSampler implements Sampler {
   }
 
   private _startWorker(): void {
+    this._statFd = openMainThreadStat();
     const workerData: SamplingWorkerData = {
       state: this._state.buffer as SharedArrayBuffer,
       slots: Slot,
@@ -159,9 +175,7 @@ export class ProbeSampler implements Sampler {
       expression: `globalThis[Symbol.for(${JSON.stringify(this.probeKey.description)})]()\n//# sourceURL=${this.probeUrl}`,
       maxInFlight: MAX_IN_FLIGHT,
       sleepAfterIdleMillis: SLEEP_AFTER_IDLE_MILLIS,
-      // The main thread's id is the process id on Linux; from another thread the probe would
-      // run on that thread, whose id we cannot name here, so every tick probes.
-      mainThreadStatPath: process.platform === 'linux' && isMainThread ? `/proc/self/task/${process.pid}/stat` : '',
+      mainThreadStatFd: this._statFd,
     };
     const worker = new Worker(`(${samplingWorkerMain.toString()})()`, {
       eval: true,
@@ -178,9 +192,24 @@ export class ProbeSampler implements Sampler {
       logger.error('sampling thread failed; profiling stops', err);
       this._worker = undefined;
       this._stop();
+      this._closeStat();
     });
     this._worker = worker;
   }
 }
 
 function noop(): void {}
+
+/**
+ * The main thread's scheduler state, for the worker to skip ticks while it sleeps. Its thread
+ * id is the process id on Linux. Anywhere else, or when the sampler runs in a worker (whose
+ * probe would run on that worker, a thread we cannot name here), every tick probes.
+ */
+function openMainThreadStat(): number {
+  if (process.platform !== 'linux' || !isMainThread) return -1;
+  try {
+    return openSync(`/proc/self/task/${process.pid}/stat`, 'r');
+  } catch {
+    return -1;
+  }
+}

@@ -37,15 +37,9 @@ export function samplingWorkerMain(): void {
   // sample that no profile keeps, at the full price of a probe. The thread's scheduler state
   // (one pread of its /proc stat, ~6 us) tells beforehand. Sleeping also covers a synchronous
   // call blocked in the kernel: that time is not CPU time, so a CPU profile has no sample for it.
-  let statFd = -1;
+  // Opened and closed by the main thread: a terminated worker cannot leak it.
+  let statFd = data.mainThreadStatFd;
   const statBuf = new Uint8Array(512);
-  if (data.mainThreadStatPath !== '') {
-    try {
-      statFd = fs.openSync(data.mainThreadStatPath, 'r');
-    } catch {
-      // No procfs here: every tick probes.
-    }
-  }
   const mainThreadSleeps = (): boolean => {
     if (statFd < 0) return false;
     try {
@@ -109,7 +103,6 @@ export function samplingWorkerMain(): void {
       }
     }
     session.disconnect();
-    if (statFd >= 0) fs.closeSync(statFd);
     Atomics.store(state, DISCONNECTED, 1);
     Atomics.notify(state, DISCONNECTED);
   }

@@ -39,6 +39,6 @@ export interface SamplingWorkerData {
   readonly maxInFlight: number;
   /** Idle time after which the worker stops ticking and sleeps until woken. */
   readonly sleepAfterIdleMillis: number;
-  /** The main thread's /proc stat file (Linux), read each tick to skip a sleeping thread; '' where there is none. */
-  readonly mainThreadStatPath: string;
+  /** An open descriptor of the main thread's /proc stat file (Linux), read each tick to skip a sleeping thread; -1 where there is none. */
+  readonly mainThreadStatFd: number;
 }

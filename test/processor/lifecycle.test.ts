@@ -1,7 +1,9 @@
 import * as assert from 'node:assert';
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { context, trace } from '@opentelemetry/api';
+import { InMemoryProfileExporter, ProfilingSpanProcessor } from '../../src';
 import { setUpProfiledTracing, spin, spinUntilSampled, type ProfiledTracing } from '../helpers/tracing';
 
 describe('ProfilingSpanProcessor lifecycle', function () {
@@ -29,6 +31,20 @@ describe('ProfilingSpanProcessor lifecycle', function () {
       spin(200);
       await new Promise((r) => setTimeout(r, 50));
       assert.strictEqual(processor.stats.probes, probes, 'probes ran after shutdown');
+    });
+
+    it('should release every file descriptor it opened (the sampling thread, the /proc state file)', async function () {
+      if (process.platform !== 'linux') this.skip();
+      const openDescriptors = (): number => fs.readdirSync('/proc/self/fd').length;
+      await tracing.processor.shutdown();
+      const before = openDescriptors();
+      for (let i = 0; i < 10; i++) {
+        const processor = new ProfilingSpanProcessor({ exporter: new InMemoryProfileExporter() });
+        // Shut down while the worker is still starting, and once it ticks.
+        if (i % 2 === 1) await new Promise((r) => setTimeout(r, 100));
+        await processor.shutdown();
+      }
+      assert.strictEqual(openDescriptors(), before, 'descriptors leaked over ten processors');
     });
 
     it('should run once and make later calls of every hook no-ops', async function () {
