@@ -8,7 +8,11 @@ import { SLOT_COUNT, Slot, type SamplingWorkerData } from './worker-protocol';
 
 const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/sampler' });
 
-/** Probes allowed to wait for a stuck main thread: about one second's worth at 99 Hz. */
+/**
+ * Probes allowed to wait for a stuck main thread: about one second's worth at 99 Hz. Far
+ * below the worker's session renewal period (1024 probes), so the main thread runs a
+ * session's probes while the worker is at most one session ahead (see _renewUnsettled).
+ */
 const MAX_IN_FLIGHT = 100;
 /**
  * How long process.exit() may wait for the worker to drop its inspector session. Node prints
@@ -40,7 +44,7 @@ export class ProbeSampler implements Sampler {
   /** The sourceURL of the probe expression: its frame is dropped from captured stacks. */
   readonly probeUrl: string;
   /** The function the inspector calls; stack captures start below it. */
-  readonly probe: () => void;
+  readonly probe: () => Promise<void>;
   private readonly _state = new Int32Array(new SharedArrayBuffer(SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT));
   private readonly _intervalMillis: number;
   private _worker: Worker | undefined;
@@ -56,6 +60,11 @@ export class ProbeSampler implements Sampler {
   private _lastProbeTicks = 0;
   private _gapSumNanos = 0;
   private _gapTicks = 0;
+  // Returned by every probe: the inspector replies when it settles, so never (see sampling-worker.ts).
+  private _unsettled: Promise<void>;
+  private _settleUnsettled: () => void = noop;
+  private _settlePrevious: () => void = noop;
+  private _epoch = 0;
   private readonly _onExit = (): void => {
     this._stop();
     // Blocking is allowed here (the process is exiting) and interrupts still run while the main
@@ -69,9 +78,11 @@ export class ProbeSampler implements Sampler {
     this.probeUrl = `otel-span-profiler-probe-${id}`;
     this._intervalMillis = 1000 / options.frequencyHz;
     const handler = options.handler;
-    const probe = (this.probe = (): void => {
+    this._unsettled = new Promise<void>((settle) => (this._settleUnsettled = settle));
+    const probe = (this.probe = (): Promise<void> => {
       const hr = nowHrNano();
       this._probes++;
+      Atomics.add(this._state, Slot.RAN, 1);
       const ticks = Atomics.load(this._state, Slot.TICKS);
       // `| 0`: the counter is an Int32 and wraps.
       const ticksBetween = (ticks - this._lastProbeTicks) | 0;
@@ -86,6 +97,12 @@ export class ProbeSampler implements Sampler {
       } catch (err) {
         logger.debug('sample handler failed', err);
       }
+      const epoch = Atomics.load(this._state, Slot.EPOCH);
+      if (epoch !== this._epoch) {
+        this._epoch = epoch;
+        this._renewUnsettled();
+      }
+      return this._unsettled;
     });
     Object.defineProperty(globalThis, this.probeKey, { value: probe, configurable: true, enumerable: false });
     // Stop ticking before teardown so no probe lands in a half-destroyed process.
@@ -93,6 +110,19 @@ export class ProbeSampler implements Sampler {
     // Started now, not at the first root: a worker and its inspector session take tens of
     // milliseconds to come up, and the first requests after start-up deserve samples too.
     this._startWorker();
+  }
+
+  /**
+   * The inspector keeps an evaluation's promise handlers until the promise settles, even after
+   * its session has gone (a soak without this grew the heap by ~0.8 KB per probe). So each
+   * promise is settled in the end, one session later: the main thread runs the worker's
+   * requests in order, and the old session's removal came before any probe that can see the
+   * epoch after next, so no reply can be sent.
+   */
+  private _renewUnsettled(): void {
+    this._settlePrevious();
+    this._settlePrevious = this._settleUnsettled;
+    this._unsettled = new Promise<void>((settle) => (this._settleUnsettled = settle));
   }
 
   get measuredIntervalNanos(): number {
@@ -134,6 +164,9 @@ export class ProbeSampler implements Sampler {
     this._worker = undefined;
     if (worker !== undefined) await worker.terminate();
     this._closeStat();
+    // The worker and its sessions are gone; a reply would find nobody to wake.
+    this._settlePrevious();
+    this._settleUnsettled();
   }
 
   private _closeStat(): void {

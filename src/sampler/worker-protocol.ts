@@ -8,7 +8,7 @@ export const Slot = {
   ACTIVE: 0,
   /** 1 once the sampler shuts down. Written by the main thread. */
   STOP: 1,
-  /** Probes posted by the worker (wraps at 2^31; read as a count since the last read). */
+  /** Probes posted by the worker (wraps at 2^31). */
   POSTED: 2,
   /** Ticks skipped because too many probes were still waiting for the main thread. */
   SKIPPED: 3,
@@ -24,9 +24,13 @@ export const Slot = {
   OFF_CPU: 6,
   /** Ticks while ACTIVE, probed or not: the main thread derives the real period from them. */
   TICKS: 7,
+  /** Probes the main thread ran; POSTED minus RAN are waiting (both wrap at 2^31). */
+  RAN: 8,
+  /** Bumped by the worker when it renews its session: the main thread then drops its pending promise. */
+  EPOCH: 9,
 } as const;
 
-export const SLOT_COUNT = 8;
+export const SLOT_COUNT = 10;
 
 /** What the worker gets at start. */
 export interface SamplingWorkerData {

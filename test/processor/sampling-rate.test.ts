@@ -93,6 +93,27 @@ describe('ProfilingSpanProcessor sampling rate (counted probes)', function () {
     assert.ok(Math.abs(periodNanos - 1e9 / HZ) <= 0.2 * (1e9 / HZ), `period ${periodNanos} ns`);
   });
 
+  it('should keep sampling across the sampling thread\'s session renewals (one per 1024 probes)', async function () {
+    await tracing.close();
+    tracing = setUpProfiledTracing({ samplingFrequencyHz: 1000 });
+    const before = tracing.processor.stats;
+    await tracing.tracer.startActiveSpan('long and busy', async (span) => {
+      // ~3000 ticks: two renewals, each of which retires a session and its pending probes.
+      for (let i = 0; i < 30; i++) {
+        spin(100);
+        await new Promise((r) => setImmediate(r));
+      }
+      span.end();
+    });
+    const after = tracing.processor.stats;
+    const probes = after.probes - before.probes;
+    const samples = after.samples - before.samples;
+    assert.ok(probes >= 2100, `${probes} probes in ~3 s at 1000 Hz: sampling stalled`);
+    assert.ok(samples >= 0.9 * probes, `${samples} of ${probes} probes charged to the open root`);
+    const skipped = after.skippedTicks - before.skippedTicks;
+    assert.ok(skipped <= 0.05 * probes, `${skipped} ticks skipped: probes stopped coming back`);
+  });
+
   it('should take no probe while no profiled root is open', async function () {
     await tracing.tracer.startActiveSpan('warm up', async (span) => {
       spin(50);
