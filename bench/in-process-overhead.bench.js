@@ -15,7 +15,7 @@
 
 const fs = require('node:fs');
 const { performance } = require('node:perf_hooks');
-const { parseArgs, summary, save, machine, log, pinSelf, pinHelperThreads } = require('./lib/harness');
+const { parseArgs, summarizePairs, save, machine, log, pinSelf, pinHelperThreads } = require('./lib/harness');
 const workloads = require('./lib/workloads');
 const otel = require('./lib/tracers/otel');
 
@@ -87,14 +87,7 @@ async function main() {
   await Promise.allSettled([...inFlight]);
   await tracing.shutdown();
 
-  const metrics = Object.keys(windows.a[0]);
-  const ratios = {};
-  const absolute = { a: {}, b: {} };
-  for (const k of metrics) {
-    ratios[k] = summary(windows.a.map((a, i) => windows.b[i][k] / a[k]));
-    absolute.a[k] = summary(windows.a.map((w) => w[k]));
-    absolute.b[k] = summary(windows.b.map((w) => w[k]));
-  }
+  const { ratios, absolute } = summarizePairs(windows);
   const mode = opts.rate > 0 ? `rate${opts.rate}` : `closed${opts.concurrency}`;
   const suffix = `${opts.helpersOnCpu1 ? '-helpers-on-cpu1' : ''}${opts.pin ? '' : '-no-pin'}${opts.hz !== 99 ? `-${opts.hz}hz` : ''}`;
   const result = { name: `in-process-${opts.workload}-${mode}${suffix}`, date: new Date().toISOString(), machine: machine(), options: opts, ratios, absolute, windows };

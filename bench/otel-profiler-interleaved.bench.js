@@ -9,7 +9,7 @@
 //      [--helpers-on-cpu1]: the server's main thread alone on CPU 0, its other threads (the
 //      sampling thread among them) on CPU 1 with the load generator, instead of all on CPU 0.
 
-const { spawnServer, startLoad, parseArgs, summary, save, machine, log, pinSelf, pinHelperThreads } = require('./lib/harness');
+const { spawnServer, startLoad, parseArgs, summarizePairs, save, machine, log, pinSelf, pinHelperThreads } = require('./lib/harness');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -48,15 +48,7 @@ async function main() {
     load.child.kill();
     await server.stop();
   }
-  const metrics = Object.keys(windows.a[0]);
-  const ratios = {};
-  const absolute = { a: {}, b: {} };
-  for (const k of metrics) {
-    // Pair i is windows a[i] and b[i], adjacent in time.
-    ratios[k] = summary(windows.a.map((a, i) => windows.b[i][k] / a[k]));
-    absolute.a[k] = summary(windows.a.map((w) => w[k]));
-    absolute.b[k] = summary(windows.b.map((w) => w[k]));
-  }
+  const { ratios, absolute } = summarizePairs(windows);
   const suffix = opts.helpersOnCpu1 ? '-helpers-on-cpu1' : opts.hz !== 99 ? `-${opts.hz}hz` : '';
   const result = { name: `otel-profiler-interleaved-${opts.workload}${suffix}`, date: new Date().toISOString(), machine: machine(), options: opts, ratios, absolute, windows };
   save(result.name, result);

@@ -243,6 +243,21 @@ async function runPairs({ name, a, b, pairs = 5, ...opts }) {
   return result;
 }
 
+/**
+ * Per-metric summaries of alternating windows: pair i is windows.a[i] and windows.b[i],
+ * adjacent in time, and its ratio b/a cancels what drifted slowly on the host.
+ */
+function summarizePairs(windows) {
+  const ratios = {};
+  const absolute = { a: {}, b: {} };
+  for (const k of Object.keys(windows.a[0])) {
+    ratios[k] = summary(windows.a.map((a, i) => windows.b[i][k] / a[k]));
+    absolute.a[k] = summary(windows.a.map((w) => w[k]));
+    absolute.b[k] = summary(windows.b.map((w) => w[k]));
+  }
+  return { ratios, absolute };
+}
+
 function machine() {
   return { nproc: os.cpus().length, cpuModel: os.cpus()[0].model, node: process.version, platform: `${os.platform()} ${os.release()}` };
 }
@@ -285,4 +300,4 @@ function parseArgs(defaults) {
   return out;
 }
 
-module.exports = { runPairs, runOnce, spawnServer, runLoad, startLoad, startAgentSink, pinSelf, pinHelperThreads, parseArgs, summary, save, machine, log, RESULTS_DIR };
+module.exports = { runPairs, runOnce, spawnServer, runLoad, startLoad, startAgentSink, pinSelf, pinHelperThreads, parseArgs, summary, summarizePairs, save, machine, log, RESULTS_DIR };
