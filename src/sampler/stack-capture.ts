@@ -1,12 +1,14 @@
 import type { ProfileFrame, ProfileStack } from '../profile/span-profile';
 
 /**
- * Frames the interner keeps before it starts over. Profiles keep their own references to
- * frame and stack objects, so starting over only costs re-interning; it bounds memory for
- * processes whose code paths (eval, generated code) never repeat.
+ * Frames and stack-trie nodes the interner keeps before it starts over. Profiles keep their own
+ * references to frame and stack objects, so starting over only costs re-interning; it bounds
+ * memory for processes whose code paths (eval, generated code) never repeat.
  */
 const MAX_INTERNED_FRAMES = 20_000;
-const MAX_INTERNED_STACKS = 20_000;
+const MAX_STACK_NODES = 50_000;
+/** Line and column make one number while the column is below this (2^21: safe up to 2^32 lines). */
+const COLUMN_SPAN = 2 ** 21;
 
 type CallSite = NodeJS.CallSite & { isAsync?(): boolean; isPromiseAll?(): boolean };
 
@@ -17,9 +19,15 @@ const structured = (_: Error, callSites: NodeJS.CallSite[]): NodeJS.CallSite[] =
  * object and the per-sample cost after warm-up is a few map lookups.
  */
 export class StackCapturer {
-  private readonly _frames = new Map<string, number>();
-  private readonly _frameList: ProfileFrame[] = [];
-  private readonly _stacks = new Map<string, ProfileStack>();
+  // Per file, per position (one number), the frames seen there: usually one, more when
+  // closures of one piece of code carry different names (computed keys, `name` set at run time).
+  private _files = new Map<string, Map<number | string, FrameEntry>>();
+  private _frameList: ProfileFrame[] = [];
+  // Stacks by their frame ids, root first, as a trie: requests share their outer frames, and
+  // a lookup costs one small map step per frame instead of building and hashing a string key.
+  private _stackRoot: StackNode = newNode();
+  private _stackNodes = 0;
+  private readonly _ids: number[] = [];
 
   /**
    * @param maxDepth frames kept, counted from the leaf
@@ -54,14 +62,15 @@ export class StackCapturer {
   }
 
   private _intern(callSites: CallSite[]): ProfileStack {
-    // Start over before, never during, a stack: its key is made of frame ids.
-    if (this._frameList.length + this.maxDepth > MAX_INTERNED_FRAMES) {
-      this._frames.clear();
-      this._frameList.length = 0;
-      this._stacks.clear();
+    // Start over before, never during, a stack: it is made of frame ids.
+    if (this._frameList.length + this.maxDepth > MAX_INTERNED_FRAMES || this._stackNodes + this.maxDepth > MAX_STACK_NODES) {
+      this._files = new Map();
+      this._frameList = [];
+      this._stackRoot = newNode();
+      this._stackNodes = 0;
     }
-    let key = '';
-    const ids: number[] = [];
+    const ids = this._ids;
+    ids.length = 0;
     for (let i = 0; i < callSites.length; i++) {
       const site = callSites[i];
       // Async frames are the await chain of the running function, not frames on the CPU.
@@ -70,32 +79,55 @@ export class StackCapturer {
       // The probe expression is the top frame under the probe.
       if (i === 0 && fileName === this.probeUrl) continue;
       if (ids.length === this.maxDepth) break;
-      const id = this._frameId(site, fileName);
-      ids.push(id);
-      key += id + ',';
+      ids.push(this._frameId(site, fileName));
     }
-    let stack = this._stacks.get(key);
-    if (stack === undefined) {
-      if (this._stacks.size >= MAX_INTERNED_STACKS) this._stacks.clear();
-      stack = Object.freeze(ids.map((id) => this._frameList[id]));
-      this._stacks.set(key, stack);
+    let node = this._stackRoot;
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const children = (node.children ??= new Map());
+      let child = children.get(ids[i]);
+      if (child === undefined) {
+        child = newNode();
+        children.set(ids[i], child);
+        this._stackNodes++;
+      }
+      node = child;
     }
-    return stack;
+    node.stack ??= Object.freeze(ids.map((id) => this._frameList[id]));
+    return node.stack;
   }
 
   private _frameId(site: CallSite, fileName: string): number {
-    // The name is part of the key even though the position fixes the code: closures of one
-    // piece of code can carry different names (computed method keys, `name` set at run time).
     const functionName = site.getFunctionName() ?? site.getMethodName() ?? '';
     const lineNumber = site.getLineNumber() ?? 0;
     const columnNumber = site.getColumnNumber() ?? 0;
-    const key = `${lineNumber}:${columnNumber}:${functionName}:${fileName}`;
-    let id = this._frames.get(key);
-    if (id === undefined) {
-      id = this._frameList.length;
-      this._frameList.push(Object.freeze({ functionName, fileName, lineNumber, columnNumber }));
-      this._frames.set(key, id);
+    let positions = this._files.get(fileName);
+    if (positions === undefined) {
+      positions = new Map();
+      this._files.set(fileName, positions);
     }
+    const position = columnNumber < COLUMN_SPAN ? lineNumber * COLUMN_SPAN + columnNumber : `${lineNumber}:${columnNumber}`;
+    const first = positions.get(position);
+    for (let entry = first; entry !== undefined; entry = entry.next) {
+      if (entry.functionName === functionName) return entry.id;
+    }
+    const id = this._frameList.length;
+    this._frameList.push(Object.freeze({ functionName, fileName, lineNumber, columnNumber }));
+    positions.set(position, { id, functionName, next: first });
     return id;
   }
+}
+
+interface FrameEntry {
+  readonly id: number;
+  readonly functionName: string;
+  readonly next: FrameEntry | undefined;
+}
+
+interface StackNode {
+  children: Map<number, StackNode> | undefined;
+  stack: ProfileStack | undefined;
+}
+
+function newNode(): StackNode {
+  return { children: undefined, stack: undefined };
 }
