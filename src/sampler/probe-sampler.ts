@@ -60,7 +60,8 @@ export class ProbeSampler implements Sampler {
   private _lastProbeTicks = 0;
   private _gapSumNanos = 0;
   private _gapTicks = 0;
-  // Returned by every probe: the inspector replies when it settles, so never (see sampling-worker.ts).
+  // Returned by every probe. The inspector replies when it settles, which happens only once
+  // the session that waits on it is gone (see sampling-worker.ts and _renewUnsettled).
   private _unsettled: Promise<void>;
   private _settleUnsettled: () => void = noop;
   private _settlePrevious: () => void = noop;

@@ -6,9 +6,8 @@ import type { SamplingWorkerData } from './worker-protocol';
  *
  * One loop, one sleep at a time: sampling that stops and restarts within a period cannot start
  * a second ticker (a prototype of this design ran away to 19x its rate that way). The loop
- * sleeps in Atomics.wait, not in timers: one wake-up per tick, and the inspector's replies are
- * drained in batches instead of waking the thread once each (measured: the timer-and-reply loop
- * cost this thread about 0.33 ms of CPU per tick on a 2-vCPU VM).
+ * sleeps in Atomics.wait, not in timers, and probes get no replies: one wake-up per tick (a
+ * timer-and-reply loop cost this thread about 0.33 ms of CPU per tick on a 2-vCPU VM).
  */
 export function samplingWorkerMain(): void {
   const { workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
