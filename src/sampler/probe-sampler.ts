@@ -23,6 +23,13 @@ const EXIT_DISCONNECT_WAIT_MILLIS = 200;
 /** The worker keeps ticking this long after the last root closed, then sleeps until woken. */
 const SLEEP_AFTER_IDLE_MILLIS = 1000;
 
+/**
+ * The engine's own Promise, even where the application replaced the global one (with
+ * bluebird, say): the inspector waits only on native promises, and would answer anything
+ * else at once.
+ */
+const NativePromise = (async () => {})().constructor as PromiseConstructor;
+
 let instances = 0;
 
 /** Options of {@link ProbeSampler}; the processor resolves and validates them. */
@@ -79,7 +86,7 @@ export class ProbeSampler implements Sampler {
     this.probeUrl = `otel-span-profiler-probe-${id}`;
     this._intervalMillis = 1000 / options.frequencyHz;
     const handler = options.handler;
-    this._unsettled = new Promise<void>((settle) => (this._settleUnsettled = settle));
+    this._unsettled = new NativePromise<void>((settle) => (this._settleUnsettled = settle));
     const probe = (this.probe = (): Promise<void> => {
       const hr = nowHrNano();
       this._probes++;
@@ -123,7 +130,7 @@ export class ProbeSampler implements Sampler {
   private _renewUnsettled(): void {
     this._settlePrevious();
     this._settlePrevious = this._settleUnsettled;
-    this._unsettled = new Promise<void>((settle) => (this._settleUnsettled = settle));
+    this._unsettled = new NativePromise<void>((settle) => (this._settleUnsettled = settle));
   }
 
   get measuredIntervalNanos(): number {
