@@ -8,6 +8,7 @@
 //
 // Needs `perf` (Debian: linux-perf) and `npm run build` at the repository root first.
 // Run: node bench/tick-cost.bench.js [--workload async|mixed|cpu] [--seconds 15] [--hz 99] [--no-pin]
+//      [--node <path to another node binary for the server>]
 
 const fs = require('node:fs');
 const { execFileSync } = require('node:child_process');
@@ -23,11 +24,11 @@ function readStacks(file) {
 }
 
 async function main() {
-  const opts = parseArgs({ workload: 'async', seconds: 15, hz: 99, pin: true, concurrency: 64 });
+  const opts = parseArgs({ workload: 'async', seconds: 15, hz: 99, pin: true, concurrency: 64, node: '' });
   if (opts.pin) pinSelf(1);
   const server = await spawnServer(
     { tracer: 'otel', workload: opts.workload, profiler: true, toggle: true, serverLatency: true, samplingFrequencyHz: opts.hz },
-    { pin: opts.pin, execArgv: ['--perf-basic-prof'] }
+    { pin: opts.pin, execArgv: ['--perf-basic-prof'], nodeBinary: opts.node || undefined }
   );
   const load = startLoad({ port: server.port, requests: 50_000_000, concurrency: opts.workload === 'cpu' ? 16 : opts.concurrency, pin: opts.pin });
   load.result.catch(() => {});
@@ -71,7 +72,7 @@ async function main() {
     const perfPeriodMicros = 1e6 / 999;
     const probes = stats.profiler.probes;
     const result = {
-      name: `tick-cost-${opts.workload}${opts.pin ? '' : '-no-pin'}`,
+      name: `tick-cost-${opts.workload}${opts.pin ? '' : '-no-pin'}${opts.node ? '-' + execFileSync(opts.node, ['--version']).toString().trim() : ''}`,
       date: new Date().toISOString(),
       machine: machine(),
       options: opts,
