@@ -1,4 +1,5 @@
 import * as assert from 'node:assert';
+import { context, diag, DiagLogLevel, trace } from '@opentelemetry/api';
 import { DiagRecorder } from '../helpers/diag-recorder';
 import { setUpProfiledTracing, spin, spinUntilSampled, type ProfiledTracing } from '../helpers/tracing';
 
@@ -20,7 +21,6 @@ describe('ProfilingSpanProcessor caps', function () {
       const { tracer, processor, exporter } = tracing;
       const root = tracer.startSpan('long');
       const rootId = root.spanContext().spanId;
-      const { trace, context } = await import('@opentelemetry/api');
       const ctx = trace.setSpan(context.active(), root);
       // Busy well past the cap, in slices, so the sweep (every second) gets to run.
       const end = performance.now() + 1600;
@@ -60,7 +60,7 @@ describe('ProfilingSpanProcessor caps', function () {
         {
           level: 'warn',
           namespace: 'otel-span-profiler/processor',
-          message: '3 profiled roots are open; more roots are not profiled (cap maxOpenProfiles); further drops are counted in stats.dropped.maxOpenProfiles',
+          message: '3 profiled roots are open; more roots are not profiled (maxOpenProfiles); further drops are counted in stats.dropped.maxOpenProfiles',
         },
       ]);
       for (const span of spans) span.end();
@@ -85,7 +85,75 @@ describe('ProfilingSpanProcessor caps', function () {
       assert.strictEqual(profile.samples.length, 5);
       assert.ok(profile.droppedSamples >= 3, `droppedSamples ${profile.droppedSamples}`);
       assert.strictEqual(processor.stats.dropped.maxSamplesPerProfile, profile.droppedSamples);
-      assert.strictEqual(diagRecorder.messages('warn').filter((m) => m.includes('maxSamplesPerProfile')).length, 1);
+    });
+  });
+
+  // Issue #9.7: the probe runs inside whatever code it interrupted, so a diag call from it could
+  // re-enter the application's logger in the middle of a write.
+  describe('logging', function () {
+    it('should never call the diag logger from inside a sample: a drop in the probe is logged by the sweep', async function () {
+      diagRecorder.uninstall();
+      const calls: Array<{ level: string; message: string; inProbe: boolean }> = [];
+      const record = (level: string) => (...args: unknown[]) => {
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 500;
+        const stack = new Error().stack ?? '';
+        Error.stackTraceLimit = limit;
+        // The sample handler, or the probe expression the inspector evaluates (its sourceURL).
+        calls.push({ level, message: args.map(String).join(' '), inProbe: /_onSample|otel-span-profiler-probe-/.test(stack) });
+      };
+      diag.setLogger(
+        { error: record('error'), warn: record('warn'), info: record('info'), debug: record('debug'), verbose: record('verbose') },
+        { logLevel: DiagLogLevel.ALL, suppressOverrideMessage: true },
+      );
+      tracing = setUpProfiledTracing({ maxSamplesPerProfile: 2 });
+      const { tracer, processor } = tracing;
+      tracer.startActiveSpan('busy', (span) => {
+        spinUntilSampled(processor, 2);
+        const end = performance.now() + 10_000;
+        while (processor.stats.dropped.maxSamplesPerProfile < 3 && performance.now() < end) spin(2);
+        span.end();
+      });
+      assert.ok(processor.stats.dropped.maxSamplesPerProfile >= 3, 'the probe dropped no sample, so the test proved nothing');
+      const warning = 'otel-span-profiler/processor a profile reached 2 samples; later samples are dropped (maxSamplesPerProfile); further drops are counted in stats.dropped.maxSamplesPerProfile';
+      // The sweep runs once a second; a guard, not a timing claim.
+      const deadline = performance.now() + 10_000;
+      while (!calls.some((c) => c.message === warning) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.deepStrictEqual(calls.filter((c) => c.inProbe), []);
+      assert.deepStrictEqual(calls.filter((c) => c.message.includes('maxSamplesPerProfile')), [{ level: 'warn', message: warning, inProbe: false }]);
+    });
+  });
+
+  // Issue #9.8: the slowest requests are the ones the duration cap truncates.
+  describe('pyroscope.profile.id on truncated roots', function () {
+    it('should set it when a root whose profile the duration cap closed and exported ends', async function () {
+      tracing = setUpProfiledTracing({ maxProfileDurationMillis: 100 });
+      const { tracer, processor, exporter } = tracing;
+      const root = tracer.startSpan('slow request');
+      const ctx = trace.setSpan(context.active(), root);
+      context.with(ctx, () => spinUntilSampled(processor, 2));
+      // Past the cap, until the sweep (once a second) closes the profile.
+      const deadline = performance.now() + 10_000;
+      while (processor.stats.truncatedProfiles === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.strictEqual(processor.stats.truncatedProfiles, 1);
+      root.end();
+      await processor.forceFlush();
+      const [profile] = exporter.getFinishedProfiles();
+      assert.strictEqual(profile.truncated, true);
+      assert.strictEqual(profile.rootSpanId, root.spanContext().spanId);
+      const attributes = (root as unknown as { attributes: Record<string, unknown> }).attributes;
+      assert.strictEqual(attributes['pyroscope.profile.id'], root.spanContext().spanId);
+    });
+
+    it('should not set it on a truncated root that had no sample', async function () {
+      tracing = setUpProfiledTracing({ maxProfileDurationMillis: 100 });
+      const { tracer, processor } = tracing;
+      const root = tracer.startSpan('idle slow request');
+      const deadline = performance.now() + 10_000;
+      while (processor.stats.truncatedProfiles === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.strictEqual(processor.stats.truncatedProfiles, 1);
+      root.end();
+      assert.strictEqual((root as unknown as { attributes: Record<string, unknown> }).attributes['pyroscope.profile.id'], undefined);
     });
   });
 });
