@@ -94,13 +94,18 @@ export class ProfilingSpanProcessor {
       if (parentSpan !== undefined) {
         // A local child belongs to its parent's root, if that one is profiled: checked first,
         // as most spans are such children.
-        const root = this._rootOfSpan(parentSpan);
+        let root = this._rootOfSpan(parentSpan);
+        const parent = root === undefined ? parentSpan.spanContext() : undefined;
+        if (parent !== undefined && !parent.isRemote && !parentSpan.isRecording()) {
+          // A local non-recording parent (a sampler dropped it) was never linked: its trace's
+          // open profiled root is the nearest one this span can belong to.
+          root = this._openByTrace.get(parent.traceId);
+        }
         if (root !== undefined) {
           this._link(span, root);
           return;
         }
-        const parent = parentSpan.spanContext();
-        if (!parent.isRemote && trace.isSpanContextValid(parent)) return;
+        if (parent !== undefined && !parent.isRemote && trace.isSpanContextValid(parent)) return;
       }
       const sc = span.spanContext();
       if ((sc.traceFlags & TraceFlags.SAMPLED) === 0 || !this._rateAccepts(sc.traceId)) return;
