@@ -88,6 +88,43 @@ describe('ProfilingSpanProcessor caps', function () {
     });
   });
 
+  // Issue #9.11: one drop counter for the processor's caps and the export queue's drops.
+  describe('stats.dropped', function () {
+    it("should count the export queue's drops in the same record, with one warning in the processor's words", async function () {
+      const failing = {
+        export: (_profiles: unknown, done: (result: { code: number; error?: Error }) => void) => done({ code: 1, error: new Error('backend said no') }),
+        shutdown: () => Promise.resolve(),
+      };
+      tracing = setUpProfiledTracing({ exporter: failing as never });
+      const { tracer, processor } = tracing;
+      for (let i = 0; i < 2; i++) {
+        tracer.startActiveSpan(`root ${i}`, (span) => {
+          spinUntilSampled(processor);
+          span.end();
+        });
+        await processor.forceFlush();
+      }
+      assert.deepStrictEqual(processor.stats.dropped, {
+        maxOpenProfiles: 0,
+        maxSamplesPerProfile: 0,
+        maxQueueSize: 0,
+        maxQueuedSamples: 0,
+        afterShutdown: 0,
+        exportFailed: 2,
+      });
+      assert.deepStrictEqual(diagRecorder.records.filter((r) => r.level === 'warn'), [
+        {
+          level: 'warn',
+          namespace: 'otel-span-profiler/processor',
+          message: 'an export failed; its profiles are dropped (exportFailed); further drops are counted in stats.dropped.exportFailed',
+        },
+      ]);
+      await tracing.close();
+      tracing = undefined;
+      assert.ok(diagRecorder.messages('warn').includes('dropped in total: 2 exportFailed'), diagRecorder.messages('warn').join('\n'));
+    });
+  });
+
   // Issue #9.7: the probe runs inside whatever code it interrupted, so a diag call from it could
   // re-enter the application's logger in the middle of a write.
   describe('logging', function () {
@@ -127,7 +164,8 @@ describe('ProfilingSpanProcessor caps', function () {
   // Issue #9.8: the slowest requests are the ones the duration cap truncates.
   describe('pyroscope.profile.id on truncated roots', function () {
     it('should set it when a root whose profile the duration cap closed and exported ends', async function () {
-      tracing = setUpProfiledTracing({ maxProfileDurationMillis: 100 });
+      // Long enough for the samples to land before the cap even on a loaded machine.
+      tracing = setUpProfiledTracing({ maxProfileDurationMillis: 2000 });
       const { tracer, processor, exporter } = tracing;
       const root = tracer.startSpan('slow request');
       const ctx = trace.setSpan(context.active(), root);
