@@ -237,8 +237,8 @@ export class ProfilingSpanProcessor {
       return;
     }
     const stack = this._capturer.capture(this._sampler.probe);
-    // No JavaScript frame under the probe while a span was active: V8 was in its own code
-    // (entering or leaving a callback, running microtasks, collecting garbage) for this span.
+    // No JavaScript frame under the probe while a span was active: the probe ran from the event
+    // loop, the thread being in native code between callbacks (see NO_JS_FRAME_NAME).
     root.add(hrNano, stack.length > 0 ? stack : NO_JS_FRAME_STACK, unrecorded ? root.spanId : span.spanContext().spanId);
     this._stats.samples++;
     if (unrecorded) this._stats.unrecordedSpanSamples++;

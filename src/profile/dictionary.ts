@@ -17,11 +17,12 @@ export const ANONYMOUS_FUNCTION_NAME = '(anonymous)';
 export const V8JS_FRAME_TYPE = 'v8js';
 const FRAME_TYPE_KEY = 'profile.frame.type';
 /**
- * The name of the placeholder frame of a sample taken with no JavaScript frame on the stack,
- * V8's own name for that state in its CPU profiles: the thread was in the VM or native code
- * outside any JS function (entering or leaving a callback, running microtasks, collecting
- * garbage) while a span was active. A sample is never encoded with an empty stack, which
- * flame graphs (Pyroscope's among them) would not show at all.
+ * The name of the placeholder frame of a sample taken with no JavaScript frame under the probe:
+ * the inspector ran the probe from the event loop, so the main thread was in libuv or native
+ * code between JS callbacks (on the CPU: on Linux no probe goes to a sleeping thread), while a
+ * span's context was still active. V8's CPU profiles name time outside any JS function the same
+ * way. A sample is never encoded with an empty stack, which flame graphs (Pyroscope's among
+ * them) would not show at all.
  */
 export const NO_JS_FRAME_NAME = '(program)';
 /** The stack of a sample with no JavaScript frame: the one {@link NO_JS_FRAME_NAME} frame. */
