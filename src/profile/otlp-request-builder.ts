@@ -33,9 +33,9 @@ export const SPAN_NAME_ATTRIBUTE = 'span_name';
  */
 export const ACTIVE_SPAN_ID_ATTRIBUTE = 'otel_span_profiler.active_span_id';
 /**
- * The resource's `service.name`, repeated as a sample attribute: sample attributes live in the
- * dictionary, which the Collector forwards as it came, while it rewrites resource attributes
- * into string-table references that Pyroscope cannot read (docs/grafana.md).
+ * A resource attribute, and repeated as a sample attribute on every sample: sample attributes
+ * live in the dictionary, which the Collector forwards as it came, while it rewrites resource
+ * attributes into string-table references that Pyroscope cannot read (docs/grafana.md).
  */
 const SERVICE_NAME = 'service.name';
 // Used when the sampler could not measure an interval: the sampler's nominal 99 Hz.
