@@ -11,53 +11,7 @@ import { createRetryingTransport } from '../../src/exporter/retrying-transport';
 import { DiagRecorder } from '../helpers/diag-recorder';
 import { decodeWithProtoc, encodeWithProtoc } from '../helpers/decode-protoc';
 import { makeProfiles, START_UNIX_NANO } from './fixtures';
-
-interface Call {
-  readonly body: Buffer;
-  readonly metadata: Record<string, unknown>;
-}
-type Answer = (call: Call) => { error?: Partial<grpc.StatusObject>; response?: Buffer };
-
-/** A gRPC server on a free loopback port serving ProfilesService/Export with scripted answers. */
-class LoopbackGrpcServer {
-  readonly calls: Call[] = [];
-  private readonly _answers: Answer[] = [];
-  private _server: grpc.Server | undefined;
-  address = '';
-
-  /** Answers the next calls in order; once used up, answers OK with an empty response. */
-  answer(...answers: Answer[]): void {
-    this._answers.push(...answers);
-  }
-
-  async start(): Promise<this> {
-    const server = new grpc.Server();
-    const identity = (b: Buffer): Buffer => b;
-    server.addService(
-      { export: { path: GRPC_EXPORT_PATH, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
-      {
-        export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-          const recorded = { body: call.request, metadata: call.metadata.getMap() };
-          this.calls.push(recorded);
-          const okay: Answer = () => ({ response: Buffer.alloc(0) });
-          const outcome = (this._answers.shift() ?? okay)(recorded);
-          if (outcome.error) callback(outcome.error, null);
-          else callback(null, outcome.response ?? Buffer.alloc(0));
-        },
-      },
-    );
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
-    );
-    this._server = server;
-    this.address = `127.0.0.1:${port}`;
-    return this;
-  }
-
-  stop(): Promise<void> {
-    return new Promise(resolve => (this._server ? this._server.tryShutdown(() => resolve()) : resolve()));
-  }
-}
+import { LoopbackGrpcServer } from './loopback-grpc-server';
 
 /** Protobuf wire helpers for a google.rpc.Status with a RetryInfo detail, written by hand. */
 function varint(value: number): Buffer {
