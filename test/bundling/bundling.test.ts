@@ -20,9 +20,11 @@ import { LoopbackGrpcServer } from '../exporter/loopback-grpc-server';
 
 const repo = path.join(__dirname, '..', '..', '..');
 
+type Bundler = 'esbuild' | 'esbuild-esm' | 'webpack';
+
 interface Scratch {
   readonly dir: string;
-  readonly bundles: Record<'esbuild' | 'webpack', string>;
+  readonly bundles: Record<Bundler, string>;
 }
 
 function packInto(dir: string): string {
@@ -35,16 +37,21 @@ function packInto(dir: string): string {
   return tarball;
 }
 
-async function bundleWithEsbuild(dir: string): Promise<string> {
+async function bundleWithEsbuild(dir: string, format: 'cjs' | 'esm'): Promise<string> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
-  const outfile = path.join(dir, 'out', 'esbuild-app.js');
+  const outfile = path.join(dir, 'out', format === 'esm' ? 'esbuild-app.mjs' : 'esbuild-app.js');
   await esbuild.build({
     entryPoints: [path.join(dir, 'app.js')],
     bundle: true,
     platform: 'node',
     target: 'node20',
-    format: 'cjs',
+    format,
+    // ESM output needs a real require for the CommonJS code inside (esbuild's documented recipe);
+    // without it any bundle of CommonJS packages stops at 'Dynamic require of "..." is not supported'.
+    ...(format === 'esm' && {
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    }),
     outfile,
     // The package's own dependencies (and the app's OpenTelemetry SDK) come from this repository.
     nodePaths: [path.join(repo, 'node_modules')],
@@ -109,10 +116,10 @@ function checkProfiles(request: Decoded, bundler: string): void {
   assert.ok(samples.length > 0, `${bundler}: no samples`);
   assert.ok(samples.every(s => typeof s.stackIndex === 'number' && s.stackIndex > 0), `${bundler}: a sample without a stack`);
   // esbuild keeps function names; webpack's minifier renames the app's functions.
-  if (bundler === 'esbuild') assert.ok(strings.includes('busyLoopInBundle'), `${bundler}: the busy function is not in any stack`);
+  if (bundler.startsWith('esbuild')) assert.ok(strings.includes('busyLoopInBundle'), `${bundler}: the busy function is not in any stack`);
 }
 
-describe('bundled applications (esbuild, webpack) export valid profiles (issue #9.4)', function () {
+describe('bundled applications (esbuild CommonJS and ESM, webpack) export valid profiles (issue #9.4)', function () {
   this.timeout(240_000);
   let scratch: Scratch | undefined;
   const http = new LoopbackServer();
@@ -123,7 +130,11 @@ describe('bundled applications (esbuild, webpack) export valid profiles (issue #
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-span-profiler-bundling-'));
     packInto(dir);
     fs.copyFileSync(path.join(repo, 'test', 'bundling', 'fixtures', 'app.js'), path.join(dir, 'app.js'));
-    const bundles = { esbuild: await bundleWithEsbuild(dir), webpack: await bundleWithWebpack(dir) };
+    const bundles = {
+      esbuild: await bundleWithEsbuild(dir, 'cjs'),
+      'esbuild-esm': await bundleWithEsbuild(dir, 'esm'),
+      webpack: await bundleWithWebpack(dir),
+    };
     // From here on only the bundles exist: no package, no proto/ files to read at run time.
     fs.rmSync(path.join(dir, 'node_modules'), { recursive: true, force: true });
     scratch = { dir, bundles };
@@ -137,7 +148,7 @@ describe('bundled applications (esbuild, webpack) export valid profiles (issue #
     if (scratch) fs.rmSync(scratch.dir, { recursive: true, force: true });
   });
 
-  for (const bundler of ['esbuild', 'webpack'] as const) {
+  for (const bundler of ['esbuild', 'esbuild-esm', 'webpack'] as const) {
     describe(bundler, () => {
       it('should sample and send profiles over OTLP/HTTP (protobuf)', async () => {
         const before = http.requests.length;
