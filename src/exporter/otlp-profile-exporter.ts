@@ -89,13 +89,15 @@ export class OTLPProfileExporter implements ProfileExporter {
 
   private async _send(profiles: readonly SpanProfile[]): Promise<ExportResult> {
     if (profiles.length === 0) return { code: ExportResultCode.SUCCESS };
-    // The export timeout bounds the wait for async resource attributes and the send together.
+    // The export timeout bounds the wait for async resource attributes and the send together;
+    // the wait may take half of it at most, so a stuck detector still leaves time to send.
     const startMillis = Date.now();
-    const waited = await waitForResourceAttributes(profiles, this._options.timeoutMillis);
+    const resourceWaitMillis = this._options.timeoutMillis / 2;
+    const waited = await waitForResourceAttributes(profiles, resourceWaitMillis);
     if (waited === 'timeout' && !this._warnedPendingResource) {
       this._warnedPendingResource = true;
       this._logger.warn(
-        `the resource's async attributes had not settled within the export timeout (${this._options.timeoutMillis} ms); exporting without them`,
+        `the resource's async attributes had not settled within half the export timeout (${resourceWaitMillis} ms); exporting without them`,
       );
     }
     let bytes: Uint8Array;
