@@ -143,12 +143,19 @@ function readTlsFiles(env: Environment, readFile: ReadFile): TlsFiles {
     const name = readEnv(env, `${SIGNAL}${suffix}`) !== undefined ? `${SIGNAL}${suffix}` : `${GENERIC}${suffix}`;
     const file = readEnv(env, name);
     if (file === undefined) return undefined;
+    let contents: Buffer;
     try {
-      return readFile(path.resolve(file.trim()));
+      contents = readFile(path.resolve(file.trim()));
     } catch (error) {
       logger.warn(`Configuration: ${name} names a file that cannot be read (actual: '${file}': ${(error as Error).message}); not using it`);
       return undefined;
     }
+    // Checked here, where a warning can name the variable: TLS would only fail at the first connection.
+    if (!contents.includes('-----BEGIN ')) {
+      logger.warn(`Configuration: ${name} is invalid, expected a PEM file (actual: '${file}', no -----BEGIN line); not using it`);
+      return undefined;
+    }
+    return contents;
   };
   const ca = read('CERTIFICATE');
   let cert = read('CLIENT_CERTIFICATE');

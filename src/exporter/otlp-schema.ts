@@ -24,8 +24,16 @@ export function otlpSchema(): OtlpSchema {
     // protobufjs. The light build: reflection and codecs, without the .proto parser.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const protobuf = require('protobufjs/light') as typeof Protobuf;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const descriptor = require('./otlp-schema.json') as Protobuf.INamespace;
+    let descriptor: Protobuf.INamespace;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      descriptor = require('./otlp-schema.json') as Protobuf.INamespace;
+    } catch (error) {
+      throw new Error(
+        `otel-span-profiler: ${__dirname}/otlp-schema.json is missing; build with \`npm run build\`, which generates it (scripts/generate-proto-schema.js)`,
+        { cause: error },
+      );
+    }
     // A private Root, not protobufjs's shared default one: other libraries (the OpenTelemetry
     // exporters among them) declare the same OTLP packages there.
     const root = protobuf.Root.fromJSON(descriptor);

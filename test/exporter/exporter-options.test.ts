@@ -323,7 +323,14 @@ describe('resolveExporterOptions', () => {
   });
 
   describe('certificates', () => {
-    const files: Record<string, string> = { '/certs/ca.pem': 'CA', '/certs/client.pem': 'CERT', '/certs/client.key': 'KEY', '/certs/profiles-ca.pem': 'PROFILES-CA' };
+    const pem = (label: string): string => `-----BEGIN ${label}-----`;
+    const files: Record<string, string> = {
+      '/certs/ca.pem': pem('CA'),
+      '/certs/client.pem': pem('CERT'),
+      '/certs/client.key': pem('KEY'),
+      '/certs/profiles-ca.pem': pem('PROFILES-CA'),
+      '/certs/readme.txt': 'not a certificate',
+    };
     const readFile = (file: string): Buffer => {
       if (!(file in files)) throw new Error(`ENOENT: no such file or directory, open '${file}'`);
       return Buffer.from(files[file]);
@@ -342,9 +349,9 @@ describe('resolveExporterOptions', () => {
         },
         readFile,
       );
-      assert.deepEqual(text(resolved.tls), { ca: 'PROFILES-CA', cert: 'CERT', key: 'KEY' });
+      assert.deepEqual(text(resolved.tls), { ca: pem('PROFILES-CA'), cert: pem('CERT'), key: pem('KEY') });
       const { ca, cert, key, ...rest } = resolved.httpAgentOptions as Record<string, unknown>;
-      assert.deepEqual(text({ ca, cert, key }), { ca: 'PROFILES-CA', cert: 'CERT', key: 'KEY' });
+      assert.deepEqual(text({ ca, cert, key }), { ca: pem('PROFILES-CA'), cert: pem('CERT'), key: pem('KEY') });
       assert.deepEqual(rest, { keepAlive: true, maxSockets: 4 });
       assert.deepEqual(recorder.messages(), []);
     });
@@ -363,9 +370,18 @@ describe('resolveExporterOptions', () => {
       ]);
     });
 
+    it('should warn about a file that is not PEM and go on without it', () => {
+      const resolved = resolveExporterOptions({}, { OTEL_EXPORTER_OTLP_PROFILES_CLIENT_KEY: '/certs/readme.txt', OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/certs/client.pem' }, readFile);
+      assert.deepEqual(resolved.tls, {});
+      assert.deepEqual(recorder.messages('warn'), [
+        "Configuration: OTEL_EXPORTER_OTLP_PROFILES_CLIENT_KEY is invalid, expected a PEM file (actual: '/certs/readme.txt', no -----BEGIN line); not using it",
+        'Configuration: a client certificate needs both OTEL_EXPORTER_OTLP_[PROFILES_]CLIENT_CERTIFICATE and ..._CLIENT_KEY, but only the certificate was given; not using it',
+      ]);
+    });
+
     it('should drop a client certificate without its key, with a warning', () => {
       const resolved = resolveExporterOptions({}, { OTEL_EXPORTER_OTLP_CERTIFICATE: '/certs/ca.pem', OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/certs/client.pem' }, readFile);
-      assert.deepEqual(text(resolved.tls), { ca: 'CA' });
+      assert.deepEqual(text(resolved.tls), { ca: pem('CA') });
       assert.deepEqual(recorder.messages('warn'), [
         'Configuration: a client certificate needs both OTEL_EXPORTER_OTLP_[PROFILES_]CLIENT_CERTIFICATE and ..._CLIENT_KEY, but only the certificate was given; not using it',
       ]);

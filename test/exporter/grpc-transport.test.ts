@@ -110,6 +110,12 @@ describe('gRPC transport (loopback gRPC server)', () => {
       assert.equal((response as { retryAfterMillis?: number }).retryAfterMillis, 1500);
     });
 
+    it('should resolve with an unsuccessful response, not throw, when the TLS material is not PEM', async () => {
+      const response = await transport({ secure: true, tls: { ca: Buffer.from('not a certificate') } }).send(Buffer.from('x'), 2000);
+      assert.notEqual(response.status, 'success');
+      assert.equal(server.calls.length, 0);
+    });
+
     it('should call a server that is not listening retryable', async () => {
       const address = server.address;
       await server.stop();
