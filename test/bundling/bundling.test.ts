@@ -28,7 +28,7 @@ interface Scratch {
 }
 
 function packInto(dir: string): string {
-  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: repo, encoding: 'utf8' }).trim().split('\n').pop()!;
+  const tarball = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], { cwd: repo, encoding: 'utf8' }).trim().split('\n').pop()!;
   const listing = execFileSync('tar', ['tzf', path.join(dir, tarball)], { encoding: 'utf8' });
   assert.ok(listing.includes('package/dist/exporter/otlp-schema.json'), 'the packed package lacks the generated schema');
   fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
