@@ -321,14 +321,16 @@ describe('OTLPProfileExporter', () => {
       ]);
     });
 
-    it('should not throw on bad code options, reporting each with diag.error', () => {
-      const exporter = new OTLPProfileExporter({ url: 'nope', timeoutMillis: -1, compression: 'br' as never });
-      exporters.push(exporter);
-      assert.deepEqual(recorder.messages('error'), [
-        "Configuration: url is invalid, expected an absolute http: or https: URL (actual: 'nope'); using 'http://localhost:4318/v1development/profiles'",
-        "Configuration: compression is invalid, expected 'gzip' or 'none' (actual: 'br'); using 'none'",
-        'Configuration: timeoutMillis is invalid, expected a number greater than 0 (actual: -1); using 10000',
-      ]);
+    it('should throw from the constructor on a bad code option, naming it, and log nothing', () => {
+      assert.throws(
+        () => new OTLPProfileExporter({ url: server.profilesUrl, timeoutMillis: -1 }),
+        { name: 'RangeError', message: 'OTLPProfileExporter: option "timeoutMillis" must be a number greater than 0, got -1' },
+      );
+      assert.throws(() => new OTLPProfileExporter({ compression: 'br' as never }), {
+        name: 'RangeError',
+        message: `OTLPProfileExporter: option "compression" must be 'gzip' or 'none', got "br"`,
+      });
+      assert.deepEqual(recorder.messages(), []);
     });
 
     it('should export with the safe defaults after a bad timeout and compression in env', async () => {
