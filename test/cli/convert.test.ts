@@ -128,9 +128,10 @@ describe('otel-span-profiler convert', function () {
       const traces = readOtlpFiles([run.tracesFile]).traces.flatMap(({ request }) => spansOfRequest(request));
       const input = new SampleSet();
       for (const { request } of readOtlpFiles([run.profilesFile]).profiles) input.addRequest(request);
-      // A /report request whose child span "render report" has samples.
-      const child = traces.find((span) => span.name === 'render report' && input.samples.some((s) => s.spanId === span.spanId))!;
-      assert.ok(child, 'a render report span with samples');
+      // A /report request whose child span "render report" has samples in the route's function.
+      const inReport = (s: (typeof input.samples)[number]): boolean => s.stack.some((id) => input.frames[id].name === 'buildInventoryReport');
+      const child = traces.find((span) => span.name === 'render report' && input.samples.some((s) => s.spanId === span.spanId && inReport(s)))!;
+      assert.ok(child, 'a render report span with samples in buildInventoryReport');
       const root = traces.find((span) => span.spanId === child.parentSpanId)!;
       const expected = input.samples.filter((s) => s.traceId === root.traceId).reduce((sum, s) => sum + s.count, 0);
       const byTrace = cli('convert', '--to', 'folded', '--value', 'samples', '--trace', root.traceId, run.profilesFile, '-o', '-');

@@ -67,22 +67,30 @@ describe('viewer in a browser (chromium, puppeteer-core)', function () {
 
   afterEach(() => assert.deepEqual(pageErrors.splice(0), [], 'errors in the page'));
 
-  /** A /report request whose child span "render report" has samples, the busiest such. */
+  /** True when some of the span's own samples ran the /report route's function. */
+  function inRoute(spanId: string): boolean {
+    return (store.spanSamples(spanId, true) ?? []).some((s) => s.stack.some((id) => store.frames[id].name === 'buildInventoryReport'));
+  }
+
+  /** A /report request whose child span "render report" has samples in the route's function, the busiest such. */
   function reportWithBusyChild(): { traceId: string; rootSpanId: string; child: { spanId: string; selfCpuNanos: number } } {
     const candidates = store
       .roots()
       .filter((r) => r.name === 'GET /report')
-      .map((root) => ({ root, child: store.trace(root.traceId)!.spans.find((s) => s.name === 'render report' && s.selfCpuNanos > 0) }))
+      .map((root) => ({ root, child: store.trace(root.traceId)!.spans.find((s) => s.name === 'render report' && s.selfCpuNanos > 0 && inRoute(s.spanId)) }))
       .filter((c) => c.child !== undefined)
       .sort((a, b) => b.root.cpuNanos - a.root.cpuNanos);
     assert.ok(candidates.length > 0, 'a /report request with samples in its child span');
     return { traceId: candidates[0].root.traceId, rootSpanId: candidates[0].root.rootSpanId, child: candidates[0].child! };
   }
 
-  /** Waits until d3-flame-graph's transition has drawn frames of real width. */
+  /** Waits until d3-flame-graph has drawn the graph and its transition has ended. */
   async function flameDrawn(): Promise<void> {
     await page.waitForSelector('#flame svg');
-    await page.waitForFunction("[...document.querySelectorAll('#flame svg rect')].some((r) => Number(r.getAttribute('width')) > 100)");
+    // The root frame spans the whole graph once the entry transition is over.
+    await page.waitForFunction(
+      "(() => { const svg = document.querySelector('#flame svg'); const widths = [...svg.querySelectorAll('rect')].map((r) => Number(r.getAttribute('width'))); return widths.length > 0 && Math.max(...widths) >= 0.97 * Number(svg.getAttribute('width')); })()",
+    );
   }
 
   async function textOf(selector: string): Promise<string> {
