@@ -97,12 +97,19 @@ describe('viewer in a browser (chromium, puppeteer-core)', function () {
     return page.$eval(selector, (node) => (node as unknown as { innerText: string }).innerText);
   }
 
-  it('should list the roots, open one, and narrow the flame graph to a clicked child span', async () => {
+  it('should list the roots (sorted by CPU, searched by trace ID), open one, and narrow the flame graph to a clicked child span', async () => {
     const { traceId, child } = reportWithBusyChild();
     await page.goto(`${viewer.url}/`);
     await page.waitForSelector('#roots tbody tr');
     const list = await textOf('#roots');
     for (const route of ['GET /report', 'GET /parse', 'GET /hash']) assert.ok(list.includes(route), route);
+    // Sorting by CPU time puts the busiest request first.
+    await page.click('#roots th[data-key="cpuNanos"]');
+    const cpuOf = new Map(store.roots().map((r) => [r.traceId, r.cpuNanos]));
+    const order = await page.$$eval('#roots tbody tr', (rows) => rows.map((row) => row.getAttribute('data-trace-id') ?? ''));
+    const cpus = order.map((id) => cpuOf.get(id)!);
+    assert.equal(cpus.length, cpuOf.size);
+    for (let i = 1; i < cpus.length; i++) assert.ok(cpus[i] <= cpus[i - 1], `row ${i} is out of order`);
     // Search narrows the list to the trace.
     await page.type('#search', traceId.slice(0, 12));
     await page.waitForFunction("document.querySelectorAll('#roots tbody tr').length === 1");
@@ -141,7 +148,7 @@ describe('viewer in a browser (chromium, puppeteer-core)', function () {
     await page.waitForFunction("/of|%/.test(document.getElementById('flame-details').innerText)");
   });
 
-  it('should show every request of one root span name merged, with the route\'s function on top', async () => {
+  it('should merge every request of one root span name with the route\'s function on top, and zoom into a frame and back', async () => {
     await page.goto(`${viewer.url}/`);
     await page.waitForSelector('#aggregates tr[data-name="GET /hash"]');
     await page.click('#aggregates tr[data-name="GET /hash"]');
@@ -150,5 +157,16 @@ describe('viewer in a browser (chromium, puppeteer-core)', function () {
     const top = await page.$$eval('#top-functions tbody tr td.fn', (cells) => cells.map((c) => c.textContent ?? ''));
     assert.ok(top.slice(0, 3).includes('deriveKeyChain'), top.slice(0, 5).join(', '));
     await page.screenshot({ path: join(SCREENSHOTS, 'all-get-hash.png'), fullPage: true });
+    // Zoom: clicking the route's function's widest frame widens it to the whole graph.
+    const widest = `(() => {
+      const frames = [...document.querySelectorAll('#flame svg g.frame')].filter((g) => (g.getAttribute('name') || '').startsWith('deriveKeyChain'));
+      return frames.sort((a, b) => Number(b.querySelector('rect').getAttribute('width')) - Number(a.querySelector('rect').getAttribute('width')))[0];
+    })()`;
+    const before = await page.evaluate(`${widest}.querySelector('rect').getAttribute('width')`);
+    await page.evaluate(`${widest}.dispatchEvent(new MouseEvent('click', { bubbles: true }))`);
+    await page.waitForFunction(`Number(${widest}.querySelector('rect').getAttribute('width')) >= 0.97 * Number(document.querySelector('#flame svg').getAttribute('width'))`);
+    assert.ok(Number(before) < 0.97 * Number(await page.$eval('#flame svg', (svg) => svg.getAttribute('width'))), 'the frame was not already full width');
+    await page.click('#flame-reset');
+    await page.waitForFunction(`Number(${widest}.querySelector('rect').getAttribute('width')) < 0.97 * Number(document.querySelector('#flame svg').getAttribute('width'))`);
   });
 });
