@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPProfileExporter } from '../../src/exporter/otlp-profile-exporter';
 import type { OTLPProfileExporterOptions } from '../../src/exporter/exporter-options';
+import { diag } from '@opentelemetry/api';
 import { ProfileBatcher } from '../../src/exporter/profile-batcher';
+import { DropCounter } from '../../src/processor-stats';
 import { decodeWithProtoc, encodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
 import { LoopbackServer, neverAnswer, reply, unusedPort, type Responder } from '../helpers/loopback-server';
 import { DiagRecorder } from '../helpers/diag-recorder';
@@ -201,14 +203,15 @@ describe('OTLPProfileExporter', () => {
 
     it('should report a 400 exactly once through the batcher', async () => {
       server.fallback(reply(400, { headers: { 'content-type': 'application/json' }, body: '{"code":3,"message":"bad profile"}' }));
-      const batcher = new ProfileBatcher(exporterFor(), { scheduledDelayMillis: 0 });
+      const drops = new DropCounter(diag.createComponentLogger({ namespace: 'otel-span-profiler/processor' }));
+      const batcher = new ProfileBatcher(exporterFor(), { scheduledDelayMillis: 0 }, drops);
       batcher.add(makeProfile());
       await batcher.forceFlush();
       const reports = recorder.records.filter(r => r.message.includes('HTTP 400'));
       assert.equal(reports.length, 1, JSON.stringify(recorder.records));
       assert.ok(reports[0].message.includes('HTTP 400 Bad Request: bad profile; not retrying'), reports[0].message);
       assert.equal(server.requests.length, 1);
-      assert.equal(batcher.stats.droppedByReason.exportFailed, 1);
+      assert.equal(drops.snapshot().exportFailed, 1);
     });
 
     it('should retry 429 with Retry-After in seconds, and wait for it', async () => {
