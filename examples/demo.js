@@ -24,6 +24,7 @@ const seconds = Number(process.env.DEMO_SECONDS || 4);
 const concurrency = Number(process.env.DEMO_CONCURRENCY || 6);
 const otlpEndpoint = process.env.OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
 const profilesFile = path.join(root, 'out', 'profiles.jsonl');
+const tracesFile = path.join(root, 'out', 'traces.jsonl');
 
 async function main() {
   if (!fs.existsSync(path.join(root, 'dist', 'index.js'))) {
@@ -31,9 +32,10 @@ async function main() {
   }
   fs.mkdirSync(path.dirname(profilesFile), { recursive: true });
   fs.rmSync(profilesFile, { force: true });
+  fs.rmSync(tracesFile, { force: true });
 
   const service = spawn(process.execPath, [path.join(__dirname, 'service.js')], {
-    env: { ...process.env, PROFILES_FILE: profilesFile, OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME || 'otel-span-profiler-demo' },
+    env: { ...process.env, PROFILES_FILE: profilesFile, TRACES_FILE: tracesFile, OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME || 'otel-span-profiler-demo' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = once(service, 'exit');
@@ -72,6 +74,10 @@ async function main() {
   for (const [rootName, byFunction] of summary.byRoot) {
     console.log(`  ${rootName.padEnd(12)} ${formatTop(byFunction)}`);
   }
+  const outDir = path.relative(process.cwd(), path.dirname(profilesFile)) || '.';
+  console.log(`\nSee every request's span waterfall, CPU per span and flame graphs in your browser:`);
+  console.log(`  npx otel-span-profiler view ${outDir}`);
+  console.log('then open http://127.0.0.1:8686/');
 }
 
 /** @param {Map<string, number>} counts */

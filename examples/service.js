@@ -8,9 +8,10 @@
  * spent the CPU: GET /report (JSON), GET /parse (regex and dates), GET /hash (crypto).
  *
  * Telemetry: with OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT) set,
- * traces and profiles go to that OTLP endpoint (e.g. an OpenTelemetry Collector); otherwise
- * profiles are written as OTLP JSON lines to PROFILES_FILE (default out/profiles.jsonl) and traces
- * are not exported. PORT picks the port (default 0: any free one); the service prints
+ * traces and profiles go to that OTLP endpoint (e.g. an OpenTelemetry Collector, or
+ * `npx otel-span-profiler view --otlp-port 4318`); otherwise both are written as OTLP JSON lines,
+ * profiles to PROFILES_FILE (default out/profiles.jsonl) and traces to TRACES_FILE (default
+ * out/traces.jsonl), for `npx otel-span-profiler view out/`. PORT picks the port (default 0: any free one); the service prints
  * `listening on http://127.0.0.1:<port>` once it accepts requests, and shuts down cleanly on
  * SIGTERM or SIGINT, flushing spans and profiles.
  */
@@ -21,13 +22,16 @@ const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
 const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http');
 const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
 const { ProfilingSpanProcessor, OTLPProfileExporter, FileProfileExporter } = require('otel-span-profiler');
+const { FileSpanExporter } = require('./file-span-exporter');
 
 const otlpEndpoint = process.env.OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
 const profilesFile = process.env.PROFILES_FILE || require('node:path').join(__dirname, '..', 'out', 'profiles.jsonl');
+const tracesFile = process.env.TRACES_FILE || require('node:path').join(__dirname, '..', 'out', 'traces.jsonl');
 
 /** @type {import('@opentelemetry/sdk-trace-base').SpanProcessor[]} */
 const spanProcessors = [];
 if (otlpEndpoint) spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+else spanProcessors.push(new BatchSpanProcessor(new FileSpanExporter(tracesFile)));
 spanProcessors.push(
   new ProfilingSpanProcessor({
     exporter: otlpEndpoint ? new OTLPProfileExporter() : new FileProfileExporter({ filePath: profilesFile }),

@@ -1,0 +1,109 @@
+/* `otel-span-profiler view`: the local web viewer, fed from files and/or its OTLP endpoint. */
+import { parseArgs } from 'node:util';
+import { readOtlpFiles } from '../convert/otlp-input';
+import { OtlpContentError } from '../convert/profile-samples';
+import { TraceStore } from '../viewer/trace-store';
+import { startViewer, type RunningViewer } from '../viewer/viewer-server';
+import { CliError, EXIT } from './exit-codes';
+import { readInputs } from './read-inputs';
+
+export const VIEW_HELP = `Usage: otel-span-profiler view [IN...] [options]
+
+Serves a local web viewer of traces and their span profiles: profiled requests, the span
+waterfall with each span's CPU time, flame graphs per span and per root span name.
+
+Input: files or folders of OTLP profiles and traces (as for convert), and/or, with
+--otlp-port, an OTLP/HTTP endpoint: point an application at it with
+  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318
+
+Options:
+  --port N           web UI port (default 8686; 0 picks a free port)
+  --otlp-port N      also receive OTLP/HTTP traces and profiles on this port (protobuf or
+                     JSON, POST /v1/traces and /v1development/profiles); off by default
+  --host HOST        interface to bind (default 127.0.0.1; other hosts expose your data)
+  --max-traces N     traces kept in memory, the oldest dropped first (default 1000)
+  --out DIR          append received OTLP requests to DIR/traces.jsonl and
+                     DIR/profiles.jsonl (default: nothing is written)
+  -h, --help         this help
+
+Exit codes: 0 stopped by Ctrl-C, 1 cannot listen, 2 bad command line, 3 bad input file.
+`;
+
+export const DEFAULT_VIEW_PORT = 8686;
+
+export async function viewCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      'otlp-port': { type: 'string' },
+      host: { type: 'string' },
+      'max-traces': { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(VIEW_HELP);
+    return EXIT.ok;
+  }
+  const port = portOption('--port', values.port) ?? DEFAULT_VIEW_PORT;
+  const otlpPort = portOption('--otlp-port', values['otlp-port']);
+  const maxTraces = values['max-traces'] === undefined ? undefined : Number(values['max-traces']);
+  if (maxTraces !== undefined && (!Number.isSafeInteger(maxTraces) || maxTraces < 1)) {
+    throw new CliError(EXIT.usage, `--max-traces must be a positive integer, got '${values['max-traces']}'`);
+  }
+  if (positionals.length === 0 && otlpPort === undefined) {
+    throw new CliError(EXIT.usage, 'name input files or folders, or --otlp-port N to receive OTLP (see --help)');
+  }
+  const store = new TraceStore({ maxTraces });
+  if (positionals.length > 0) {
+    const requests = readInputs(() => readOtlpFiles(positionals));
+    for (const { request } of requests.traces) store.addTraces(request);
+    for (const { where, request } of requests.profiles) {
+      try {
+        store.addProfiles(request);
+      } catch (err) {
+        if (err instanceof OtlpContentError) throw new CliError(EXIT.badInput, `${where}: ${err.message}`);
+        throw err;
+      }
+    }
+  }
+  let viewer: RunningViewer;
+  try {
+    viewer = await startViewer({
+      store,
+      port,
+      otlpPort,
+      host: values.host,
+      outputDir: values.out,
+      onError: (message) => process.stderr.write(`otel-span-profiler view: ${message}\n`),
+    });
+  } catch (err) {
+    throw new CliError(EXIT.failure, `cannot listen: ${(err as Error).message}`);
+  }
+  const roots = store.roots().length;
+  process.stdout.write(`viewer: ${viewer.url}/  (${roots} profiled root span${roots === 1 ? '' : 's'} loaded)\n`);
+  if (viewer.otlpUrl !== undefined) process.stdout.write(`OTLP/HTTP endpoint: ${viewer.otlpUrl}  (OTEL_EXPORTER_OTLP_ENDPOINT=${viewer.otlpUrl})\n`);
+  if (values.out !== undefined) process.stdout.write(`received data is appended to ${values.out}/\n`);
+  process.stdout.write('press Ctrl-C to stop\n');
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await viewer.close();
+  return EXIT.ok;
+}
+
+function portOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(EXIT.usage, `${name} must be a port number 0-65535, got '${value}'`);
+  return port;
+}

@@ -1,0 +1,224 @@
+/*
+ * Flattens OTLP profiles requests (any number, from any source) into one list of samples, each
+ * with its own span, its stack as frame ids (outermost first) and its weight, so converters and
+ * the viewer never touch dictionary indices.
+ */
+import { anyValueText, asArray, asBigInt, asHexId, asInt, asRecord, keyValues, type Json } from './otlp-values';
+
+/** The sample attribute naming the span that was active when the sample was taken. */
+export const ACTIVE_SPAN_ATTRIBUTE = 'otel_span_profiler.active_span_id';
+/** The sample attribute with the local root span's name. */
+export const SPAN_NAME_ATTRIBUTE = 'span_name';
+
+/** One stack frame: a function at a position. Lines and columns are 1-based (0 = unknown). */
+export interface Frame {
+  readonly name: string;
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** One OTLP sample, resolved. */
+export interface FlatSample {
+  /** 32 lowercase hex chars, or '' when the sample has no link. */
+  readonly traceId: string;
+  /** The sample's own span: the active-span attribute if present, else the link's span ('' = none). */
+  readonly spanId: string;
+  /** The link's span (the local root by default). */
+  readonly linkSpanId: string;
+  /** The `span_name` sample attribute (the local root's name), or ''. */
+  readonly rootSpanName: string;
+  /** `service.name` of the resource, or ''. */
+  readonly serviceName: string;
+  /** Frame ids into {@link SampleSet.frames}, outermost caller first. */
+  readonly stack: readonly number[];
+  /** One entry per sampling instant (may be empty when the producer sent values only). */
+  readonly timestampsUnixNano: readonly bigint[];
+  /** How many samples this stands for. */
+  readonly count: number;
+  /** CPU nanoseconds: measured (`cpu`/`nanoseconds` values) or estimated as count x period. */
+  readonly cpuNanos: number;
+  /** CPU nanoseconds per timestamp, parallel to timestampsUnixNano. */
+  readonly weightsNanos: readonly number[];
+}
+
+/** An error in the content of an OTLP request: says what is wrong, the caller adds where. */
+export class OtlpContentError extends Error {}
+
+/** Samples and the frame table they index, interned across every request added. */
+export class SampleSet {
+  readonly frames: Frame[] = [];
+  readonly samples: FlatSample[] = [];
+  /** True when every profile added carried measured CPU time. */
+  cpuMeasured = true;
+  private readonly _frameIds = new Map<string, number>();
+
+  /** Adds every sample of one `ExportProfilesServiceRequest` (JSON-shaped); throws OtlpContentError. */
+  addRequest(request: unknown): number {
+    const req = asRecord(request);
+    if (!('resourceProfiles' in req) && !('dictionary' in req)) {
+      throw new OtlpContentError('not an OTLP profiles request (no resourceProfiles or dictionary)');
+    }
+    const dict = asRecord(req.dictionary);
+    const strings = asArray(dict.stringTable).map((s) => (typeof s === 'string' ? s : ''));
+    const functions = asArray(dict.functionTable).map(asRecord);
+    const locations = asArray(dict.locationTable).map(asRecord);
+    const stacks = asArray(dict.stackTable).map(asRecord);
+    const links = asArray(dict.linkTable).map(asRecord);
+    const attributes = asArray(dict.attributeTable).map(asRecord);
+    const str = (index: unknown, what: string): string => {
+      const i = asInt(index);
+      if (i < 0 || (i >= strings.length && i !== 0)) throw new OtlpContentError(`${what} ${i} is outside string_table (${strings.length} entries)`);
+      return strings[i] ?? '';
+    };
+    const at = <T>(table: readonly T[], index: unknown, what: string): T | undefined => {
+      const i = asInt(index);
+      if (i === 0 && table.length === 0) return undefined;
+      if (i < 0 || i >= table.length) throw new OtlpContentError(`${what} ${i} is outside its table (${table.length} entries)`);
+      return table[i];
+    };
+    // Frames per location, outermost first within the location (OTLP lists inlined lines callee first).
+    const locationFrames = new Map<number, number[]>();
+    const framesOfLocation = (index: number): number[] => {
+      let ids = locationFrames.get(index);
+      if (ids === undefined) {
+        const location = at(locations, index, 'location index') ?? {};
+        ids = [];
+        for (const lineValue of asArray(location.lines)) {
+          const line = asRecord(lineValue);
+          const fn = at(functions, line.functionIndex, 'function_index') ?? {};
+          ids.unshift(
+            this._frame({
+              name: str(fn.nameStrindex, 'function name_strindex') || str(fn.systemNameStrindex, 'function system_name_strindex'),
+              file: str(fn.filenameStrindex, 'function filename_strindex'),
+              line: asInt(line.line),
+              column: asInt(line.column),
+            }),
+          );
+        }
+        if (ids.length === 0) ids.push(this._frame({ name: `(unknown location ${index})`, file: '', line: 0, column: 0 }));
+        locationFrames.set(index, ids);
+      }
+      return ids;
+    };
+    let added = 0;
+    for (const resourceValue of asArray(req.resourceProfiles)) {
+      const resource = asRecord(resourceValue);
+      const serviceName = keyValues(asRecord(resource.resource).attributes, strings).get('service.name') ?? '';
+      for (const scopeValue of asArray(resource.scopeProfiles)) {
+        for (const profileValue of asArray(asRecord(scopeValue).profiles)) {
+          added += this._addProfile(asRecord(profileValue), { serviceName, str, at, framesOfLocation, stacks, links, attributes, strings });
+        }
+      }
+    }
+    return added;
+  }
+
+  private _addProfile(
+    profile: Json,
+    ctx: {
+      serviceName: string;
+      str: (index: unknown, what: string) => string;
+      at: <T>(table: readonly T[], index: unknown, what: string) => T | undefined;
+      framesOfLocation: (index: number) => number[];
+      stacks: Json[];
+      links: Json[];
+      attributes: Json[];
+      strings: string[];
+    },
+  ): number {
+    const sampleType = asRecord(profile.sampleType);
+    const type = ctx.str(sampleType.typeStrindex, 'sample_type type_strindex');
+    const unit = ctx.str(sampleType.unitStrindex, 'sample_type unit_strindex');
+    const periodType = asRecord(profile.periodType);
+    const periodIsCpuNanos =
+      ctx.str(periodType.typeStrindex, 'period_type type_strindex') === 'cpu' && ctx.str(periodType.unitStrindex, 'period_type unit_strindex') === 'nanoseconds';
+    const periodNanos = periodIsCpuNanos ? Math.max(0, asInt(profile.period)) : 0;
+    const valuesAreNanos = unit === 'nanoseconds' && (type === 'cpu' || type === 'wall');
+    if (!valuesAreNanos) this.cpuMeasured = false;
+    let added = 0;
+    for (const [sampleIndex, sampleValue] of asArray(profile.samples).entries()) {
+      const sample = asRecord(sampleValue);
+      const where = `sample ${sampleIndex}`;
+      const stackEntry = ctx.at(ctx.stacks, sample.stackIndex, `${where}: stack_index`) ?? {};
+      const stack: number[] = [];
+      const locationIndices = asArray(stackEntry.locationIndices).map(asInt);
+      // OTLP stacks are leaf first; ours are outermost first.
+      for (let i = locationIndices.length - 1; i >= 0; i--) stack.push(...ctx.framesOfLocation(locationIndices[i]));
+      if (stack.length === 0) stack.push(this._frame({ name: '(no stack)', file: '', line: 0, column: 0 }));
+      const link = ctx.at(ctx.links, sample.linkIndex, `${where}: link_index`) ?? {};
+      const traceId = asHexId(link.traceId, 16);
+      const linkSpanId = asHexId(link.spanId, 8);
+      let activeSpanId = '';
+      let rootSpanName = '';
+      for (const attributeIndex of asArray(sample.attributeIndices)) {
+        const attribute = ctx.at(ctx.attributes, attributeIndex, `${where}: attribute index`) ?? {};
+        const key = ctx.str(attribute.keyStrindex, `${where}: attribute key_strindex`);
+        if (key === ACTIVE_SPAN_ATTRIBUTE) activeSpanId = spanIdValue(attribute.value, ctx.strings);
+        else if (key === SPAN_NAME_ATTRIBUTE) rootSpanName = anyValueText(attribute.value, ctx.strings);
+      }
+      const timestamps = asArray(sample.timestampsUnixNano).map(asBigInt);
+      const values = asArray(sample.values).map(asInt);
+      if (timestamps.length === 0 && values.length === 0) throw new OtlpContentError(`${where} has neither values nor timestamps`);
+      if (timestamps.length > 0 && values.length > 1 && values.length !== timestamps.length) {
+        throw new OtlpContentError(`${where} has ${values.length} values but ${timestamps.length} timestamps`);
+      }
+      let count: number;
+      let weights: number[];
+      if (valuesAreNanos && values.length > 0) {
+        count = Math.max(timestamps.length, values.length);
+        if (values.length === timestamps.length) weights = values;
+        else {
+          // One aggregated value for several timestamps: spread it evenly.
+          const total = values.reduce((a, b) => a + b, 0);
+          weights = timestamps.map(() => total / timestamps.length);
+          if (timestamps.length === 0) weights = values;
+        }
+      } else {
+        count = values.length > 0 ? values.reduce((a, b) => a + b, 0) : timestamps.length;
+        weights = timestamps.length > 0 ? timestamps.map((_, i) => (values.length === timestamps.length ? values[i] : count / timestamps.length) * periodNanos) : [count * periodNanos];
+      }
+      this.samples.push({
+        traceId,
+        spanId: activeSpanId || linkSpanId,
+        linkSpanId,
+        rootSpanName,
+        serviceName: ctx.serviceName,
+        stack,
+        timestampsUnixNano: timestamps,
+        count,
+        cpuNanos: weights.reduce((a, b) => a + b, 0),
+        weightsNanos: weights,
+      });
+      added++;
+    }
+    return added;
+  }
+
+  private _frame(frame: Frame): number {
+    const key = `${frame.name}\0${frame.file}\0${frame.line}\0${frame.column}`;
+    let id = this._frameIds.get(key);
+    if (id === undefined) {
+      id = this.frames.length;
+      this.frames.push(frame);
+      this._frameIds.set(key, id);
+    }
+    return id;
+  }
+}
+
+/**
+ * The active-span attribute's value: 8 bytes in `bytes_value` (bytes from protobuf, base64 in
+ * OTLP JSON), or 16 hex characters in `string_value`.
+ */
+function spanIdValue(value: unknown, strings: readonly string[]): string {
+  const v = asRecord(value);
+  if (v.bytesValue !== undefined) return asHexId(v.bytesValue, 8);
+  return asHexId(anyValueText(v, strings), 8);
+}
+
+/** A frame's function as one label: `name (file)`, for flame graphs and folded stacks. */
+export function functionLabel(frame: Frame): string {
+  const name = frame.name || '(anonymous)';
+  return frame.file ? `${name} (${frame.file})` : name;
+}
