@@ -1,4 +1,4 @@
-import type { BatchOptions } from './exporter/profile-batcher';
+import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './exporter/profile-batcher';
 import type { ProfileExporter } from './exporter/profile-exporter';
 
 /** Options of {@link ProfilingSpanProcessor}. Every field but `exporter` is optional. */
@@ -21,17 +21,22 @@ export interface ProfilingSpanProcessorOptions {
   /** Frames kept per sample, from the leaf. Default 64. */
   maxStackDepth?: number;
   /**
-   * The span each sample links to: `'active-span'` (the innermost span active when it was
-   * taken) or `'local-root'` (the profiled root, which is what Grafana's "profiles for this
-   * span" button on a root span queries). Default `'active-span'`.
+   * The span each sample's OTLP Link names. `'local-root'` (default): the profiled local root,
+   * which is what Grafana's "Profiles for this span" on a root span selects (the whole request),
+   * and each sample also carries the sample attribute `otel_span_profiler.active_span_id` (the
+   * 8-byte ID of the span active when it was taken). `'active-span'`: the Link names the active
+   * span itself and no such attribute is added (a root's own samples only, in Grafana).
+   * Consumers find a sample's own span as: that attribute if present, else the Link's span.
+   * See docs/grafana.md.
    */
   linkSamplesTo?: 'active-span' | 'local-root';
   /**
-   * Set `pyroscope.profile.id` (the root's hex span ID) on profiled roots that received
-   * samples, which is what Grafana uses to offer a span's profile. Default true.
+   * Set `pyroscope.profile.id` (the root's hex span ID) on profiled roots whose profile is
+   * exported (they received samples; roots truncated by the duration cap included), which is what
+   * Grafana uses to offer a span's profile. Default true.
    */
   pyroscopeProfileIdAttribute?: boolean;
-  /** How finished profiles are queued and batched before export. */
+  /** How finished profiles are queued and batched before export; bad values throw, as above. */
   batch?: BatchOptions;
 }
 
@@ -46,7 +51,7 @@ export interface ResolvedProcessorOptions {
   readonly maxStackDepth: number;
   readonly linkSamplesTo: 'active-span' | 'local-root';
   readonly pyroscopeProfileIdAttribute: boolean;
-  readonly batch: BatchOptions;
+  readonly batch: ResolvedBatchOptions;
 }
 
 const DEFAULTS = {
@@ -56,13 +61,15 @@ const DEFAULTS = {
   maxOpenProfiles: 4096,
   maxSamplesPerProfile: 5000,
   maxStackDepth: 64,
-  linkSamplesTo: 'active-span',
+  linkSamplesTo: 'local-root',
   pyroscopeProfileIdAttribute: true,
 } as const;
 
 /**
  * Applies defaults and checks values. A wrong value in code is a programming error, found at
- * start-up: it throws a TypeError or RangeError that names the option and the value.
+ * start-up: it throws a TypeError or RangeError that names the option, what was expected and the
+ * value; the batch options (`batch.*`) follow the same rule. (No option is read from the
+ * environment; where one is, a bad value gets one `diag.warn` and the default.)
  */
 export function resolveProcessorOptions(options: ProfilingSpanProcessorOptions): ResolvedProcessorOptions {
   if (options === null || typeof options !== 'object') {
@@ -80,10 +87,7 @@ export function resolveProcessorOptions(options: ProfilingSpanProcessorOptions):
   if (typeof pyroscope !== 'boolean') {
     throw new TypeError(`ProfilingSpanProcessor: option "pyroscopeProfileIdAttribute" must be a boolean, got ${describe(pyroscope)}`);
   }
-  const batch = options.batch ?? {};
-  if (batch === null || typeof batch !== 'object') {
-    throw new TypeError(`ProfilingSpanProcessor: option "batch" must be an object, got ${describe(batch)}`);
-  }
+  const batch = resolveBatchOptions(options.batch ?? {});
   return {
     exporter,
     profilesSampleRate: number(options, 'profilesSampleRate', 0, 1, false),

@@ -2,24 +2,41 @@ import type { DiagLogger } from '@opentelemetry/api';
 import type { BatcherStats } from './exporter/profile-batcher';
 import type { SamplerStats } from './sampler/sampler';
 
-
-/** Why a root or a sample was left out. */
-export type DropReason = 'maxOpenProfiles' | 'maxSamplesPerProfile';
+/**
+ * Why data was left out, named after the cap (option) that refused it, or after the event.
+ * One list for the whole pipeline: the processor's caps and the export queue's drops.
+ * - `maxOpenProfiles`: a root was not profiled (counts roots).
+ * - `maxSamplesPerProfile`: a sample was not kept (counts samples).
+ * - `maxQueueSize`, `maxQueuedSamples`: a finished profile found the export queue full (counts profiles).
+ * - `afterShutdown`: a profile finished after shutdown (counts profiles).
+ * - `exportFailed`: an export call failed or timed out (counts the profiles it carried).
+ */
+export type DropReason =
+  | 'maxOpenProfiles'
+  | 'maxSamplesPerProfile'
+  | 'maxQueueSize'
+  | 'maxQueuedSamples'
+  | 'afterShutdown'
+  | 'exportFailed';
 
 /**
- * A snapshot of a {@link ProfilingSpanProcessor}'s counters, from `processor.stats`.
- * Counts are since the processor was created.
+ * A snapshot of a {@link ProfilingSpanProcessor}'s counters, from `processor.stats`. Counts are
+ * since the processor was created. Plain numbers and booleans only, so `JSON.stringify(stats)`
+ * (and `res.json(stats)`) works. docs/stats.md describes each field.
  */
 export interface ProcessorStats {
   /**
    * Probes that ran on the main thread: one per sampling tick while profiling, except ticks
-   * that found the main thread off the CPU (see {@link offCpuTicks}).
+   * that found the main thread off the CPU (see {@link offCpuTicks}) or skipped (see {@link skippedTicks}).
    */
   readonly probes: number;
   /** Whether sampling runs now (at least one profiled root is open). */
   readonly samplingActive: boolean;
-  /** Nanoseconds during which at least one profiled root was open (sampling ran). */
-  readonly activeNanos: bigint;
+  /**
+   * Nanoseconds during which at least one profiled root was open (sampling ran), as a JS number:
+   * exact up to 2^53 ns (104 days of sampling), then rounded to the nearest representable value.
+   */
+  readonly activeNanos: number;
   /** Ticks skipped because earlier probes still waited for a busy main thread. */
   readonly skippedTicks: number;
   /**
@@ -27,59 +44,132 @@ export interface ProcessorStats {
    * blocked in a synchronous call): it ran no code to sample. Linux only; elsewhere every tick probes.
    */
   readonly offCpuTicks: number;
-  /** Samples charged to a profiled root's span. */
+  /** Samples charged to a profiled root (kept in its profile). */
   readonly samples: number;
+  /**
+   * Of {@link samples}, those whose active span was not recorded (a non-recording child span,
+   * which the processor never sees start) and which were charged to the open profiled root of
+   * the same trace.
+   */
+  readonly unrecordedSpanSamples: number;
   /** Probes that found no active span (untraced code, or the event loop between callbacks). */
   readonly idleProbes: number;
-  /** Probes whose active span belongs to no open profiled root. */
+  /**
+   * Probes whose active span belongs to no open profiled root: a root not chosen for profiling,
+   * a root already closed, or one past the duration cap but not swept yet.
+   */
   readonly otherProbes: number;
   /** Local roots chosen for profiling. */
   readonly profiledRoots: number;
   /** Profiled roots open now. */
   readonly openRoots: number;
-  /** Profiled roots that ended with at least one sample (and so became profiles). */
+  /** Profiled roots that ended (or were truncated) with at least one sample, and so became profiles. */
   readonly profiles: number;
   /** Profiled roots that ended with no sample: nothing is exported for them. */
   readonly emptyRoots: number;
   /** Profiles closed by the duration cap (or by shutdown) before their root ended. */
   readonly truncatedProfiles: number;
-  /** Roots not profiled and samples not kept, by cap. */
+  /** Everything left out, by reason; see {@link DropReason} for what each one counts. */
   readonly dropped: Readonly<Record<DropReason, number>>;
   /** The export queue. */
   readonly export: BatcherStats;
 }
 
-/** The processor's counters, with each drop reason logged once. */
+/** What the warning of each reason's first drop says; the processor fills in its option values. */
+export type DropExplanations = Readonly<Record<DropReason, string>>;
+
+/** The wording without option values, for a counter made without its own. */
+const DEFAULT_EXPLANATIONS: DropExplanations = {
+  maxOpenProfiles: 'too many profiled roots are open; more roots are not profiled',
+  maxSamplesPerProfile: 'a profile reached its sample cap; later samples are dropped',
+  maxQueueSize: 'the export queue is full; finished profiles are dropped',
+  maxQueuedSamples: 'the export queue holds too many samples; finished profiles are dropped',
+  afterShutdown: 'a profile finished after shutdown and is dropped',
+  exportFailed: 'an export failed; its profiles are dropped',
+};
+
+/**
+ * The one drop counter of a processor, shared with its export queue. Counting never logs, so
+ * it is safe inside the probe (which runs inside the application's interrupted code); the
+ * first drop of each reason is logged once by {@link logPending}, which callers run outside it.
+ */
+export class DropCounter {
+  private readonly _counts: Record<DropReason, number> = {
+    maxOpenProfiles: 0,
+    maxSamplesPerProfile: 0,
+    maxQueueSize: 0,
+    maxQueuedSamples: 0,
+    afterShutdown: 0,
+    exportFailed: 0,
+  };
+  private readonly _logged = new Set<DropReason>();
+  private _pending = false;
+
+  constructor(
+    private readonly _logger: DiagLogger,
+    private readonly _explanations: DropExplanations = DEFAULT_EXPLANATIONS,
+  ) {}
+
+  /** Counts `count` drops. Never logs: safe in the probe path. */
+  count(reason: DropReason, count = 1): void {
+    this._counts[reason] += count;
+    if (!this._logged.has(reason)) this._pending = true;
+  }
+
+  /** Counts, then logs at once: for callers outside the probe (span hooks, timers, export callbacks). */
+  countAndLog(reason: DropReason, count = 1): void {
+    this.count(reason, count);
+    this.logPending();
+  }
+
+  /** One warning per reason, at its first drop. Never call it from the probe. */
+  logPending(): void {
+    if (!this._pending) return;
+    this._pending = false;
+    for (const reason of Object.keys(this._counts) as DropReason[]) {
+      if (this._counts[reason] === 0 || this._logged.has(reason)) continue;
+      this._logged.add(reason);
+      this._logger.warn(`${this._explanations[reason]} (${reason}); further drops are counted in stats.dropped.${reason}`);
+    }
+  }
+
+  /** Logs the totals, if anything was dropped (at shutdown). */
+  logSummary(): void {
+    this.logPending();
+    const parts = (Object.keys(this._counts) as DropReason[])
+      .filter((reason) => this._counts[reason] > 0)
+      .map((reason) => `${this._counts[reason]} ${reason}`);
+    if (parts.length > 0) this._logger.warn(`dropped in total: ${parts.join(', ')}`);
+  }
+
+  snapshot(): Record<DropReason, number> {
+    return { ...this._counts };
+  }
+}
+
+/** The processor's own counters. */
 export class ProfilerStats {
   samples = 0;
+  unrecordedSpanSamples = 0;
   idleProbes = 0;
   otherProbes = 0;
   profiledRoots = 0;
   profiles = 0;
   emptyRoots = 0;
   truncatedProfiles = 0;
-  private readonly _dropped: Record<DropReason, number> = { maxOpenProfiles: 0, maxSamplesPerProfile: 0 };
 
-  constructor(private readonly logger: DiagLogger) {}
+  constructor(readonly drops: DropCounter) {}
 
-  drop(reason: DropReason, message: string): void {
-    if (this._dropped[reason]++ === 0) {
-      this.logger.warn(`${message} (cap ${reason}); further drops are counted in stats.dropped.${reason}`);
-    }
-  }
-
-  snapshot(
-    sampler: SamplerStats,
-    openRoots: number,
-    exportStats: BatcherStats
-  ): ProcessorStats {
+  snapshot(sampler: SamplerStats, openRoots: number, exportStats: BatcherStats): ProcessorStats {
     return {
       probes: sampler.probes,
       samplingActive: sampler.active,
-      activeNanos: sampler.activeNanos,
+      // Number() takes a bigint or a number, whichever the sampler reports.
+      activeNanos: Number(sampler.activeNanos),
       skippedTicks: sampler.skippedTicks,
       offCpuTicks: sampler.offCpuTicks,
       samples: this.samples,
+      unrecordedSpanSamples: this.unrecordedSpanSamples,
       idleProbes: this.idleProbes,
       otherProbes: this.otherProbes,
       profiledRoots: this.profiledRoots,
@@ -87,7 +177,7 @@ export class ProfilerStats {
       profiles: this.profiles,
       emptyRoots: this.emptyRoots,
       truncatedProfiles: this.truncatedProfiles,
-      dropped: { ...this._dropped },
+      dropped: this.drops.snapshot(),
       export: exportStats,
     };
   }

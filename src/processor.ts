@@ -2,11 +2,12 @@ import { context, diag, trace, TraceFlags, type Context, type Span } from '@open
 import { nowHrNano } from './clock';
 import { ProfileBatcher } from './exporter/profile-batcher';
 import { resolveProcessorOptions, type ProfilingSpanProcessorOptions, type ResolvedProcessorOptions } from './processor-options';
+import { NO_JS_FRAME_STACK } from './profile/dictionary';
 import { RootProfile } from './profile/root-profile';
 import type { ProfileResource, SpanProfile } from './profile/span-profile';
 import { ProbeSampler } from './sampler/probe-sampler';
 import { StackCapturer } from './sampler/stack-capture';
-import { ProfilerStats, type ProcessorStats } from './processor-stats';
+import { DropCounter, ProfilerStats, type ProcessorStats } from './processor-stats';
 
 const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/processor' });
 
@@ -38,7 +39,7 @@ export class ProfilingSpanProcessor {
   private readonly _sampler: ProbeSampler;
   private readonly _capturer: StackCapturer;
   private readonly _batcher: ProfileBatcher;
-  private readonly _stats = new ProfilerStats(logger);
+  private readonly _stats: ProfilerStats;
   /**
    * The property that links every span of a profiled root's local subtree to its root. A
    * property rather than a WeakMap: a WeakMap entry per span doubled the processor's cost per
@@ -48,19 +49,37 @@ export class ProfilingSpanProcessor {
   private readonly _rootKey = Symbol('otel-span-profiler.root');
   /** Open roots in start order, so the duration sweep can stop at the first young one. */
   private readonly _open = new Set<RootProfile>();
+  /**
+   * The open root of each trace ID (the latest, if a trace has several local roots here), for
+   * samples whose active span is a non-recording child: the processor never sees such a span
+   * start, so it carries no link to its root.
+   */
+  private readonly _openByTrace = new Map<string, RootProfile>();
+  /** Roots closed by the duration cap with a profile, until they end and get pyroscope.profile.id. */
+  private readonly _truncatedWithProfile = new WeakSet<RootProfile>();
   private readonly _maxDurationNanos: bigint;
   private _sweepTimer: NodeJS.Timeout | undefined;
   private _shutdown: Promise<void> | undefined;
 
   constructor(options: ProfilingSpanProcessorOptions) {
     this._options = resolveProcessorOptions(options);
+    const o = this._options;
+    const drops = new DropCounter(logger, {
+      maxOpenProfiles: `${o.maxOpenProfiles} profiled roots are open; more roots are not profiled`,
+      maxSamplesPerProfile: `a profile reached ${o.maxSamplesPerProfile} samples; later samples are dropped`,
+      maxQueueSize: `the export queue holds ${o.batch.maxQueueSize} profiles; later profiles are dropped`,
+      maxQueuedSamples: `the export queue holds ${o.batch.maxQueuedSamples} samples; later profiles are dropped`,
+      afterShutdown: 'a profile finished after shutdown and is dropped',
+      exportFailed: 'an export failed; its profiles are dropped',
+    });
+    this._stats = new ProfilerStats(drops);
     this._maxDurationNanos = BigInt(this._options.maxProfileDurationMillis) * 1_000_000n;
     this._sampler = new ProbeSampler({
       frequencyHz: this._options.samplingFrequencyHz,
       handler: (hrNano) => this._onSample(hrNano),
     });
     this._capturer = new StackCapturer(this._options.maxStackDepth, this._sampler.probeUrl);
-    this._batcher = new ProfileBatcher(this._options.exporter, this._options.batch);
+    this._batcher = new ProfileBatcher(this._options.exporter, this._options.batch, drops);
   }
 
   /** Counters since start: probes, samples, roots, drops per reason, export queue. */
@@ -75,24 +94,30 @@ export class ProfilingSpanProcessor {
       if (parentSpan !== undefined) {
         // A local child belongs to its parent's root, if that one is profiled: checked first,
         // as most spans are such children.
-        const root = this._rootOfSpan(parentSpan);
+        let root = this._rootOfSpan(parentSpan);
+        const parent = root === undefined ? parentSpan.spanContext() : undefined;
+        if (parent !== undefined && !parent.isRemote && !parentSpan.isRecording()) {
+          // A local non-recording parent (a sampler dropped it) was never linked: its trace's
+          // open profiled root is the nearest one this span can belong to.
+          root = this._openByTrace.get(parent.traceId);
+        }
         if (root !== undefined) {
           this._link(span, root);
           return;
         }
-        const parent = parentSpan.spanContext();
-        if (!parent.isRemote && trace.isSpanContextValid(parent)) return;
+        if (parent !== undefined && !parent.isRemote && trace.isSpanContextValid(parent)) return;
       }
       const sc = span.spanContext();
       if ((sc.traceFlags & TraceFlags.SAMPLED) === 0 || !this._rateAccepts(sc.traceId)) return;
       if (this._open.size >= this._options.maxOpenProfiles) {
-        this._stats.drop('maxOpenProfiles', `${this._options.maxOpenProfiles} profiled roots are open; more roots are not profiled`);
+        this._stats.drops.countAndLog('maxOpenProfiles');
         return;
       }
       const sdkSpan = span as SdkSpan;
       const root = new RootProfile(span, sdkSpan.resource ?? EMPTY_RESOURCE, nowHrNano());
       this._link(span, root);
       this._open.add(root);
+      this._openByTrace.set(root.traceId, root);
       this._stats.profiledRoots++;
       this._sampler.acquire();
       this._sweepTimer ??= setInterval(() => this._sweep(), SWEEP_INTERVAL_MILLIS).unref();
@@ -130,16 +155,24 @@ export class ProfilingSpanProcessor {
     for (const root of this._open) this._close(root, end, true);
     await this._sampler.shutdown();
     await this._batcher.shutdown();
+    this._stats.drops.logSummary();
   }
 
   private _end(span: Span, ending: boolean): void {
     try {
       const root = this._rootOfSpan(span);
-      if (root === undefined || root.span !== span || !root.open) return;
-      // Decided from the finished profile: a probe may land anywhere up to the close, even in
-      // this function, and the attribute must agree with what is exported.
-      const profile = this._close(root, nowHrNano(), false);
-      if (ending && profile !== undefined && this._options.pyroscopeProfileIdAttribute) {
+      if (root === undefined || root.span !== span) return;
+      let exported: boolean;
+      if (root.open) {
+        // Decided from the finished profile: a probe may land anywhere up to the close, even in
+        // this function, and the attribute must agree with what is exported.
+        exported = this._close(root, nowHrNano(), false) !== undefined;
+      } else {
+        // Closed earlier by the duration cap: its profile went out then, and the root (often the
+        // slowest request) still needs the attribute that finds it. Taken once: onEnd follows onEnding.
+        exported = this._truncatedWithProfile.delete(root);
+      }
+      if (ending && exported && this._options.pyroscopeProfileIdAttribute) {
         span.setAttribute(PROFILE_ID_ATTRIBUTE, root.spanId);
       }
     } catch (err) {
@@ -151,27 +184,45 @@ export class ProfilingSpanProcessor {
     // First, so that a probe landing during the rest of the close cannot charge this root.
     root.open = false;
     this._open.delete(root);
+    if (this._openByTrace.get(root.traceId) === root) this._openByTrace.delete(root.traceId);
     this._sampler.release();
-    const profile: SpanProfile | undefined = root.finish(endHrNano, this._sampler.measuredIntervalNanos, truncated);
+    const finished: SpanProfile | undefined = root.finish(endHrNano, this._sampler.measuredIntervalNanos, truncated);
     if (truncated) this._stats.truncatedProfiles++;
-    if (profile === undefined) {
+    if (finished === undefined) {
       this._stats.emptyRoots++;
       return undefined;
     }
+    const profile: SpanProfile = { ...finished, sampleLinks: this._options.linkSamplesTo };
+    if (truncated) this._truncatedWithProfile.add(root);
     this._stats.profiles++;
     this._batcher.add(profile);
     return profile;
   }
 
-  /** Runs on the main thread inside the interrupted code: keep it lean. */
+  /**
+   * Runs on the main thread inside the interrupted code: keep it lean, and never log or call
+   * anything that may (a diag logger could be re-entered mid-write); drops are only counted
+   * here and logged by the sweep.
+   */
   private _onSample(hrNano: bigint): void {
     const span = trace.getSpan(context.active());
     if (span === undefined) {
       this._stats.idleProbes++;
       return;
     }
-    const root = this._rootOfSpan(span);
-    if (root === undefined || !root.open) {
+    let root = this._rootOfSpan(span);
+    let unrecorded = false;
+    if (root === undefined && !span.isRecording()) {
+      // A non-recording child (a sampler dropped it): the processor never saw it start, and its
+      // ID names no exported span, so the sample is the open profiled root's own CPU.
+      root = this._openByTrace.get(span.spanContext().traceId);
+      unrecorded = true;
+    }
+    if (root === undefined) {
+      this._stats.otherProbes++;
+      return;
+    }
+    if (!root.open) {
       this._stats.otherProbes++;
       return;
     }
@@ -182,12 +233,15 @@ export class ProfilingSpanProcessor {
     }
     if (root.sampleCount >= this._options.maxSamplesPerProfile) {
       root.droppedSamples++;
-      this._stats.drop('maxSamplesPerProfile', `a profile reached ${this._options.maxSamplesPerProfile} samples; later samples are dropped`);
+      this._stats.drops.count('maxSamplesPerProfile');
       return;
     }
     const stack = this._capturer.capture(this._sampler.probe);
-    root.add(hrNano, stack, this._options.linkSamplesTo === 'local-root' ? root.spanId : span.spanContext().spanId);
+    // No JavaScript frame under the probe while a span was active: the probe ran from the event
+    // loop, the thread being in native code between callbacks (see NO_JS_FRAME_NAME).
+    root.add(hrNano, stack.length > 0 ? stack : NO_JS_FRAME_STACK, unrecorded ? root.spanId : span.spanContext().spanId);
     this._stats.samples++;
+    if (unrecorded) this._stats.unrecordedSpanSamples++;
   }
 
   private _link(span: Span, root: RootProfile): void {
@@ -203,6 +257,8 @@ export class ProfilingSpanProcessor {
   }
 
   private _sweep(): void {
+    // The probe only counts its drops; their first warning is written here, outside it.
+    this._stats.drops.logPending();
     const now = nowHrNano();
     for (const root of this._open) {
       if (now - root.startHrNano <= this._maxDurationNanos) break;

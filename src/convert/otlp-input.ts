@@ -79,12 +79,23 @@ export function readOtlpBytes(bytes: Uint8Array, name: string, into: OtlpRequest
       throw new InputError(name, `looks gzipped but does not decompress: ${(err as Error).message}`);
     }
   }
-  if (data.length === 0) throw new InputError(name, 'the file is empty');
-  const first = data.findIndex((byte) => byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09);
-  if (first === -1) throw new InputError(name, 'the file is empty');
-  if (data[first] === 0x7b /* { */) readJson(data.toString('utf8'), name, into);
+  if (data.length === 0 || data.every((byte) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09)) {
+    throw new InputError(name, 'the file is empty');
+  }
+  if (looksLikeText(data)) readJson(data.toString('utf8'), name, into);
   else readProtobuf(data, name, into);
   return into;
+}
+
+// JSON never holds raw control bytes other than tab, newline and carriage return; protobuf's
+// field tags and lengths put some in its first bytes (a request starts 0x0a or 0x12, a framed file 0x00).
+function looksLikeText(data: Buffer): boolean {
+  const end = Math.min(data.length, 4096);
+  for (let i = 0; i < end; i++) {
+    const byte = data[i];
+    if (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
+  }
+  return true;
 }
 
 function readJson(text: string, name: string, into: OtlpRequests): void {

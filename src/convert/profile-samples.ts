@@ -154,7 +154,7 @@ export class SampleSet {
       for (const attributeIndex of asArray(sample.attributeIndices)) {
         const attribute = ctx.at(ctx.attributes, attributeIndex, `${where}: attribute index`) ?? {};
         const key = ctx.str(attribute.keyStrindex, `${where}: attribute key_strindex`);
-        if (key === ACTIVE_SPAN_ATTRIBUTE) activeSpanId = asHexId(anyValueText(attribute.value, ctx.strings), 8);
+        if (key === ACTIVE_SPAN_ATTRIBUTE) activeSpanId = spanIdValue(attribute.value, ctx.strings);
         else if (key === SPAN_NAME_ATTRIBUTE) rootSpanName = anyValueText(attribute.value, ctx.strings);
       }
       const timestamps = asArray(sample.timestampsUnixNano).map(asBigInt);
@@ -205,6 +205,16 @@ export class SampleSet {
     }
     return id;
   }
+}
+
+/**
+ * The active-span attribute's value: 8 bytes in `bytes_value` (bytes from protobuf, base64 in
+ * OTLP JSON), or 16 hex characters in `string_value`.
+ */
+function spanIdValue(value: unknown, strings: readonly string[]): string {
+  const v = asRecord(value);
+  if (v.bytesValue !== undefined) return asHexId(v.bytesValue, 8);
+  return asHexId(anyValueText(v, strings), 8);
 }
 
 /** A frame's function as one label: `name (file)`, for flame graphs and folded stacks. */

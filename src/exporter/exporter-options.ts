@@ -1,252 +1,214 @@
-import { diag } from '@opentelemetry/api';
-import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
+import type * as http from 'http';
+import type * as https from 'https';
 import { inspect } from 'util';
+import {
+  HEADER_NAME,
+  HEADER_VALUE,
+  parseGrpcEndpoint,
+  parseHttpUrl,
+  readExporterEnv,
+  readProtocolFromEnv,
+  warnConfiguration,
+  type Environment,
+  type ReadFile,
+  type TlsFiles,
+} from './exporter-env';
 
-/** OTLP/HTTP with a binary protobuf body, or with an OTLP JSON body. */
-export type OTLPProfileProtocol = 'http/protobuf' | 'http/json';
+export type { Environment } from './exporter-env';
+
+/** OTLP/HTTP with a binary protobuf body or an OTLP JSON body, or OTLP/gRPC. */
+export type OTLPProfileProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 export type OTLPProfileCompression = 'gzip' | 'none';
 
 /**
  * Options of {@link OTLPProfileExporter}. Each one falls back to `OTEL_EXPORTER_OTLP_PROFILES_*`,
- * then `OTEL_EXPORTER_OTLP_*`, then the default, as the OpenTelemetry JS trace exporters do.
- * A bad value is reported through `diag` and ignored; the constructor never throws.
+ * then `OTEL_EXPORTER_OTLP_*`, then the default, as the OpenTelemetry JS exporters do. A bad value
+ * here throws from the constructor (TypeError or RangeError naming the option); a bad environment
+ * value is reported once with `diag.warn` and ignored.
  */
 export interface OTLPProfileExporterOptions {
   /**
-   * Full URL the profiles are POSTed to, used as is. Default: `OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT`
-   * as is, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1development/profiles`, else
-   * `http://localhost:4318/v1development/profiles`.
+   * Where the profiles go. HTTP: the full URL, used as is. Default
+   * `OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT` as is, else `OTEL_EXPORTER_OTLP_ENDPOINT` +
+   * `/v1development/profiles`, else `http://localhost:4318/v1development/profiles`.
+   * gRPC: `http://host:port` (plaintext), `https://host:port` (TLS) or `host:port` (TLS unless
+   * `OTEL_EXPORTER_OTLP_[PROFILES_]INSECURE=true`); a path is ignored with a warning. Default
+   * either endpoint variable as is, else `http://localhost:4317`.
    */
   url?: string;
   /**
-   * Body encoding. Default: `OTEL_EXPORTER_OTLP_PROFILES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`,
-   * else `'http/protobuf'` (`grpc` is not supported: warned about and ignored).
+   * Default `OTEL_EXPORTER_OTLP_PROFILES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`, else
+   * `'http/protobuf'`.
    */
   protocol?: OTLPProfileProtocol;
   /**
-   * Extra request headers, merged over `OTEL_EXPORTER_OTLP_HEADERS` and then
+   * Extra request headers (gRPC: metadata), merged over `OTEL_EXPORTER_OTLP_HEADERS` and then
    * `OTEL_EXPORTER_OTLP_PROFILES_HEADERS` (`k=v,k2=v2`, URL-decoded). Default none.
    */
   headers?: Record<string, string>;
-  /** Default: `OTEL_EXPORTER_OTLP_PROFILES_COMPRESSION`, else `OTEL_EXPORTER_OTLP_COMPRESSION`, else `'none'`. */
+  /** Default `OTEL_EXPORTER_OTLP_PROFILES_COMPRESSION`, else `OTEL_EXPORTER_OTLP_COMPRESSION`, else `'none'`. */
   compression?: OTLPProfileCompression;
   /**
-   * Time allowed for one export, retries and waits between them included. Default:
-   * `OTEL_EXPORTER_OTLP_PROFILES_TIMEOUT`, else `OTEL_EXPORTER_OTLP_TIMEOUT`, else 10000.
+   * Time allowed for one export, retries and waits between them included, in milliseconds.
+   * Default `OTEL_EXPORTER_OTLP_PROFILES_TIMEOUT`, else `OTEL_EXPORTER_OTLP_TIMEOUT`, else 10000.
    */
   timeoutMillis?: number;
+  /**
+   * Options of the `http.Agent` / `https.Agent` the HTTP protocols send through (`keepAlive`,
+   * `maxSockets`, TLS: `ca`, `cert`, `key`, `rejectUnauthorized`...). Spread over the defaults:
+   * `{ keepAlive: true }` and the PEM files named by `OTEL_EXPORTER_OTLP_[PROFILES_]CERTIFICATE`,
+   * `..._CLIENT_CERTIFICATE` and `..._CLIENT_KEY`. Not used by gRPC.
+   */
+  httpAgentOptions?: http.AgentOptions | https.AgentOptions;
+}
+
+/** Where and how a gRPC channel connects, derived from the endpoint. */
+export interface GrpcTarget {
+  /** `host:port` (or `host`: gRPC's default port 443) for the channel. */
+  readonly address: string;
+  /** false: a plaintext (insecure) channel. */
+  readonly secure: boolean;
 }
 
 /** Options after resolution: every field valid and present. */
 export interface ResolvedExporterOptions {
+  /** HTTP: the URL POSTed to. gRPC: the endpoint as configured. */
   readonly url: string;
   readonly protocol: OTLPProfileProtocol;
   /** Header names lower-cased, so sources merge case-insensitively. */
   readonly headers: Readonly<Record<string, string>>;
   readonly compression: OTLPProfileCompression;
   readonly timeoutMillis: number;
+  /** PEM contents read from the certificate variables. */
+  readonly tls: TlsFiles;
+  /** HTTP agent options: defaults, then `tls`, then the code option. */
+  readonly httpAgentOptions: http.AgentOptions | https.AgentOptions;
+  /** Present when `protocol` is `'grpc'`. */
+  readonly grpc?: GrpcTarget;
 }
 
-/** An environment to read, normally `process.env`. */
-export type Environment = Readonly<Record<string, string | undefined>>;
-
-export const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318';
+export const DEFAULT_OTLP_HTTP_ENDPOINT = 'http://localhost:4318';
+export const DEFAULT_OTLP_GRPC_ENDPOINT = 'http://localhost:4317';
 export const PROFILES_RESOURCE_PATH = 'v1development/profiles';
 export const DEFAULT_EXPORT_TIMEOUT_MILLIS = 10000;
+/** The gRPC method OTLP profiles are exported with. */
+export const GRPC_EXPORT_PATH = '/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export';
 
-const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/exporter-options' });
-const SIGNAL = 'OTEL_EXPORTER_OTLP_PROFILES_';
-const GENERIC = 'OTEL_EXPORTER_OTLP_';
-const URL_EXPECTED = 'an absolute http: or https: URL';
-// RFC 9110 §5.6.2 token, and field values without control characters (what Node accepts).
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
-interface Candidate<T> {
-  /** The option name or env variable, as the message shows it. */
-  readonly source: string;
-  readonly fromCode: boolean;
-  readonly raw: unknown;
-  readonly parse: (raw: unknown) => T | undefined;
-}
+const PROTOCOLS: readonly OTLPProfileProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
+const COMPRESSIONS: readonly OTLPProfileCompression[] = ['gzip', 'none'];
 
 /**
  * Resolves the exporter's options: code value, else the signal-specific env variable, else the
- * generic one, else the default. Reads nothing but its arguments. An invalid code value is logged with
- * `diag.error` and an invalid env value with `diag.warn`, each once, naming the value used instead.
+ * generic one, else the default. A bad code value throws (TypeError or RangeError naming the
+ * option, what was expected and the value); bad env values are warned about once and ignored.
+ * Reads only its arguments, and the certificate files the environment names (through `readFile`).
  */
-export function resolveExporterOptions(options: OTLPProfileExporterOptions, env: Environment): ResolvedExporterOptions {
-  const url = pick(
-    URL_EXPECTED,
-    [
-      codeCandidate('url', options.url, parseUrl),
-      envCandidate(env, `${SIGNAL}ENDPOINT`, parseUrl),
-      envCandidate(env, `${GENERIC}ENDPOINT`, raw => appendResourcePath(raw)),
-    ],
-    `${DEFAULT_OTLP_ENDPOINT}/${PROFILES_RESOURCE_PATH}`,
+export function resolveExporterOptions(
+  options: OTLPProfileExporterOptions | undefined,
+  env: Environment,
+  readFile?: ReadFile,
+): ResolvedExporterOptions {
+  const code = checkCodeOptions(options ?? {});
+  const protocol = code.protocol ?? readProtocolFromEnv(env) ?? 'http/protobuf';
+  const grpc = protocol === 'grpc';
+  const defaultUrl = grpc ? DEFAULT_OTLP_GRPC_ENDPOINT : `${DEFAULT_OTLP_HTTP_ENDPOINT}/${PROFILES_RESOURCE_PATH}`;
+  let codeUrl = code.url;
+  if (codeUrl !== undefined && !grpc && parseHttpUrl(codeUrl) === undefined) {
+    // A bare host:port passed the code check because env could still have chosen gRPC; it did not.
+    warnConfiguration(`Configuration: url ${inspect(codeUrl)} needs a scheme for ${protocol} (chosen by the environment); using ${inspect(defaultUrl)}`);
+    codeUrl = defaultUrl;
+  }
+  const fromEnv = readExporterEnv(
+    env,
+    protocol,
+    { url: defaultUrl, compression: 'none', timeoutMillis: DEFAULT_EXPORT_TIMEOUT_MILLIS },
+    { url: codeUrl !== undefined, compression: code.compression !== undefined, timeoutMillis: code.timeoutMillis !== undefined },
+    readFile,
   );
-  const protocol = pick<OTLPProfileProtocol>(
-    "'http/protobuf' or 'http/json'",
-    [
-      codeCandidate('protocol', options.protocol, parseProtocol),
-      envCandidate(env, `${SIGNAL}PROTOCOL`, parseProtocol),
-      envCandidate(env, `${GENERIC}PROTOCOL`, parseProtocol),
-    ],
-    'http/protobuf',
-  );
-  const compression = pick<OTLPProfileCompression>(
-    "'gzip' or 'none'",
-    [
-      codeCandidate('compression', options.compression, parseCompression),
-      envCandidate(env, `${SIGNAL}COMPRESSION`, parseCompression),
-      envCandidate(env, `${GENERIC}COMPRESSION`, parseCompression),
-    ],
-    'none',
-  );
-  const timeoutMillis = pick(
-    'a number greater than 0',
-    [
-      codeCandidate('timeoutMillis', options.timeoutMillis, parsePositiveNumber),
-      envCandidate(env, `${SIGNAL}TIMEOUT`, parsePositiveNumber),
-      envCandidate(env, `${GENERIC}TIMEOUT`, parsePositiveNumber),
-    ],
-    DEFAULT_EXPORT_TIMEOUT_MILLIS,
-  );
-  // Headers merge rather than override: generic < signal-specific < code, as in OpenTelemetry JS.
-  const headers = {
-    ...headersFromEnv(env, `${GENERIC}HEADERS`),
-    ...headersFromEnv(env, `${SIGNAL}HEADERS`),
-    ...headersFromCode(options.headers),
+  const url = codeUrl ?? fromEnv.url ?? defaultUrl;
+  return {
+    url: grpc ? url : parseHttpUrl(url)!,
+    protocol,
+    // Headers merge rather than override: generic < signal-specific < code, as in OpenTelemetry JS.
+    headers: { ...fromEnv.headers, ...code.headers },
+    compression: code.compression ?? fromEnv.compression ?? 'none',
+    timeoutMillis: code.timeoutMillis ?? fromEnv.timeoutMillis ?? DEFAULT_EXPORT_TIMEOUT_MILLIS,
+    tls: fromEnv.tls,
+    httpAgentOptions: { keepAlive: true, ...fromEnv.tls, ...code.httpAgentOptions },
+    ...(grpc ? { grpc: grpcTarget(url, fromEnv.insecure) } : {}),
   };
-  return { url, protocol, headers, compression, timeoutMillis };
 }
 
-function pick<T>(expected: string, candidates: ReadonlyArray<Candidate<T> | undefined>, defaultValue: T): T {
-  const rejected: Array<Candidate<T>> = [];
-  let chosen = defaultValue;
-  for (const candidate of candidates) {
-    if (candidate === undefined) continue;
-    const value = candidate.parse(candidate.raw);
-    if (value !== undefined) {
-      chosen = value;
-      break;
+/** The gRPC channel for an endpoint; the scheme decides plaintext or TLS, as in OpenTelemetry JS. */
+function grpcTarget(endpoint: string, insecure: boolean): GrpcTarget {
+  const trimmed = endpoint.trim();
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(trimmed)?.[1]?.toLowerCase();
+  const parsed = new URL(scheme === undefined ? `https://${trimmed}` : trimmed);
+  if (parsed.pathname !== '' && parsed.pathname !== '/') {
+    warnConfiguration(`Configuration: the gRPC endpoint ${inspect(endpoint)} has a path, which gRPC does not use; ignoring '${parsed.pathname}'`);
+  }
+  // http:// is plaintext and https:// is TLS whatever INSECURE says; without a scheme, INSECURE decides.
+  const secure = scheme === 'https' || (scheme === undefined && !insecure);
+  return { address: parsed.host, secure };
+}
+
+interface CodeOptions {
+  readonly url?: string;
+  readonly protocol?: OTLPProfileProtocol;
+  readonly headers: Record<string, string>;
+  readonly compression?: OTLPProfileCompression;
+  readonly timeoutMillis?: number;
+  readonly httpAgentOptions?: http.AgentOptions | https.AgentOptions;
+}
+
+function checkCodeOptions(options: OTLPProfileExporterOptions): CodeOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`OTLPProfileExporter: expected an options object or nothing, got ${describe(options)}`);
+  }
+  const { url, protocol, headers, compression, timeoutMillis, httpAgentOptions } = options;
+  if (protocol !== undefined && !PROTOCOLS.includes(protocol)) {
+    throw new RangeError(`OTLPProfileExporter: option "protocol" must be 'http/protobuf', 'http/json' or 'grpc', got ${describe(protocol)}`);
+  }
+  if (url !== undefined) {
+    if (typeof url !== 'string') throw new TypeError(`OTLPProfileExporter: option "url" must be a string, got ${describe(url)}`);
+    // Without a protocol in code, env may still pick gRPC, so a bare host:port passes here.
+    const http = protocol === 'http/protobuf' || protocol === 'http/json';
+    if (http ? parseHttpUrl(url) === undefined : parseGrpcEndpoint(url) === undefined) {
+      const expected = http ? 'an absolute http: or https: URL' : 'an http: or https: URL (or host:port for gRPC)';
+      throw new RangeError(`OTLPProfileExporter: option "url" must be ${expected}, got ${describe(url)}`);
     }
-    rejected.push(candidate);
   }
-  for (const { source, fromCode, raw } of rejected) {
-    const message = `Configuration: ${source} is invalid, expected ${expected} (actual: ${describe(raw, fromCode)}); using ${inspect(chosen)}`;
-    if (fromCode) logger.error(message);
-    else logger.warn(message);
+  if (compression !== undefined && !COMPRESSIONS.includes(compression)) {
+    throw new RangeError(`OTLPProfileExporter: option "compression" must be 'gzip' or 'none', got ${describe(compression)}`);
   }
-  return chosen;
-}
-
-function codeCandidate<T>(name: string, raw: unknown, parse: (raw: unknown) => T | undefined): Candidate<T> | undefined {
-  return raw === undefined ? undefined : { source: name, fromCode: true, raw, parse };
-}
-
-function envCandidate<T>(env: Environment, name: string, parse: (raw: string) => T | undefined): Candidate<T> | undefined {
-  const raw = readEnv(env, name);
-  return raw === undefined ? undefined : { source: name, fromCode: false, raw, parse: r => parse(r as string) };
-}
-
-/** Like @opentelemetry/core's getStringFromEnv: unset, empty and blank all mean "not set". */
-function readEnv(env: Environment, name: string): string | undefined {
-  const raw = env[name];
-  return raw === undefined || raw.trim() === '' ? undefined : raw;
-}
-
-function describe(raw: unknown, fromCode: boolean): string {
-  return fromCode ? inspect(raw) : `'${String(raw)}'`;
-}
-
-function parseUrl(raw: unknown): string | undefined {
-  if (typeof raw !== 'string') return undefined;
-  try {
-    const url = new URL(raw.trim());
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;
-  } catch {
-    return undefined;
+  if (timeoutMillis !== undefined && !(typeof timeoutMillis === 'number' && Number.isFinite(timeoutMillis) && timeoutMillis > 0)) {
+    throw new RangeError(`OTLPProfileExporter: option "timeoutMillis" must be a number greater than 0, got ${describe(timeoutMillis)}`);
   }
-}
-
-/** The generic endpoint is a base: the signal path goes after it, as for /v1/traces. */
-function appendResourcePath(raw: string): string | undefined {
-  if (parseUrl(raw) === undefined) return undefined;
-  const base = raw.trim();
-  return parseUrl(`${base.endsWith('/') ? base : `${base}/`}${PROFILES_RESOURCE_PATH}`);
-}
-
-function parseProtocol(raw: unknown): OTLPProfileProtocol | undefined {
-  const value = typeof raw === 'string' ? raw.trim() : raw;
-  return value === 'http/protobuf' || value === 'http/json' ? value : undefined;
-}
-
-function parseCompression(raw: unknown): OTLPProfileCompression | undefined {
-  const value = typeof raw === 'string' ? raw.trim() : raw;
-  return value === 'gzip' || value === 'none' ? value : undefined;
-}
-
-function parsePositiveNumber(raw: unknown): number | undefined {
-  const value = typeof raw === 'string' ? Number(raw.trim()) : raw;
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
-}
-
-function headersFromEnv(env: Environment, name: string): Record<string, string> {
-  const raw = readEnv(env, name);
-  if (raw === undefined) return {};
-  let malformed = 0;
-  for (const entry of raw.split(',')) {
-    if (entry.trim() !== '' && !isWellFormedPair(entry)) malformed++;
+  if (httpAgentOptions !== undefined && (typeof httpAgentOptions !== 'object' || httpAgentOptions === null || Array.isArray(httpAgentOptions))) {
+    throw new TypeError(`OTLPProfileExporter: option "httpAgentOptions" must be an object of http.Agent options, got ${describe(httpAgentOptions)}`);
   }
-  const headers: Record<string, string> = {};
-  // The same parser the OpenTelemetry JS exporters use, so values decode identically.
-  for (const [key, value] of Object.entries(parseKeyPairsIntoRecord(raw))) {
-    if (HEADER_NAME.test(key) && HEADER_VALUE.test(value)) headers[key.toLowerCase()] = value;
-    else malformed++;
-  }
-  if (malformed > 0) {
-    // Counts only: header values are often credentials.
-    logger.warn(
-      `Configuration: ${name} has ${malformed} malformed ${malformed === 1 ? 'entry' : 'entries'}, ` +
-        `expected comma-separated key=value pairs with URL-encoded values; ignoring ${malformed === 1 ? 'it' : 'them'}`,
-    );
-  }
-  return headers;
+  return { url, protocol, headers: checkCodeHeaders(headers), compression, timeoutMillis, httpAgentOptions };
 }
 
-function isWellFormedPair(entry: string): boolean {
-  const pair = entry.split(';')[0];
-  const separator = pair.indexOf('=');
-  if (separator <= 0) return false;
-  const key = pair.slice(0, separator).trim();
-  const value = pair.slice(separator + 1).trim();
-  if (key === '' || value === '') return false;
-  try {
-    decodeURIComponent(key);
-    decodeURIComponent(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function headersFromCode(raw: unknown): Record<string, string> {
+function checkCodeHeaders(raw: unknown): Record<string, string> {
   if (raw === undefined) return {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    logger.error(`Configuration: headers is invalid, expected an object of header names to strings (actual: ${inspect(raw)}); ignoring it`);
-    return {};
+    throw new TypeError(`OTLPProfileExporter: option "headers" must be an object of header names to strings, got ${describe(raw)}`);
   }
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (!HEADER_NAME.test(key)) {
-      logger.error(`Configuration: headers has an invalid header name, expected an HTTP token (actual: ${inspect(key)}); ignoring it`);
-    } else if (typeof value !== 'string' || !HEADER_VALUE.test(value)) {
-      // The value is not shown: it may be a credential.
-      logger.error(`Configuration: headers['${key}'] is invalid, expected a string without control characters; ignoring it`);
-    } else {
-      headers[key.toLowerCase()] = value;
+      throw new RangeError(`OTLPProfileExporter: option "headers" has an invalid header name, expected an HTTP token, got ${describe(key)}`);
     }
+    if (typeof value !== 'string' || !HEADER_VALUE.test(value)) {
+      // The value is not shown: it may be a credential.
+      throw new TypeError(`OTLPProfileExporter: option "headers['${key}']" must be a string without control characters, got ${typeof value === 'string' ? 'a string with control characters' : typeof value}`);
+    }
+    headers[key.toLowerCase()] = value;
   }
   return headers;
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : inspect(value, { depth: 0, breakLength: Infinity });
 }

@@ -6,6 +6,7 @@ import { inspect } from 'util';
 import type { SpanProfile } from '../profile/span-profile';
 import { encodeJson, preloadEncoding } from './otlp-encoding';
 import type { ProfileExporter } from './profile-exporter';
+import { waitForResourceAttributes } from './resource-attributes';
 
 /** Where {@link FileProfileExporter} writes unless told otherwise, relative to the working directory. */
 export const DEFAULT_PROFILES_FILE_PATH = 'otel-profiles.jsonl';
@@ -17,14 +18,22 @@ export interface FileProfileExporterOptions {
    * when the exporter is constructed. Default `'otel-profiles.jsonl'`.
    */
   filePath?: string;
+  /**
+   * Longest wait, in milliseconds, for the resource's async attributes (e.g. `host.id`) before a
+   * batch is written without them. Default 10000.
+   */
+  resourceWaitMillis?: number;
 }
+
+const DEFAULT_RESOURCE_WAIT_MILLIS = 10_000;
 
 /**
  * Appends each export as one line of OTLP JSON (an `ExportProfilesServiceRequest`, the Collector's
  * file exporter format) to a local file. Use it when no Collector is running: local development,
  * demos, or to inspect what would be sent. The file grows without bound.
  *
- * Like {@link OTLPProfileExporter}, a bad option is reported with `diag.error` and ignored.
+ * Like {@link OTLPProfileExporter}, a bad option throws from the constructor (TypeError or
+ * RangeError naming it), and exports never throw.
  */
 export class FileProfileExporter implements ProfileExporter {
   /** The absolute path written to. */
@@ -34,18 +43,21 @@ export class FileProfileExporter implements ProfileExporter {
   // Writes are chained so lines never interleave and land in export order.
   private _tail: Promise<void> = Promise.resolve();
   private _shutdown: Promise<void> | undefined;
+  private readonly _resourceWaitMillis: number;
 
   constructor(options: FileProfileExporterOptions = {}) {
-    const filePath = options?.filePath;
-    let chosen = DEFAULT_PROFILES_FILE_PATH;
-    if (typeof filePath === 'string' && filePath !== '') {
-      chosen = filePath;
-    } else if (filePath !== undefined) {
-      this._logger.error(
-        `Configuration: filePath is invalid, expected a non-empty string (actual: ${inspect(filePath)}); using '${DEFAULT_PROFILES_FILE_PATH}'`,
-      );
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new TypeError(`FileProfileExporter: expected an options object or nothing, got ${inspect(options)}`);
     }
-    this.filePath = path.resolve(chosen);
+    const { filePath = DEFAULT_PROFILES_FILE_PATH, resourceWaitMillis = DEFAULT_RESOURCE_WAIT_MILLIS } = options;
+    if (typeof filePath !== 'string' || filePath === '') {
+      throw new TypeError(`FileProfileExporter: option "filePath" must be a non-empty string, got ${inspect(filePath)}`);
+    }
+    if (typeof resourceWaitMillis !== 'number' || !Number.isFinite(resourceWaitMillis) || resourceWaitMillis < 0) {
+      throw new RangeError(`FileProfileExporter: option "resourceWaitMillis" must be a number >= 0, got ${inspect(resourceWaitMillis)}`);
+    }
+    this.filePath = path.resolve(filePath);
+    this._resourceWaitMillis = resourceWaitMillis;
     preloadEncoding(this._logger);
   }
 
@@ -58,21 +70,19 @@ export class FileProfileExporter implements ProfileExporter {
       resultCallback({ code: ExportResultCode.SUCCESS });
       return;
     }
-    let line: string;
-    try {
-      line = `${encodeJson(profiles)}\n`;
-    } catch (error) {
-      resultCallback({ code: ExportResultCode.FAILED, error: error as Error });
-      return;
-    }
     this._tail = this._tail
-      .then(() => this._open())
-      .then(file => file.appendFile(line, 'utf8'))
+      // Encoded once the resource's async attributes have settled (bounded), so they are in the line.
+      .then(() => waitForResourceAttributes(profiles, this._resourceWaitMillis))
+      .then(async () => {
+        const line = `${encodeJson(profiles)}\n`;
+        const file = await this._open();
+        await file.appendFile(line, 'utf8');
+      })
       .then(
         () => ({ code: ExportResultCode.SUCCESS }),
         (error: Error) => ({
           code: ExportResultCode.FAILED,
-          error: new Error(`FileProfileExporter: could not write ${profiles.length} profile${profiles.length === 1 ? '' : 's'} to ${this.filePath}: ${error.message}`, {
+          error: new Error(`FileProfileExporter: could not encode or write ${profiles.length} profile${profiles.length === 1 ? '' : 's'} to ${this.filePath}: ${error.message}`, {
             cause: error,
           }),
         }),

@@ -1,4 +1,5 @@
 import type * as http from 'http';
+import type * as https from 'https';
 import { promisify } from 'util';
 import * as zlib from 'zlib';
 import type { ExportResponse, ProfileTransport } from './export-response';
@@ -34,6 +35,8 @@ export interface HttpTransportOptions {
   /** Sent with every request, `Content-Type` included. */
   readonly headers: Readonly<Record<string, string>>;
   readonly compression: 'gzip' | 'none';
+  /** Options of the keep-alive agent (TLS ones apply to https: only). Default `{ keepAlive: true }`. */
+  readonly agentOptions?: https.AgentOptions;
   /** Default {@link MAX_RESPONSE_BODY_BYTES}. */
   readonly maxResponseBodyBytes?: number;
 }
@@ -68,6 +71,7 @@ class HttpTransport implements ProfileTransport {
   private readonly _headers: Readonly<Record<string, string>>;
   private readonly _compression: 'gzip' | 'none';
   private readonly _maxResponseBodyBytes: number;
+  private readonly _agentOptions: https.AgentOptions;
   private _modules: HttpModules | undefined;
 
   constructor(options: HttpTransportOptions) {
@@ -75,6 +79,7 @@ class HttpTransport implements ProfileTransport {
     this._headers = options.headers;
     this._compression = options.compression;
     this._maxResponseBodyBytes = options.maxResponseBodyBytes ?? MAX_RESPONSE_BODY_BYTES;
+    this._agentOptions = options.agentOptions ?? { keepAlive: true };
   }
 
   async send(bytes: Uint8Array, timeoutMillis: number): Promise<ExportResponse> {
@@ -152,8 +157,12 @@ class HttpTransport implements ProfileTransport {
     if (this._modules === undefined) {
       // Loaded at the first send, not at import, so instrumentation registered later can patch it.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const mod = require(this._url.protocol === 'https:' ? 'https' : 'http') as typeof http;
-      this._modules = { request: mod.request, agent: new mod.Agent({ keepAlive: true }) };
+      const secure = this._url.protocol === 'https:';
+      const mod = require(secure ? 'https' : 'http') as typeof https;
+      // Certificates mean nothing to plain http; as in OpenTelemetry JS, they are left out there.
+      const { ca, cert, key, ...plain } = this._agentOptions;
+      const agent = new mod.Agent(secure ? this._agentOptions : plain);
+      this._modules = { request: mod.request as typeof http.request, agent };
     }
     return this._modules;
   }

@@ -3,23 +3,33 @@ import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResul
 import type { SpanProfile } from '../profile/span-profile';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
 import type { ExportResponse, ProfileTransport } from './export-response';
-import { resolveExporterOptions, type OTLPProfileExporterOptions, type ResolvedExporterOptions } from './exporter-options';
+import {
+  GRPC_EXPORT_PATH,
+  resolveExporterOptions,
+  type OTLPProfileExporterOptions,
+  type ResolvedExporterOptions,
+} from './exporter-options';
+import { createGrpcTransport } from './grpc-transport';
 import { createHttpTransport, HttpStatusError } from './http-transport';
 import { decodeExportResponse, encodeJson, encodeProtobuf, preloadEncoding } from './otlp-encoding';
 import type { ProfileExporter } from './profile-exporter';
+import { waitForResourceAttributes } from './resource-attributes';
 import { createRetryingTransport } from './retrying-transport';
+import { decodeRpcStatus } from './rpc-status';
 
 /** Characters of a refusal's body quoted in the error: enough for a Collector's reason. */
 const MAX_QUOTED_BODY_CHARS = 200;
+const USER_AGENT = `${PACKAGE_NAME}/${PACKAGE_VERSION}`;
 
 /**
  * Sends span profiles to an OTLP endpoint (an OpenTelemetry Collector, Grafana Pyroscope...) with
- * OTLP/HTTP, `POST <endpoint>/v1development/profiles`. Use it as the `exporter` of
- * `ProfilingSpanProcessor` in production. Configured like the OpenTelemetry JS trace exporters:
- * options, else `OTEL_EXPORTER_OTLP_PROFILES_*`, else `OTEL_EXPORTER_OTLP_*` (read when constructed).
+ * OTLP/HTTP (`POST <endpoint>/v1development/profiles`, protobuf or JSON) or OTLP/gRPC
+ * (`ProfilesService/Export`). Use it as the `exporter` of `ProfilingSpanProcessor` in production.
+ * Configured like the OpenTelemetry JS exporters: options, else `OTEL_EXPORTER_OTLP_PROFILES_*`,
+ * else `OTEL_EXPORTER_OTLP_*` (read when constructed).
  *
- * Deliberately unlike other classes here, a bad option does not throw: it is reported with
- * `diag.error` and ignored, so a configuration mistake can never take the application down.
+ * A bad option in code throws from the constructor (TypeError or RangeError naming it); a bad
+ * environment value is warned about once and ignored. Exports never throw: failures are results.
  */
 export class OTLPProfileExporter implements ProfileExporter {
   private readonly _logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/otlp-profile-exporter' });
@@ -27,18 +37,11 @@ export class OTLPProfileExporter implements ProfileExporter {
   private readonly _transport: ProfileTransport;
   private readonly _pending = new Set<Promise<void>>();
   private _shutdown: Promise<void> | undefined;
+  private _warnedPendingResource = false;
 
   constructor(options: OTLPProfileExporterOptions = {}) {
-    this._options = resolveExporterOptions(options ?? {}, process.env);
-    const contentType = this._options.protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
-    this._transport = createRetryingTransport(
-      createHttpTransport({
-        url: this._options.url,
-        // Names are lower-case throughout, so these replace whatever the user set for them.
-        headers: { 'user-agent': `${PACKAGE_NAME}/${PACKAGE_VERSION}`, ...this._options.headers, 'content-type': contentType },
-        compression: this._options.compression,
-      }),
-    );
+    this._options = resolveExporterOptions(options, process.env);
+    this._transport = createRetryingTransport(createTransport(this._options));
     preloadEncoding(this._logger);
   }
 
@@ -79,15 +82,32 @@ export class OTLPProfileExporter implements ProfileExporter {
     return this._shutdown;
   }
 
+  /** `'http/protobuf'`, `'http/json'` or `'grpc'`, after resolving options and environment. */
+  get protocol(): string {
+    return this._options.protocol;
+  }
+
   private async _send(profiles: readonly SpanProfile[]): Promise<ExportResult> {
     if (profiles.length === 0) return { code: ExportResultCode.SUCCESS };
+    // The export timeout bounds the wait for async resource attributes and the send together;
+    // the wait may take half of it at most, so a stuck detector still leaves time to send.
+    const startMillis = Date.now();
+    const resourceWaitMillis = this._options.timeoutMillis / 2;
+    const waited = await waitForResourceAttributes(profiles, resourceWaitMillis);
+    if (waited === 'timeout' && !this._warnedPendingResource) {
+      this._warnedPendingResource = true;
+      this._logger.warn(
+        `the resource's async attributes had not settled within half the export timeout (${resourceWaitMillis} ms); exporting without them`,
+      );
+    }
     let bytes: Uint8Array;
     try {
       bytes = this._options.protocol === 'http/json' ? Buffer.from(encodeJson(profiles), 'utf8') : encodeProtobuf(profiles);
     } catch (error) {
       return this._failed(`could not encode ${count(profiles.length)}: ${(error as Error).message}`, error);
     }
-    const response: ExportResponse = await this._transport.send(bytes, this._options.timeoutMillis);
+    const timeoutMillis = waited === 'none' ? this._options.timeoutMillis : Math.max(1, startMillis + this._options.timeoutMillis - Date.now());
+    const response: ExportResponse = await this._transport.send(bytes, timeoutMillis);
     switch (response.status) {
       case 'success':
         this._reportPartialSuccess(response.body, response.contentType, profiles.length);
@@ -145,33 +165,29 @@ function readReason(body: Uint8Array, contentType: string): string {
 
 /** Field 2 (`message`) of a `google.rpc.Status`, the body a Collector sends with a protobuf refusal. */
 function readStatusMessage(body: Uint8Array): string | undefined {
-  let offset = 0;
-  const varint = (): number => {
-    let value = 0;
-    for (let shift = 0; offset < body.length && shift < 35; shift += 7) {
-      const byte = body[offset++];
-      value += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) return value;
-    }
-    throw new RangeError('bad varint');
-  };
-  try {
-    while (offset < body.length) {
-      const tag = varint();
-      const wireType = tag & 7;
-      if (wireType === 0) varint();
-      else if (wireType === 1) offset += 8;
-      else if (wireType === 5) offset += 4;
-      else if (wireType === 2) {
-        const length = varint();
-        if (tag >>> 3 === 2) return Buffer.from(body.subarray(offset, offset + length)).toString('utf8');
-        offset += length;
-      } else return undefined;
-    }
-  } catch {
-    return undefined;
+  return decodeRpcStatus(body)?.message;
+}
+
+function createTransport(options: ResolvedExporterOptions): ProfileTransport {
+  if (options.grpc !== undefined) {
+    return createGrpcTransport({
+      address: options.grpc.address,
+      secure: options.grpc.secure,
+      tls: options.tls,
+      methodPath: GRPC_EXPORT_PATH,
+      metadata: options.headers,
+      compression: options.compression,
+      userAgent: USER_AGENT,
+    });
   }
-  return undefined;
+  const contentType = options.protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
+  return createHttpTransport({
+    url: options.url,
+    // Names are lower-case throughout, so these replace whatever the user set for them.
+    headers: { 'user-agent': USER_AGENT, ...options.headers, 'content-type': contentType },
+    compression: options.compression,
+    agentOptions: options.httpAgentOptions,
+  });
 }
 
 function quote(text: string): string {

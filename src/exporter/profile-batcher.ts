@@ -1,5 +1,6 @@
 import { context, diag, ROOT_CONTEXT } from '@opentelemetry/api';
 import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
+import { DropCounter, type DropReason } from '../processor-stats';
 import type { SpanProfile } from '../profile/span-profile';
 import type { ProfileExporter } from './profile-exporter';
 
@@ -20,7 +21,10 @@ export interface BatchOptions {
   maxQueuedSamples?: number;
 }
 
-/** Counts kept by {@link ProfileBatcher}; `dropped` is the sum of `droppedByReason`. */
+/**
+ * Counts kept by {@link ProfileBatcher}. Its drops are counted with the processor's, in
+ * `processor.stats.dropped` (reasons `maxQueueSize`, `maxQueuedSamples`, `afterShutdown`, `exportFailed`).
+ */
 export interface BatcherStats {
   /** Profiles waiting now. */
   readonly queued: number;
@@ -28,35 +32,47 @@ export interface BatcherStats {
   readonly queuedSamples: number;
   /** Profiles in export calls that succeeded. */
   readonly exported: number;
-  readonly dropped: number;
-  readonly droppedByReason: {
-    /** The queue held maxQueueSize profiles. */
-    readonly queueFull: number;
-    /** The queue held maxQueuedSamples samples. */
-    readonly sampleCap: number;
-    /** add() after shutdown(). */
-    readonly afterShutdown: number;
-    /** The export call failed or timed out. */
-    readonly exportFailed: number;
-  };
 }
 
-type DropReason = keyof BatcherStats['droppedByReason'];
+/** {@link BatchOptions} with defaults applied and values checked. */
+export type ResolvedBatchOptions = Readonly<Required<BatchOptions>>;
 
-const DEFAULTS = {
+const DEFAULTS: ResolvedBatchOptions = {
   maxQueueSize: 2048,
   maxExportBatchSize: 512,
   scheduledDelayMillis: 5000,
   exportTimeoutMillis: 30000,
   maxQueuedSamples: 100_000,
-} as const;
-
-const DROP_EXPLANATIONS: Record<DropReason, string> = {
-  queueFull: 'the queue is full (maxQueueSize)',
-  sampleCap: 'the queue holds too many samples (maxQueuedSamples)',
-  afterShutdown: 'the batcher is shut down',
-  exportFailed: 'an export failed',
 };
+
+/**
+ * Applies defaults and checks values, with the processor's policy for options given in code: a
+ * wrong value throws a TypeError or RangeError naming the option (`batch.<name>`), what was
+ * expected and the value.
+ */
+export function resolveBatchOptions(options: BatchOptions = {}): ResolvedBatchOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`ProfilingSpanProcessor: option "batch" must be an object, got ${String(options)}`);
+  }
+  const resolved = { ...DEFAULTS };
+  for (const name of Object.keys(DEFAULTS) as (keyof BatchOptions)[]) {
+    const value: unknown = options[name];
+    if (value === undefined) continue;
+    const integer = name === 'maxQueueSize' || name === 'maxExportBatchSize' || name === 'maxQueuedSamples';
+    const min = name === 'scheduledDelayMillis' ? 0 : 1;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > Number.MAX_SAFE_INTEGER || (integer && !Number.isInteger(value))) {
+      const kind = integer ? 'an integer' : 'a number';
+      const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' && value !== null ? 'an object' : String(value);
+      throw new (typeof value === 'number' ? RangeError : TypeError)(
+        `ProfilingSpanProcessor: option "batch.${name}" must be ${kind} from ${min} to ${Number.MAX_SAFE_INTEGER}, got ${shown}`,
+      );
+    }
+    resolved[name] = value;
+  }
+  return resolved;
+}
+
+type BatcherDropReason = Extract<DropReason, 'maxQueueSize' | 'maxQueuedSamples' | 'afterShutdown' | 'exportFailed'>;
 
 /**
  * Queues finished profiles and hands them to an exporter in batches, one export at a time, the way
@@ -72,22 +88,32 @@ export class ProfileBatcher {
   private _queue: SpanProfile[] = [];
   private _queuedSamples = 0;
   private _exported = 0;
-  private readonly _dropped: Record<DropReason, number> = { queueFull: 0, sampleCap: 0, afterShutdown: 0, exportFailed: 0 };
+  private readonly _drops: DropCounter;
+  private readonly _ownsDrops: boolean;
   private _exporting: Promise<void> | undefined;
   private _timer: NodeJS.Timeout | undefined;
   private _exportSoon = false;
   private _shutdown: Promise<void> | undefined;
 
+  /**
+   * @param options checked by {@link resolveBatchOptions}: a bad value throws
+   * @param drops the processor's drop counter; a batcher used alone keeps its own and logs its totals at shutdown
+   */
   constructor(
     private readonly _exporter: ProfileExporter,
     options: BatchOptions = {},
+    drops?: DropCounter,
   ) {
-    this._maxQueueSize = this._option(options, 'maxQueueSize', isPositiveInteger, 'a positive integer');
-    this._maxExportBatchSize = this._option(options, 'maxExportBatchSize', isPositiveInteger, 'a positive integer');
-    this._scheduledDelayMillis = this._option(options, 'scheduledDelayMillis', isNonNegativeNumber, 'a number >= 0');
-    this._exportTimeoutMillis = this._option(options, 'exportTimeoutMillis', isPositiveNumber, 'a number > 0');
-    this._maxQueuedSamples = this._option(options, 'maxQueuedSamples', isPositiveInteger, 'a positive integer');
+    const resolved = resolveBatchOptions(options);
+    this._maxQueueSize = resolved.maxQueueSize;
+    this._maxExportBatchSize = resolved.maxExportBatchSize;
+    this._scheduledDelayMillis = resolved.scheduledDelayMillis;
+    this._exportTimeoutMillis = resolved.exportTimeoutMillis;
+    this._maxQueuedSamples = resolved.maxQueuedSamples;
+    this._ownsDrops = drops === undefined;
+    this._drops = drops ?? new DropCounter(this._logger);
     if (this._maxExportBatchSize > this._maxQueueSize) {
+      // Contradictory, not wrong: corrected with a warning, as the SDK's BatchSpanProcessor does.
       this._logger.warn(
         `Configuration: maxExportBatchSize (${this._maxExportBatchSize}) is larger than maxQueueSize ` +
           `(${this._maxQueueSize}); using ${this._maxQueueSize}`,
@@ -97,23 +123,16 @@ export class ProfileBatcher {
   }
 
   get stats(): BatcherStats {
-    const d = this._dropped;
-    return {
-      queued: this._queue.length,
-      queuedSamples: this._queuedSamples,
-      exported: this._exported,
-      dropped: d.queueFull + d.sampleCap + d.afterShutdown + d.exportFailed,
-      droppedByReason: { ...d },
-    };
+    return { queued: this._queue.length, queuedSamples: this._queuedSamples, exported: this._exported };
   }
 
   /** Queues a profile; never throws, never waits. */
   add(profile: SpanProfile): void {
     if (this._shutdown !== undefined) return this._drop('afterShutdown', 1);
-    if (this._queue.length >= this._maxQueueSize) return this._drop('queueFull', 1);
+    if (this._queue.length >= this._maxQueueSize) return this._drop('maxQueueSize', 1);
     const samples = profile.samples.length;
     if (this._queue.length > 0 && this._queuedSamples + samples > this._maxQueuedSamples) {
-      return this._drop('sampleCap', 1);
+      return this._drop('maxQueuedSamples', 1);
     }
     this._queue.push(profile);
     this._queuedSamples += samples;
@@ -131,7 +150,9 @@ export class ProfileBatcher {
     this._shutdown ??= this._flushAll('shutdown')
       .then(() => this._exporter.shutdown())
       .catch(error => globalErrorHandler(error))
-      .then(() => this._logDropSummary());
+      .then(() => {
+        if (this._ownsDrops) this._drops.logSummary();
+      });
     return this._shutdown;
   }
 
@@ -236,18 +257,9 @@ export class ProfileBatcher {
     }
   }
 
-  private _drop(reason: DropReason, count: number): void {
-    if (this._dropped[reason] === 0) {
-      this._logger.warn(`dropping profiles because ${DROP_EXPLANATIONS[reason]}; further drops are counted in stats`);
-    }
-    this._dropped[reason] += count;
-  }
-
-  private _logDropSummary(): void {
-    const parts = (Object.keys(this._dropped) as DropReason[])
-      .filter(reason => this._dropped[reason] > 0)
-      .map(reason => `${this._dropped[reason]} ${reason}`);
-    if (parts.length > 0) this._logger.warn(`profiles dropped in total: ${parts.join(', ')}`);
+  // Never called from the probe: add() runs in span hooks and timers, the rest in export callbacks.
+  private _drop(reason: BatcherDropReason, count: number): void {
+    this._drops.countAndLog(reason, count);
   }
 
   private _clearTimer(): void {
@@ -257,33 +269,8 @@ export class ProfileBatcher {
     }
     this._exportSoon = false;
   }
-
-  private _option(
-    options: BatchOptions,
-    name: keyof typeof DEFAULTS,
-    valid: (value: unknown) => boolean,
-    expected: string,
-  ): number {
-    const value = options[name];
-    if (value === undefined) return DEFAULTS[name];
-    if (valid(value)) return value;
-    this._logger.warn(`Configuration: ${name} is invalid, expected ${expected} (actual: ${String(value)}); using ${DEFAULTS[name]}`);
-    return DEFAULTS[name];
-  }
 }
 
 function profileCount(count: number): string {
   return `${count} profile${count === 1 ? '' : 's'}`;
-}
-
-function isPositiveInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
-}
-
-function isPositiveNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0;
-}
-
-function isNonNegativeNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }

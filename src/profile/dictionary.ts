@@ -16,6 +16,19 @@ export const ANONYMOUS_FUNCTION_NAME = '(anonymous)';
 /** Semantic-conventions value of `profile.frame.type` for V8/JavaScript frames. */
 export const V8JS_FRAME_TYPE = 'v8js';
 const FRAME_TYPE_KEY = 'profile.frame.type';
+/**
+ * The name of the placeholder frame of a sample taken with no JavaScript frame under the probe:
+ * the inspector ran the probe from the event loop, so the main thread was in libuv or native
+ * code between JS callbacks (on the CPU: on Linux no probe goes to a sleeping thread), while a
+ * span's context was still active. V8's CPU profiles name time outside any JS function the same
+ * way. A sample is never encoded with an empty stack, which flame graphs (Pyroscope's among
+ * them) would not show at all.
+ */
+export const NO_JS_FRAME_NAME = '(program)';
+/** The stack of a sample with no JavaScript frame: the one {@link NO_JS_FRAME_NAME} frame. */
+export const NO_JS_FRAME_STACK: ProfileStack = Object.freeze([
+  Object.freeze({ functionName: NO_JS_FRAME_NAME, fileName: '', lineNumber: 0, columnNumber: 0 }),
+]);
 const VALID_TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/i;
 const VALID_SPAN_ID = /^(?!0{16})[0-9a-f]{16}$/i;
 
@@ -98,10 +111,12 @@ export class DictionaryBuilder {
     return index;
   }
 
-  /** The stack_table index of `stack` (leaf first, as ProfileStack already is). */
+  /**
+   * The stack_table index of `stack` (leaf first, as ProfileStack already is). An empty stack
+   * becomes the {@link NO_JS_FRAME_STACK} placeholder, never the zero Stack{}.
+   */
   stack(stack: ProfileStack): number {
-    // An empty stack is the zero Stack{} already at index 0 (a duplicate would break the rules).
-    if (stack.length === 0) return 0;
+    if (stack.length === 0) stack = NO_JS_FRAME_STACK;
     let index = this._stackIndex.get(stack);
     if (index === undefined) {
       const locationIndices = new Array<number>(stack.length);
@@ -157,6 +172,19 @@ export class DictionaryBuilder {
     return this._attributes.intern(`${keyStrindex}:${JSON.stringify(anyValue)}`, () => ({
       keyStrindex,
       value: anyValue,
+    }));
+  }
+
+  /**
+   * The attribute_table index of `key` = the span ID as an 8-byte `bytes_value` (the type OTLP
+   * gives span IDs everywhere, Link.span_id included); `undefined` for a malformed or zero ID.
+   */
+  spanIdAttribute(key: string, spanIdHex: string): number | undefined {
+    if (!VALID_SPAN_ID.test(spanIdHex)) return undefined;
+    const keyStrindex = this.string(key);
+    return this._attributes.intern(`${keyStrindex}:bytes:${spanIdHex.toLowerCase()}`, () => ({
+      keyStrindex,
+      value: { bytesValue: Buffer.from(spanIdHex, 'hex') },
     }));
   }
 

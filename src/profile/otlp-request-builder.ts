@@ -23,6 +23,20 @@ export const DROPPED_SAMPLES_ATTRIBUTE = 'otel_span_profiler.dropped_samples';
  * grouped by endpoint.
  */
 export const SPAN_NAME_ATTRIBUTE = 'span_name';
+/**
+ * Sample attribute with the ID of the span that was active when the sample was taken, as an
+ * 8-byte `bytes_value`, on every sample of a profile whose Links name the local root
+ * (`sampleLinks: 'local-root'`, the processor's default). A consumer finds a sample's own span
+ * as: this attribute if present, else the Link's span. Bytes rather than a hex string because
+ * Grafana Pyroscope turns every string or integer sample attribute into a series label (one
+ * series per span), and ignores bytes; see docs/grafana.md.
+ */
+export const ACTIVE_SPAN_ID_ATTRIBUTE = 'otel_span_profiler.active_span_id';
+/**
+ * A resource attribute, and repeated as a sample attribute on every sample: sample attributes
+ * live in the dictionary, which the Collector forwards as it came, while it rewrites resource
+ * attributes into string-table references that Pyroscope cannot read (docs/grafana.md).
+ */
 const SERVICE_NAME = 'service.name';
 // Used when the sampler could not measure an interval: the sampler's nominal 99 Hz.
 const FALLBACK_PERIOD_NANOS = 10_101_010;
@@ -47,6 +61,7 @@ export function buildExportRequest(
   const resourceProfiles: PbResourceProfiles[] = [];
   const byResourceObject = new Map<ProfileResource, PbProfile[]>();
   const byResourceKey = new Map<string, PbProfile[]>();
+  const serviceNames = new Map<PbProfile[], string>();
 
   // One call for all profile ids: randomBytes costs microseconds per call, whatever the size.
   const profileIds = profiles.length > 0 ? random(16 * profiles.length) : new Uint8Array(0);
@@ -61,6 +76,7 @@ export function buildExportRequest(
       bucket = byResourceKey.get(key);
       if (bucket === undefined) {
         bucket = [];
+        serviceNames.set(bucket, attributes.find((kv) => kv.key === SERVICE_NAME)?.value.stringValue ?? '');
         byResourceKey.set(key, bucket);
         resourceProfiles.push({
           resource: { attributes },
@@ -69,44 +85,62 @@ export function buildExportRequest(
       }
       byResourceObject.set(profile.resource, bucket);
     }
-    bucket.push(buildProfile(profile, dictionary, profileIds.subarray(16 * p, 16 * p + 16)));
+    bucket.push(buildProfile(profile, dictionary, profileIds.subarray(16 * p, 16 * p + 16), serviceNames.get(bucket) ?? ''));
   }
   return { resourceProfiles, dictionary: dictionary.build() };
+}
+
+/** The samples of one span in a profile: their Link, attributes and Samples by stack. */
+interface SpanSamples {
+  readonly linkIndex: number;
+  readonly attributeIndices: readonly number[] | undefined;
+  readonly byStack: Map<number, PbSample>;
 }
 
 function buildProfile(
   profile: SpanProfile,
   dictionary: DictionaryBuilder,
   profileId: Uint8Array,
+  serviceName: string,
 ): PbProfile {
-  // Identical (stack, link, attributes) samples merge into one Sample with several timestamps;
-  // the attribute set is the same for every sample of a profile, so (link, stack) is the key.
-  const linkIndexBySpanId = new Map<string, number>();
-  const byLinkThenStack = new Map<number, Map<number, PbSample>>();
+  // Identical (stack, link, attributes) samples merge into one Sample with several timestamps.
+  // Link and attributes depend only on the sample's span (the rest is the same for the whole
+  // profile), so (span, stack) is the key.
+  const linkToRoot = profile.sampleLinks === 'local-root';
+  const common = profileSampleAttributes(profile, dictionary, serviceName);
+  const rootLinkIndex = linkToRoot ? dictionary.link(profile.traceId, profile.rootSpanId) : 0;
+  const bySpanId = new Map<string, SpanSamples>();
+  const byKey = new Map<string, SpanSamples>();
   const samples: PbSample[] = [];
-  const sampleAttributes = profileSampleAttributes(profile, dictionary);
   let first = profile.startTimeUnixNano;
   let last = profile.endTimeUnixNano - 1n;
 
   for (const sample of profile.samples) {
-    let linkIndex = linkIndexBySpanId.get(sample.spanId);
-    if (linkIndex === undefined) {
-      linkIndex = dictionary.link(profile.traceId, sample.spanId);
-      linkIndexBySpanId.set(sample.spanId, linkIndex);
-    }
-    let byStack = byLinkThenStack.get(linkIndex);
-    if (byStack === undefined) {
-      byStack = new Map();
-      byLinkThenStack.set(linkIndex, byStack);
+    let span = bySpanId.get(sample.spanId);
+    if (span === undefined) {
+      let attributeIndices = common;
+      if (linkToRoot) {
+        const active = dictionary.spanIdAttribute(ACTIVE_SPAN_ID_ATTRIBUTE, sample.spanId);
+        if (active !== undefined) attributeIndices = Object.freeze([...common, active]);
+      }
+      const linkIndex = linkToRoot ? rootLinkIndex : dictionary.link(profile.traceId, sample.spanId);
+      // Malformed span IDs all map to no link (and no attribute): one group for them.
+      const key = `${linkIndex}:${attributeIndices.join(',')}`;
+      span = byKey.get(key);
+      if (span === undefined) {
+        span = { linkIndex, attributeIndices: attributeIndices.length > 0 ? attributeIndices : undefined, byStack: new Map() };
+        byKey.set(key, span);
+      }
+      bySpanId.set(sample.spanId, span);
     }
     const stackIndex = dictionary.stack(sample.stack);
-    let pbSample = byStack.get(stackIndex);
+    let pbSample = span.byStack.get(stackIndex);
     if (pbSample === undefined) {
       pbSample = { timestampsUnixNano: [] };
       if (stackIndex !== 0) pbSample.stackIndex = stackIndex;
-      if (linkIndex !== 0) pbSample.linkIndex = linkIndex;
-      if (sampleAttributes !== undefined) pbSample.attributeIndices = sampleAttributes;
-      byStack.set(stackIndex, pbSample);
+      if (span.linkIndex !== 0) pbSample.linkIndex = span.linkIndex;
+      if (span.attributeIndices !== undefined) pbSample.attributeIndices = span.attributeIndices;
+      span.byStack.set(stackIndex, pbSample);
       samples.push(pbSample);
     }
     const t = sample.timeUnixNano;
@@ -136,9 +170,12 @@ function buildProfile(
   return pbProfile;
 }
 
-function profileSampleAttributes(profile: SpanProfile, dictionary: DictionaryBuilder): readonly number[] | undefined {
-  if (profile.rootSpanName === '') return undefined;
-  return [dictionary.attribute(SPAN_NAME_ATTRIBUTE, profile.rootSpanName)!];
+/** The attributes every sample of a profile carries: the root's name and the service name. */
+function profileSampleAttributes(profile: SpanProfile, dictionary: DictionaryBuilder, serviceName: string): readonly number[] {
+  const indices: number[] = [];
+  if (profile.rootSpanName !== '') indices.push(dictionary.attribute(SPAN_NAME_ATTRIBUTE, profile.rootSpanName)!);
+  if (serviceName !== '') indices.push(dictionary.attribute(SERVICE_NAME, serviceName)!);
+  return Object.freeze(indices);
 }
 
 function periodNanos(measured: number): number {

@@ -26,8 +26,9 @@ export interface ProfileSample {
   readonly timeUnixNano: bigint;
   readonly stack: ProfileStack;
   /**
-   * 16 hex chars: the span that was active when the sample was taken, or the local root span
-   * when the processor links samples to the root (`linkSamplesTo: 'local-root'`).
+   * 16 hex chars: the span that was active when the sample was taken (the innermost one), or
+   * the profiled root when the active span was not recorded. What the OTLP Link names is
+   * {@link SpanProfile.sampleLinks}'s choice.
    */
   readonly spanId: string;
 }
@@ -60,4 +61,11 @@ export interface SpanProfile {
   readonly truncated: boolean;
   /** Samples dropped because the per-profile sample cap was hit. */
   readonly droppedSamples: number;
+  /**
+   * What each sample's OTLP Link names: `'local-root'`, the root span (and the active span goes
+   * in the sample attribute `otel_span_profiler.active_span_id`), or `'active-span'`, the
+   * sample's own span. The processor sets it from its `linkSamplesTo` option; absent means
+   * `'active-span'`.
+   */
+  readonly sampleLinks?: 'local-root' | 'active-span';
 }

@@ -218,7 +218,8 @@ export class ProbeSampler implements Sampler {
       sleepAfterIdleMillis: SLEEP_AFTER_IDLE_MILLIS,
       mainThreadStatFd: this._statFd,
     };
-    const worker = new Worker(`(${samplingWorkerMain.toString()})()`, {
+    // `require` here is text: the eval'd worker's own require, which bundlers cannot rewrite.
+    const worker = new Worker(`(${samplingWorkerMain.toString()})(require)`, {
       eval: true,
       workerData,
       name: 'otel-span-profiler sampler',

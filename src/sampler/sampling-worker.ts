@@ -9,11 +9,14 @@ import type { SamplingWorkerData } from './worker-protocol';
  * sleeps in Atomics.wait, not in timers, and probes get no replies: one wake-up per tick (a
  * timer-and-reply loop cost this thread about 0.33 ms of CPU per tick on a 2-vCPU VM).
  */
-export function samplingWorkerMain(): void {
-  const { workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
-  const inspector = require('node:inspector') as typeof import('node:inspector');
-  const { performance } = require('node:perf_hooks') as typeof import('node:perf_hooks');
-  const fs = require('node:fs') as typeof import('node:fs');
+export function samplingWorkerMain(load: NodeJS.Require): void {
+  // Modules come through `load`, the worker's own require passed in by the starter: bundlers
+  // rewrite require calls in this source into their module table (webpack's
+  // __webpack_require__), which does not exist in the worker (issue #9.4).
+  const { workerData } = load('node:worker_threads') as typeof import('node:worker_threads');
+  const inspector = load('node:inspector') as typeof import('node:inspector');
+  const { performance } = load('node:perf_hooks') as typeof import('node:perf_hooks');
+  const fs = load('node:fs') as typeof import('node:fs');
   const data = workerData as SamplingWorkerData;
   const state = new Int32Array(data.state);
   const { ACTIVE, STOP, POSTED, SKIPPED, SLEEPING, DISCONNECTED, OFF_CPU, TICKS, RAN, EPOCH } = data.slots;

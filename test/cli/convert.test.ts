@@ -23,12 +23,16 @@ function hasGo(): boolean {
 }
 
 /** A small profiles request in OTLP JSON with a chosen sample type, built field by field. */
-function syntheticRequest(options: { cpuValues: boolean; activeSpanAttribute?: string }): object {
+function syntheticRequest(options: { cpuValues: boolean; activeSpanAttribute?: string; activeSpanAsBytes?: boolean }): object {
   const strings = ['', 'samples', 'count', 'cpu', 'nanoseconds', 'outer', 'leafA', 'leafB', '/app/a.js', 'span_name', 'GET /x', 'otel_span_profiler.active_span_id'];
   const s = (text: string): number => strings.indexOf(text);
   const ts = (n: number): string => (1_700_000_000_000_000_000n + BigInt(n) * 10_000_000n).toString();
   const attributeTable: object[] = [{}, { keyStrindex: s('span_name'), value: { stringValue: 'GET /x' } }];
-  if (options.activeSpanAttribute) attributeTable.push({ keyStrindex: s('otel_span_profiler.active_span_id'), value: { stringValue: options.activeSpanAttribute } });
+  if (options.activeSpanAttribute) {
+    // OTLP JSON writes a bytes_value as base64.
+    const value = options.activeSpanAsBytes ? { bytesValue: Buffer.from(options.activeSpanAttribute, 'hex').toString('base64') } : { stringValue: options.activeSpanAttribute };
+    attributeTable.push({ keyStrindex: s('otel_span_profiler.active_span_id'), value });
+  }
   const attrs = options.activeSpanAttribute ? [1, 2] : [1];
   return {
     resourceProfiles: [
@@ -124,9 +128,10 @@ describe('otel-span-profiler convert', function () {
       const traces = readOtlpFiles([run.tracesFile]).traces.flatMap(({ request }) => spansOfRequest(request));
       const input = new SampleSet();
       for (const { request } of readOtlpFiles([run.profilesFile]).profiles) input.addRequest(request);
-      // A /report request whose child span "render report" has samples.
-      const child = traces.find((span) => span.name === 'render report' && input.samples.some((s) => s.spanId === span.spanId))!;
-      assert.ok(child, 'a render report span with samples');
+      // A /report request whose child span "render report" has samples in the route's function.
+      const inReport = (s: (typeof input.samples)[number]): boolean => s.stack.some((id) => input.frames[id].name === 'buildInventoryReport');
+      const child = traces.find((span) => span.name === 'render report' && input.samples.some((s) => s.spanId === span.spanId && inReport(s)))!;
+      assert.ok(child, 'a render report span with samples in buildInventoryReport');
       const root = traces.find((span) => span.spanId === child.parentSpanId)!;
       const expected = input.samples.filter((s) => s.traceId === root.traceId).reduce((sum, s) => sum + s.count, 0);
       const byTrace = cli('convert', '--to', 'folded', '--value', 'samples', '--trace', root.traceId, run.profilesFile, '-o', '-');
@@ -169,17 +174,19 @@ describe('otel-span-profiler convert', function () {
       assert.deepEqual([...lines(measured, '--value', 'samples').values()], [2, 1]);
     });
 
-    it('should charge a sample to its active-span attribute rather than its link\'s span', () => {
-      const file = join(work, 'active.jsonl');
-      writeFileSync(file, JSON.stringify(syntheticRequest({ cpuValues: true, activeSpanAttribute: '00f067aa0ba902b7' })) + '\n');
-      const own = cli('convert', '--to', 'folded', '--span', '00f067aa0ba902b7', '--self', file, '-o', '-');
-      assert.equal(own.status, 0, own.stderr);
-      assert.match(own.stdout, /leafA/);
-      // The link's span (the local root) still gets them as its descendants' samples...
-      assert.equal(cli('convert', '--to', 'folded', '--span', 'b7ad6b7169203331', file, '-o', '-').status, 0);
-      // ...but none as its own.
-      assert.equal(cli('convert', '--to', 'folded', '--span', 'b7ad6b7169203331', '--self', file, '-o', '-').status, 4);
-    });
+    for (const asBytes of [false, true]) {
+      it(`should charge a sample to its active-span attribute (${asBytes ? 'bytes' : 'hex string'}) rather than its link's span`, () => {
+        const file = join(work, `active-${asBytes}.jsonl`);
+        writeFileSync(file, JSON.stringify(syntheticRequest({ cpuValues: true, activeSpanAttribute: '00f067aa0ba902b7', activeSpanAsBytes: asBytes })) + '\n');
+        const own = cli('convert', '--to', 'folded', '--span', '00f067aa0ba902b7', '--self', file, '-o', '-');
+        assert.equal(own.status, 0, own.stderr);
+        assert.match(own.stdout, /leafA/);
+        // The link's span (the local root) still gets them as its descendants' samples...
+        assert.equal(cli('convert', '--to', 'folded', '--span', 'b7ad6b7169203331', file, '-o', '-').status, 0);
+        // ...but none as its own.
+        assert.equal(cli('convert', '--to', 'folded', '--span', 'b7ad6b7169203331', '--self', file, '-o', '-').status, 4);
+      });
+    }
   });
 
   describe('--to cpuprofile', () => {

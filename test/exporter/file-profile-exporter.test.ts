@@ -77,7 +77,7 @@ describe('FileProfileExporter', () => {
       const exporter = new FileProfileExporter({ filePath: path.join(dir, 'missing-dir', 'profiles.jsonl') });
       const result = await exportTo(exporter, 1);
       assert.equal(result.code, ExportResultCode.FAILED);
-      assert.match(result.error?.message ?? '', /^FileProfileExporter: could not write 1 profile to .*missing-dir.*ENOENT/);
+      assert.match(result.error?.message ?? '', /^FileProfileExporter: could not encode or write 1 profile to .*missing-dir.*ENOENT/);
       await exporter.shutdown();
     });
 
@@ -95,12 +95,18 @@ describe('FileProfileExporter', () => {
       assert.equal(new FileProfileExporter().filePath, path.resolve(DEFAULT_PROFILES_FILE_PATH));
     });
 
-    it('should report a bad filePath with diag.error and use the default', () => {
-      const exporter = new FileProfileExporter({ filePath: 42 as never });
-      assert.equal(exporter.filePath, path.resolve(DEFAULT_PROFILES_FILE_PATH));
-      assert.deepEqual(recorder.messages('error'), [
-        "Configuration: filePath is invalid, expected a non-empty string (actual: 42); using 'otel-profiles.jsonl'",
-      ]);
+    it('should throw a TypeError naming filePath for a bad value, logging nothing', () => {
+      for (const filePath of [42, '']) {
+        assert.throws(() => new FileProfileExporter({ filePath: filePath as never }), {
+          name: 'TypeError',
+          message: `FileProfileExporter: option "filePath" must be a non-empty string, got ${filePath === '' ? "''" : '42'}`,
+        });
+      }
+      assert.throws(() => new FileProfileExporter({ resourceWaitMillis: -1 }), {
+        name: 'RangeError',
+        message: 'FileProfileExporter: option "resourceWaitMillis" must be a number >= 0, got -1',
+      });
+      assert.deepEqual(recorder.messages(), []);
     });
   });
 });

@@ -169,10 +169,20 @@ describe('otlp-encoding', () => {
       assert.deepStrictEqual(dictionaryViolations(decoded), []);
     });
 
-    it('should find proto/ when run from the built package (dist/), whatever the working directory', function () {
+    it('should encode from the built package (dist/) with the generated schema, never reading proto/ (issue #9.4)', function () {
       const encoder = join(dirname(protoDir()), 'dist', 'exporter', 'otlp-encoding.js');
       assert.ok(existsSync(encoder), `${encoder} is missing: run npm run build first (npm test does)`);
+      assert.ok(existsSync(join(dirname(encoder), 'otlp-schema.json')), 'dist/exporter/otlp-schema.json was not generated');
+      // Any read under a proto/ folder fails, so only the generated schema can serve.
       const script = `
+        const fs = require('node:fs');
+        for (const name of ['readFileSync', 'existsSync', 'openSync', 'readdirSync', 'statSync']) {
+          const original = fs[name];
+          fs[name] = function (file, ...rest) {
+            if (String(file).includes('/proto/')) throw new Error('read proto/ at run time: ' + file);
+            return original.call(this, file, ...rest);
+          };
+        }
         const { encodeProtobuf } = require(${JSON.stringify(encoder)});
         const frame = { functionName: 'f', fileName: '/f.js', lineNumber: 1, columnNumber: 1 };
         const bytes = encodeProtobuf([{ traceId: '${TRACE_ID}', rootSpanId: '${ROOT_SPAN_ID}', rootSpanName: 'r',

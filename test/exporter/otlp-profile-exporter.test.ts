@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPProfileExporter } from '../../src/exporter/otlp-profile-exporter';
 import type { OTLPProfileExporterOptions } from '../../src/exporter/exporter-options';
+import { diag } from '@opentelemetry/api';
 import { ProfileBatcher } from '../../src/exporter/profile-batcher';
+import { DropCounter } from '../../src/processor-stats';
 import { decodeWithProtoc, encodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
 import { LoopbackServer, neverAnswer, reply, unusedPort, type Responder } from '../helpers/loopback-server';
 import { DiagRecorder } from '../helpers/diag-recorder';
@@ -201,14 +203,15 @@ describe('OTLPProfileExporter', () => {
 
     it('should report a 400 exactly once through the batcher', async () => {
       server.fallback(reply(400, { headers: { 'content-type': 'application/json' }, body: '{"code":3,"message":"bad profile"}' }));
-      const batcher = new ProfileBatcher(exporterFor(), { scheduledDelayMillis: 0 });
+      const drops = new DropCounter(diag.createComponentLogger({ namespace: 'otel-span-profiler/processor' }));
+      const batcher = new ProfileBatcher(exporterFor(), { scheduledDelayMillis: 0 }, drops);
       batcher.add(makeProfile());
       await batcher.forceFlush();
       const reports = recorder.records.filter(r => r.message.includes('HTTP 400'));
       assert.equal(reports.length, 1, JSON.stringify(recorder.records));
       assert.ok(reports[0].message.includes('HTTP 400 Bad Request: bad profile; not retrying'), reports[0].message);
       assert.equal(server.requests.length, 1);
-      assert.equal(batcher.stats.droppedByReason.exportFailed, 1);
+      assert.equal(drops.snapshot().exportFailed, 1);
     });
 
     it('should retry 429 with Retry-After in seconds, and wait for it', async () => {
@@ -318,14 +321,16 @@ describe('OTLPProfileExporter', () => {
       ]);
     });
 
-    it('should not throw on bad code options, reporting each with diag.error', () => {
-      const exporter = new OTLPProfileExporter({ url: 'nope', timeoutMillis: -1, compression: 'br' as never });
-      exporters.push(exporter);
-      assert.deepEqual(recorder.messages('error'), [
-        "Configuration: url is invalid, expected an absolute http: or https: URL (actual: 'nope'); using 'http://localhost:4318/v1development/profiles'",
-        "Configuration: compression is invalid, expected 'gzip' or 'none' (actual: 'br'); using 'none'",
-        'Configuration: timeoutMillis is invalid, expected a number greater than 0 (actual: -1); using 10000',
-      ]);
+    it('should throw from the constructor on a bad code option, naming it, and log nothing', () => {
+      assert.throws(
+        () => new OTLPProfileExporter({ url: server.profilesUrl, timeoutMillis: -1 }),
+        { name: 'RangeError', message: 'OTLPProfileExporter: option "timeoutMillis" must be a number greater than 0, got -1' },
+      );
+      assert.throws(() => new OTLPProfileExporter({ compression: 'br' as never }), {
+        name: 'RangeError',
+        message: `OTLPProfileExporter: option "compression" must be 'gzip' or 'none', got "br"`,
+      });
+      assert.deepEqual(recorder.messages(), []);
     });
 
     it('should export with the safe defaults after a bad timeout and compression in env', async () => {

@@ -11,7 +11,9 @@ import {
   type ExportResult,
 } from '@opentelemetry/core';
 import { InMemoryProfileExporter } from '../../src/exporter/in-memory-profile-exporter';
+import { diag } from '@opentelemetry/api';
 import { ProfileBatcher } from '../../src/exporter/profile-batcher';
+import { DropCounter, type DropExplanations, type DropReason } from '../../src/processor-stats';
 import type { ProfileExporter } from '../../src/exporter/profile-exporter';
 import type { SpanProfile } from '../../src/profile/span-profile';
 import { DiagRecorder } from '../helpers/diag-recorder';
@@ -76,12 +78,22 @@ describe('ProfileBatcher', () => {
   let recorder: DiagRecorder;
   let errors: Error[];
   const batchers: ProfileBatcher[] = [];
+  const counters = new Map<ProfileBatcher, DropCounter>();
+  const explanations = Object.fromEntries(
+    ['maxOpenProfiles', 'maxSamplesPerProfile', 'maxQueueSize', 'maxQueuedSamples', 'afterShutdown', 'exportFailed'].map(r => [r, `explained ${r}`]),
+  ) as unknown as DropExplanations;
 
+  /** A batcher counting its drops in a DropCounter of the test's own, as the processor's shared one. */
   function batcherFor(exporter: ProfileExporter, options: ConstructorParameters<typeof ProfileBatcher>[1] = {}): ProfileBatcher {
-    const batcher = new ProfileBatcher(exporter, options);
+    const drops = new DropCounter(diag.createComponentLogger({ namespace: 'otel-span-profiler/processor' }), explanations);
+    const batcher = new ProfileBatcher(exporter, options, drops);
     batchers.push(batcher);
+    counters.set(batcher, drops);
     return batcher;
   }
+
+  const dropped = (batcher: ProfileBatcher): Record<DropReason, number> => counters.get(batcher)!.snapshot();
+  const droppedTotal = (batcher: ProfileBatcher): number => Object.values(dropped(batcher)).reduce((a, b) => a + b, 0);
 
   beforeEach(() => {
     recorder = new DiagRecorder().install();
@@ -166,10 +178,10 @@ describe('ProfileBatcher', () => {
       await soon();
       for (const profile of profiles.slice(2)) batcher.add(profile);
       assert.equal(batcher.stats.queued, 4);
-      assert.equal(batcher.stats.dropped, 3);
-      assert.equal(batcher.stats.droppedByReason.queueFull, 3);
+      assert.equal(droppedTotal(batcher), 3);
+      assert.equal(dropped(batcher).maxQueueSize, 3);
       assert.deepEqual(recorder.messages('warn'), [
-        'dropping profiles because the queue is full (maxQueueSize); further drops are counted in stats',
+        'explained maxQueueSize (maxQueueSize); further drops are counted in stats.dropped.maxQueueSize',
       ]);
       exporter.mode = 'succeed';
       exporter.release();
@@ -184,14 +196,14 @@ describe('ProfileBatcher', () => {
       batcher.add(makeProfile(2, 2));
       assert.equal(batcher.stats.queued, 2);
       assert.equal(batcher.stats.queuedSamples, 5);
-      assert.equal(batcher.stats.droppedByReason.sampleCap, 1);
+      assert.equal(dropped(batcher).maxQueuedSamples, 1);
     });
 
     it('should take a profile bigger than maxQueuedSamples when the queue is empty', () => {
       const batcher = batcherFor(new ControlledExporter(), { maxQueuedSamples: 5, scheduledDelayMillis: 60_000 });
       batcher.add(makeProfile(0, 50));
       assert.equal(batcher.stats.queued, 1);
-      assert.equal(batcher.stats.dropped, 0);
+      assert.equal(droppedTotal(batcher), 0);
     });
 
     it('should export under suppressed tracing', async () => {
@@ -217,7 +229,7 @@ describe('ProfileBatcher', () => {
       for (const profile of makeProfiles(3)) batcher.add(profile);
       await batcher.forceFlush();
       assert.deepEqual(errors.map(e => e.message), ['collector said no']);
-      assert.equal(batcher.stats.droppedByReason.exportFailed, 3);
+      assert.equal(dropped(batcher).exportFailed, 3);
       assert.equal(batcher.stats.exported, 0);
     });
 
@@ -228,7 +240,7 @@ describe('ProfileBatcher', () => {
       assert.doesNotThrow(() => batcher.add(makeProfile()));
       await batcher.forceFlush();
       assert.deepEqual(errors.map(e => e.message), ['exporter bug']);
-      assert.equal(batcher.stats.droppedByReason.exportFailed, 1);
+      assert.equal(dropped(batcher).exportFailed, 1);
     });
 
     it('should give up on an export that never calls back after exportTimeoutMillis', async () => {
@@ -239,7 +251,7 @@ describe('ProfileBatcher', () => {
       await exporter.waitForBatches(1);
       await new Promise(resolve => setTimeout(resolve, 300));
       assert.deepEqual(errors.map(e => e.message), ['export of 1 profile timed out after 100 ms']);
-      assert.equal(batcher.stats.droppedByReason.exportFailed, 1);
+      assert.equal(dropped(batcher).exportFailed, 1);
     });
   });
 
@@ -257,9 +269,8 @@ describe('ProfileBatcher', () => {
         queued: 0,
         queuedSamples: 0,
         exported: 5,
-        dropped: 0,
-        droppedByReason: { queueFull: 0, sampleCap: 0, afterShutdown: 0, exportFailed: 0 },
       });
+      assert.equal(droppedTotal(batcher), 0);
     });
 
     it('should resolve within exportTimeoutMillis when the exporter is stuck, and say so', async () => {
@@ -284,14 +295,15 @@ describe('ProfileBatcher', () => {
       assert.deepEqual(exporter.batches.map(b => b.length), [3]);
       assert.equal(exporter.shutdowns, 1);
       batcher.add(makeProfile());
-      assert.equal(batcher.stats.droppedByReason.afterShutdown, 1);
+      assert.equal(dropped(batcher).afterShutdown, 1);
       assert.equal(exporter.batches.length, 1);
     });
 
-    it('should log the drops in total when it shuts down', async () => {
+    it('should log the drops in total when it shuts down, used on its own (no processor counter)', async () => {
       const exporter = new ControlledExporter();
       exporter.mode = 'hold';
-      const held = batcherFor(exporter, { maxQueueSize: 1, maxExportBatchSize: 1, scheduledDelayMillis: 60_000 });
+      const held = new ProfileBatcher(exporter, { maxQueueSize: 1, maxExportBatchSize: 1, scheduledDelayMillis: 60_000 });
+      batchers.push(held);
       const profiles = makeProfiles(4);
       held.add(profiles[0]);
       await soon();
@@ -300,8 +312,8 @@ describe('ProfileBatcher', () => {
       exporter.release();
       await held.shutdown();
       assert.deepEqual(recorder.messages('warn'), [
-        'dropping profiles because the queue is full (maxQueueSize); further drops are counted in stats',
-        'profiles dropped in total: 2 queueFull',
+        'the export queue is full; finished profiles are dropped (maxQueueSize); further drops are counted in stats.dropped.maxQueueSize',
+        'dropped in total: 2 maxQueueSize',
       ]);
     });
 
@@ -322,19 +334,22 @@ describe('ProfileBatcher', () => {
   });
 
   describe('options', () => {
-    it('should correct bad values with a warning', async () => {
-      const exporter = new ControlledExporter();
-      const batcher = batcherFor(exporter, { maxQueueSize: -1, maxExportBatchSize: 2.5, scheduledDelayMillis: NaN, exportTimeoutMillis: 0 });
-      assert.deepEqual(recorder.messages('warn'), [
-        'Configuration: maxQueueSize is invalid, expected a positive integer (actual: -1); using 2048',
-        'Configuration: maxExportBatchSize is invalid, expected a positive integer (actual: 2.5); using 512',
-        'Configuration: scheduledDelayMillis is invalid, expected a number >= 0 (actual: NaN); using 5000',
-        'Configuration: exportTimeoutMillis is invalid, expected a number > 0 (actual: 0); using 30000',
-      ]);
-      for (const profile of makeProfiles(512)) batcher.add(profile);
-      await soon();
-      assert.deepEqual(exporter.batches.map(b => b.length), [512]);
-    });
+    const bad: Array<[string, unknown, string, string]> = [
+      ['maxQueueSize', -1, 'RangeError', 'an integer from 1 to 9007199254740991, got -1'],
+      ['maxExportBatchSize', 2.5, 'RangeError', 'an integer from 1 to 9007199254740991, got 2.5'],
+      ['scheduledDelayMillis', NaN, 'RangeError', 'a number from 0 to 9007199254740991, got NaN'],
+      ['exportTimeoutMillis', 0, 'RangeError', 'a number from 1 to 9007199254740991, got 0'],
+      ['maxQueuedSamples', '10', 'TypeError', 'an integer from 1 to 9007199254740991, got "10"'],
+    ];
+    for (const [name, value, type, expected] of bad) {
+      it(`should throw a ${type} for ${name} = ${String(value)}, naming the option, what it expects and the value`, () => {
+        assert.throws(() => new ProfileBatcher(new ControlledExporter(), { [name]: value }), {
+          name: type,
+          message: `ProfilingSpanProcessor: option "batch.${name}" must be ${expected}`,
+        });
+        assert.deepEqual(recorder.messages(), []);
+      });
+    }
 
     it('should lower maxExportBatchSize to maxQueueSize with a warning', async () => {
       const exporter = new ControlledExporter();

@@ -4,6 +4,7 @@
  * the SpanProfiles that went in, so a round trip can be compared field by field.
  */
 import * as assert from 'node:assert';
+import { basename } from 'node:path';
 import type { SpanProfile } from '../../src/profile/span-profile';
 import type { Decoded } from './decode-protoc';
 
@@ -59,16 +60,27 @@ export function resolveProfile(dict: D, profile: D): Resolved[] {
   return sortResolved(out);
 }
 
-/** What a SpanProfile's samples should look like after the round trip, computed from the input only. */
+/**
+ * What a SpanProfile's samples should look like after the round trip, computed from the input
+ * only: with `sampleLinks: 'local-root'` every Link names the root and the sample's own span is
+ * the `otel_span_profiler.active_span_id` attribute (8 bytes; base64 as decoded); every sample
+ * carries the root's name and the service name; an empty stack is the `(program)` frame.
+ */
 export function expectedSamples(profile: SpanProfile): Resolved[] {
+  const toRoot = profile.sampleLinks === 'local-root';
+  const serviceName = profile.resource.attributes['service.name'] ?? `unknown_service:${basename(process.argv0) || 'node'}`;
   return sortResolved(profile.samples.map((s) => ({
     time: s.timeUnixNano.toString(),
-    frames: s.stack.map(
+    frames: (s.stack.length > 0 ? s.stack : [{ functionName: '(program)', fileName: '', lineNumber: 0, columnNumber: 0 }]).map(
       (f) => `${f.functionName || '(anonymous)'}|${f.functionName}|${f.fileName}:${f.lineNumber}:${f.columnNumber}`,
     ),
     traceId: profile.traceId,
-    spanId: s.spanId,
-    attributes: profile.rootSpanName === '' ? {} : { span_name: { stringValue: profile.rootSpanName } },
+    spanId: toRoot ? profile.rootSpanId : s.spanId,
+    attributes: {
+      ...(profile.rootSpanName === '' ? {} : { span_name: { stringValue: profile.rootSpanName } }),
+      'service.name': { stringValue: String(serviceName) },
+      ...(toRoot ? { 'otel_span_profiler.active_span_id': { bytesValue: Buffer.from(s.spanId, 'hex').toString('base64') } } : {}),
+    },
   })));
 }
 

@@ -135,22 +135,34 @@ describe('ProfilingSpanProcessor lifecycle', function () {
   });
 
   describe('linkSamplesTo', function () {
-    it("should link samples taken in a child span to the local root with 'local-root'", async function () {
-      await tracing.close();
-      tracing = setUpProfiledTracing({ linkSamplesTo: 'local-root' });
+    it("should default to 'local-root' and keep each sample's active span in ProfileSample.spanId", async function () {
       const { tracer, processor, exporter } = tracing;
-      const rootId = tracer.startActiveSpan('root', (root) => {
-        tracer.startActiveSpan('child', (child) => {
+      const childId = tracer.startActiveSpan('root', (root) => {
+        const id = tracer.startActiveSpan('child', (child) => {
           spinUntilSampled(processor, 3);
           child.end();
+          return child.spanContext().spanId;
         });
         root.end();
-        return root.spanContext().spanId;
+        return id;
       });
       await processor.forceFlush();
       const [profile] = exporter.getFinishedProfiles();
+      assert.strictEqual(profile.sampleLinks, 'local-root');
       assert.ok(profile.samples.length >= 3);
-      assert.deepStrictEqual(new Set(profile.samples.map((s) => s.spanId)), new Set([rootId]));
+      assert.deepStrictEqual(new Set(profile.samples.map((s) => s.spanId)), new Set([childId]));
+    });
+
+    it("should mark profiles 'active-span' with that option", async function () {
+      await tracing.close();
+      tracing = setUpProfiledTracing({ linkSamplesTo: 'active-span' });
+      const { tracer, processor, exporter } = tracing;
+      tracer.startActiveSpan('root', (root) => {
+        spinUntilSampled(processor);
+        root.end();
+      });
+      await processor.forceFlush();
+      assert.deepStrictEqual(exporter.getFinishedProfiles().map((p) => p.sampleLinks), ['active-span']);
     });
   });
 

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert';
 import { InMemoryProfileExporter } from '../../src/exporter/in-memory-profile-exporter';
+import { ProfilingSpanProcessor } from '../../src/processor';
 import { resolveProcessorOptions, type ProfilingSpanProcessorOptions } from '../../src/processor-options';
 
 describe('resolveProcessorOptions', function () {
@@ -15,9 +16,9 @@ describe('resolveProcessorOptions', function () {
       maxOpenProfiles: 4096,
       maxSamplesPerProfile: 5000,
       maxStackDepth: 64,
-      linkSamplesTo: 'active-span',
+      linkSamplesTo: 'local-root',
       pyroscopeProfileIdAttribute: true,
-      batch: {},
+      batch: { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 5000, exportTimeoutMillis: 30000, maxQueuedSamples: 100000 },
     });
   });
 
@@ -35,13 +36,23 @@ describe('resolveProcessorOptions', function () {
     ['linkSamplesTo', 'root', `ProfilingSpanProcessor: option "linkSamplesTo" must be 'active-span' or 'local-root', got "root"`],
     ['pyroscopeProfileIdAttribute', 'yes', 'ProfilingSpanProcessor: option "pyroscopeProfileIdAttribute" must be a boolean, got "yes"'],
     ['batch', 5, 'ProfilingSpanProcessor: option "batch" must be an object, got 5'],
+    ['batch', { maxQueueSize: 0 }, 'ProfilingSpanProcessor: option "batch.maxQueueSize" must be an integer from 1 to 9007199254740991, got 0'],
+    ['batch', { exportTimeoutMillis: '5s' }, 'ProfilingSpanProcessor: option "batch.exportTimeoutMillis" must be a number from 1 to 9007199254740991, got "5s"'],
   ];
   for (const [name, value, message] of cases) {
-    it(`should reject ${name} = ${typeof value === 'string' ? JSON.stringify(value) : String(value)} naming the option and the value`, function () {
+    const shown = typeof value === 'string' || (typeof value === 'object' && value !== null) ? JSON.stringify(value) : String(value);
+    it(`should reject ${name} = ${shown} naming the option and the value`, function () {
       const options = { exporter, [name]: value } as unknown as ProfilingSpanProcessorOptions;
       assert.throws(() => resolveProcessorOptions(options), { message });
     });
   }
+
+  it('should make the processor constructor throw for a bad batch option, with nothing started', function () {
+    assert.throws(() => new ProfilingSpanProcessor({ exporter, batch: { maxExportBatchSize: -3 } }), {
+      name: 'RangeError',
+      message: 'ProfilingSpanProcessor: option "batch.maxExportBatchSize" must be an integer from 1 to 9007199254740991, got -3',
+    });
+  });
 
   it('should reject a missing options object', function () {
     assert.throws(() => resolveProcessorOptions(undefined as never), {

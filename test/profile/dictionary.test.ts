@@ -1,5 +1,5 @@
 import * as assert from 'node:assert';
-import { DictionaryBuilder, toAnyValue } from '../../src/profile/dictionary';
+import { DictionaryBuilder, NO_JS_FRAME_STACK, toAnyValue } from '../../src/profile/dictionary';
 import { appStacks, copyFrames, frame, ROOT_SPAN_ID, TRACE_ID } from './synthetic';
 
 describe('DictionaryBuilder', function () {
@@ -66,8 +66,19 @@ describe('DictionaryBuilder', function () {
       assert.strictEqual(b.build().functionTable.length, 3);
     });
 
-    it('should map the empty stack to index 0', function () {
-      assert.strictEqual(new DictionaryBuilder().stack([]), 0);
+    it('should give an empty stack the (program) placeholder frame, never the zero Stack{}', function () {
+      const b = new DictionaryBuilder();
+      const index = b.stack([]);
+      assert.notStrictEqual(index, 0);
+      assert.strictEqual(b.stack([]), index);
+      assert.strictEqual(b.stack(NO_JS_FRAME_STACK), index);
+      const dict = b.build();
+      const names = dict.stackTable[index].locationIndices!.map((li) => {
+        const location = dict.locationTable[li];
+        const fn = dict.functionTable[location.lines![0].functionIndex!];
+        return [dict.stringTable[fn.nameStrindex!], dict.stringTable[fn.filenameStrindex ?? 0], location.lines![0].line ?? 0];
+      });
+      assert.deepStrictEqual(names, [['(program)', '', 0]]);
     });
   });
 

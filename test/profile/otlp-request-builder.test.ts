@@ -1,6 +1,8 @@
 import * as assert from 'node:assert';
 import { buildExportRequest } from '../../src/profile/otlp-request-builder';
-import { spanProfile } from './synthetic';
+import { ACTIVE_SPAN_ID_ATTRIBUTE } from '../../src/profile/otlp-request-builder';
+import type { PbExportProfilesServiceRequest } from '../../src/profile/otlp-model';
+import { appStacks, CHILD_SPAN_ID, ROOT_SPAN_ID, sample, spanProfile } from './synthetic';
 
 function counterBytes(): { calls: number[]; random: (size: number) => Uint8Array } {
   const calls: number[] = [];
@@ -49,6 +51,60 @@ describe('buildExportRequest', function () {
     for (const periodNanos of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
       const [profile] = buildExportRequest([spanProfile({ periodNanos })]).resourceProfiles[0].scopeProfiles[0].profiles;
       assert.strictEqual(profile.period, 10_101_010, String(periodNanos));
+    }
+  });
+
+  describe('sample links and attributes', function () {
+    /** Each Sample as (link span hex, attributes by key, function names), resolved through the dictionary. */
+    function resolved(request: PbExportProfilesServiceRequest) {
+      const d = request.dictionary;
+      return request.resourceProfiles[0].scopeProfiles[0].profiles[0].samples.map((s) => ({
+        link: Buffer.from(d.linkTable[s.linkIndex ?? 0].spanId ?? []).toString('hex'),
+        attributes: Object.fromEntries((s.attributeIndices ?? []).map((i) => [d.stringTable[d.attributeTable[i].keyStrindex!], d.attributeTable[i].value])),
+        functions: (d.stackTable[s.stackIndex ?? 0].locationIndices ?? []).map((li) => d.stringTable[d.functionTable[d.locationTable[li].lines![0].functionIndex!].nameStrindex!]),
+        timestamps: s.timestampsUnixNano.length,
+      }));
+    }
+    const stacks = appStacks();
+    const samples = [sample(1n, stacks.query), sample(2n, stacks.query, CHILD_SPAN_ID), sample(3n, stacks.query, CHILD_SPAN_ID), sample(4n, [], CHILD_SPAN_ID)];
+    const common = { span_name: { stringValue: 'GET /items' }, 'service.name': { stringValue: 'shop' } };
+    const resource = { attributes: { 'service.name': 'shop' } };
+    const bytes = (hex: string) => ({ bytesValue: Buffer.from(hex, 'hex') });
+
+    const cases: Array<{ name: string; sampleLinks: 'local-root' | 'active-span' | undefined; want: ReturnType<typeof resolved> }> = [
+      {
+        name: "should link every sample to the root and name its active span in a bytes attribute with 'local-root'",
+        sampleLinks: 'local-root',
+        want: [
+          { link: ROOT_SPAN_ID, attributes: { ...common, [ACTIVE_SPAN_ID_ATTRIBUTE]: bytes(ROOT_SPAN_ID) }, functions: ['query', 'handle', 'main'], timestamps: 1 },
+          { link: ROOT_SPAN_ID, attributes: { ...common, [ACTIVE_SPAN_ID_ATTRIBUTE]: bytes(CHILD_SPAN_ID) }, functions: ['query', 'handle', 'main'], timestamps: 2 },
+          { link: ROOT_SPAN_ID, attributes: { ...common, [ACTIVE_SPAN_ID_ATTRIBUTE]: bytes(CHILD_SPAN_ID) }, functions: ['(program)'], timestamps: 1 },
+        ],
+      },
+      {
+        name: "should link each sample to its own span and add no active span attribute with 'active-span'",
+        sampleLinks: 'active-span',
+        want: [
+          { link: ROOT_SPAN_ID, attributes: common, functions: ['query', 'handle', 'main'], timestamps: 1 },
+          { link: CHILD_SPAN_ID, attributes: common, functions: ['query', 'handle', 'main'], timestamps: 2 },
+          { link: CHILD_SPAN_ID, attributes: common, functions: ['(program)'], timestamps: 1 },
+        ],
+      },
+      {
+        name: 'should treat a profile without sampleLinks as active-span (hand-made profiles keep their meaning)',
+        sampleLinks: undefined,
+        want: [
+          { link: ROOT_SPAN_ID, attributes: common, functions: ['query', 'handle', 'main'], timestamps: 1 },
+          { link: CHILD_SPAN_ID, attributes: common, functions: ['query', 'handle', 'main'], timestamps: 2 },
+          { link: CHILD_SPAN_ID, attributes: common, functions: ['(program)'], timestamps: 1 },
+        ],
+      },
+    ];
+    for (const { name, sampleLinks, want } of cases) {
+      it(name, function () {
+        const profile = spanProfile({ rootSpanName: 'GET /items', resource, samples, ...(sampleLinks ? { sampleLinks } : {}) });
+        assert.deepStrictEqual(resolved(buildExportRequest([profile])), want);
+      });
     }
   });
 });

@@ -1,0 +1,112 @@
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { buildCollector, repoRoot, startCollector, type RunningCollector } from '../helpers/collector';
+import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
+import { profilesOf, resolveProfile, type Resolved } from '../helpers/decode-resolve';
+import { driveLoad, ExampleService } from './example-service';
+import { decodeTraces, type DecodedSpan } from './otlp-decode';
+import { OtlpSink } from './otlp-sink';
+
+/*
+ * The recipe of docs/grafana.md and examples/grafana/, run with examples/service.js: traces through
+ * a real Collector, profiles straight to the profiles backend as http/protobuf. Pyroscope itself is
+ * AGPL and stays out of this project, so a loopback OTLP receiver that is as strict as Pyroscope
+ * about the request (POST, exact Content-Type application/x-protobuf) stands in for it; the checks
+ * are on what Pyroscope reads (plain resource keys, each sample's Link, the sample attributes).
+ */
+
+const ROUTES = ['/report', '/parse', '/hash'];
+
+/** examples/grafana/service.env, with its hosts pointed at the test's loopback peers. */
+function recipeEnv(collector: string, pyroscope: string, serviceName: string): Record<string, string> {
+  const text = fs.readFileSync(path.join(repoRoot(), 'examples', 'grafana', 'service.env'), 'utf8');
+  const env: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (match) env[match[1]] = match[2].replace('http://collector:4318', collector).replace('http://pyroscope:4040', pyroscope);
+  }
+  assert.ok(env.OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT?.startsWith(pyroscope), 'service.env names no profiles endpoint on pyroscope:4040');
+  return { ...env, OTEL_SERVICE_NAME: serviceName, OTEL_BSP_SCHEDULE_DELAY: '200', OTEL_LOG_LEVEL: 'error' };
+}
+
+describe('The Grafana recipe (examples/grafana) with the example service', function () {
+  const traceSink = new OtlpSink();
+  const pyroscope = new OtlpSink();
+  const serviceName = `recipe-${randomBytes(3).toString('hex')}`;
+  let collector: RunningCollector | undefined;
+  let service: ExampleService | undefined;
+  let spans: DecodedSpan[] = [];
+  let requests: Decoded[] = [];
+
+  before(async function () {
+    this.timeout(30 * 60_000);
+    await buildCollector();
+    this.timeout(180_000);
+    await traceSink.start();
+    await pyroscope.start();
+    collector = await startCollector({ forwardTo: traceSink.url, debugVerbosity: 'basic' });
+    service = await ExampleService.start(recipeEnv(collector.endpoint, pyroscope.url, serviceName));
+    await driveLoad(service.url, ROUTES, 3000, 6);
+    assert.equal(await service.stop(), 0, service.stderr);
+    await collector.stop();
+    spans = traceSink.traceBodies.flatMap((body) => decodeTraces(body));
+    requests = pyroscope.profileBodies.map((body) => decodeWithProtoc(body));
+  });
+
+  after(async function () {
+    await service?.stop();
+    await collector?.stop();
+    await traceSink.stop();
+    await pyroscope.stop();
+  });
+
+  it('should pass the Collector\'s own validation of examples/grafana/collector-traces.yaml', async function () {
+    const binary = await buildCollector();
+    const config = path.join(repoRoot(), 'examples', 'grafana', 'collector-traces.yaml');
+    await new Promise<void>((resolve, reject) =>
+      execFile(binary, ['validate', '--config', config], (error, stdout, stderr) => (error ? reject(new Error(`${stdout}${stderr}`)) : resolve())),
+    );
+  });
+
+  it('should send profiles straight to the profiles endpoint as exact application/x-protobuf, and traces through the Collector', function () {
+    assert.deepEqual(pyroscope.problems, []);
+    assert.deepEqual(traceSink.problems, []);
+    assert.ok(requests.length > 0, `no profiles arrived; service stderr: ${service?.stderr}`);
+    assert.equal(pyroscope.traceBodies.length, 0);
+    assert.equal(traceSink.profileBodies.length, 0, 'profiles went through the Collector');
+    assert.ok(spans.length > 0, 'no spans arrived through the Collector');
+  });
+
+  it('should give the profiles plain resource keys with service.name, which is what Pyroscope reads', function () {
+    for (const request of requests) {
+      for (const rp of request.resourceProfiles as Decoded[]) {
+        const attributes = (rp.resource as Decoded).attributes as Decoded[];
+        assert.ok(attributes.every((kv) => typeof kv.key === 'string' && kv.keyStrindex === undefined));
+        assert.deepEqual(attributes.find((kv) => kv.key === 'service.name')?.value, { stringValue: serviceName });
+      }
+    }
+  });
+
+  it("should make each sample findable from its root span's pyroscope.profile.id, and its own span from the attribute", function () {
+    const byId = new Map(spans.map((span) => [span.spanId, span]));
+    const samples: Resolved[] = requests.flatMap((request) => profilesOf(request).flatMap((p) => resolveProfile(request.dictionary as Decoded, p)));
+    assert.ok(samples.length >= 10, `only ${samples.length} samples`);
+    const problems: string[] = [];
+    for (const sample of samples) {
+      const root = byId.get(sample.spanId ?? '');
+      if (root === undefined) {
+        problems.push(`link ${sample.spanId} names no exported span`);
+        continue;
+      }
+      if (root.parentSpanId !== '' || root.attributes['pyroscope.profile.id'] !== root.spanId) problems.push(`link ${sample.spanId} is not a marked root`);
+      const active = sample.attributes['otel_span_profiler.active_span_id'] as { bytesValue?: string } | undefined;
+      const own = byId.get(Buffer.from(active?.bytesValue ?? '', 'base64').toString('hex'));
+      if (own === undefined || own.traceId !== sample.traceId) problems.push(`sample of trace ${sample.traceId}: its active span is not among the exported spans`);
+      if ((sample.attributes['service.name'] as { stringValue?: string } | undefined)?.stringValue !== serviceName) problems.push('a sample lacks service.name');
+    }
+    assert.deepEqual(problems.slice(0, 10), []);
+  });
+});

@@ -1,0 +1,45 @@
+import * as assert from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { repoRoot } from '../helpers/collector';
+import { setUpProfiledTracing, spinUntilSampled, type ProfiledTracing } from '../helpers/tracing';
+
+/** Every leaf of a stats object as `path: value`, e.g. `dropped.maxQueueSize`. */
+function leaves(value: unknown, prefix = ''): Array<[string, unknown]> {
+  if (typeof value !== 'object' || value === null) return [[prefix, value]];
+  return Object.entries(value).flatMap(([key, v]) => leaves(v, prefix === '' ? key : `${prefix}.${key}`));
+}
+
+// Issue #9.10: a BigInt in stats made JSON.stringify (and Express's res.json) throw.
+describe('ProfilingSpanProcessor stats', function () {
+  let tracing: ProfiledTracing;
+  before(async function () {
+    tracing = setUpProfiledTracing();
+    const { tracer, processor } = tracing;
+    tracer.startActiveSpan('busy', (span) => {
+      spinUntilSampled(processor, 2);
+      span.end();
+    });
+    await processor.forceFlush();
+  });
+  after(async function () {
+    await tracing.close();
+  });
+
+  it('should hold plain numbers and booleans only, so JSON.stringify round-trips it', function () {
+    const stats = tracing.processor.stats;
+    assert.ok(stats.activeNanos > 0 && Number.isFinite(stats.activeNanos), `activeNanos ${String(stats.activeNanos)}`);
+    for (const [name, value] of leaves(stats)) {
+      assert.ok(typeof value === 'number' || typeof value === 'boolean', `${name} is a ${typeof value}`);
+    }
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(stats)), stats);
+  });
+
+  it('should document every field in docs/stats.md', function () {
+    const doc = fs.readFileSync(path.join(repoRoot(), 'docs', 'stats.md'), 'utf8');
+    const documented = new Set([...doc.matchAll(/^\| `([a-zA-Z.]+)` \|/gm)].map((m) => m[1]));
+    const fields = leaves(tracing.processor.stats).map(([name]) => name);
+    assert.deepStrictEqual(fields.filter((f) => !documented.has(f)), []);
+    assert.deepStrictEqual([...documented].filter((d) => !fields.includes(d)), [], 'docs/stats.md names fields that do not exist');
+  });
+});
