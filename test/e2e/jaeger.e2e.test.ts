@@ -50,6 +50,15 @@ function expandLink(pattern: LinkPattern, span: JaegerSpan): string {
   });
 }
 
+/** A `traces` link pattern's URL, as the Jaeger UI computes it: `#{name}` from the trace's own fields. */
+function expandTraceLink(pattern: LinkPattern, trace: JaegerTrace): string {
+  return pattern.url.replace(/#\{([^{}]*)\}/g, (_, name: string) => {
+    const value = (trace as unknown as Record<string, unknown>)[name];
+    if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`trace ${trace.traceID} has no field ${name}`);
+    return encodeURIComponent(String(value));
+  });
+}
+
 describe('Correlation in Jaeger, end to end (service -> Collector -> Jaeger, profiles -> viewer)', function () {
   const serviceName = `jaeger-e2e-${randomBytes(3).toString('hex')}`;
   const docsDir = path.join(repoRoot(), 'docs', 'jaeger');
@@ -208,15 +217,41 @@ describe('Correlation in Jaeger, end to end (service -> Collector -> Jaeger, pro
       return parseFolded(body);
     }
 
-    it('should open the flame graph page the Jaeger link of each profiled root points to', async function () {
-      const pattern = linkPatterns().find((p) => p.type === 'tags' && p.key === PROFILE_ID)!;
+    it('should open the viewer pages the Jaeger links of each profiled trace point to', async function () {
+      const spanPattern = linkPatterns().find((p) => p.type === 'tags' && p.key === PROFILE_ID)!;
+      const tracePattern = linkPatterns().find((p) => p.type === 'traces')!;
       for (const route of ROUTES) {
-        for (const { root } of profiledRoots(route).slice(0, 5)) {
-          const link = expandLink(pattern, root);
-          assert.equal(link, `${viewer!.url}/span/${root.spanID}`);
-          const page = await fetch(link);
-          await page.arrayBuffer();
-          assert.equal(page.status, 200, `GET ${link}`);
+        for (const { trace, root } of profiledRoots(route).slice(0, 5)) {
+          const spanLink = expandLink(spanPattern, root);
+          assert.equal(spanLink, `${viewer!.url}/span/${root.spanID}`);
+          const traceLink = expandTraceLink(tracePattern, trace);
+          assert.equal(traceLink, `${viewer!.url}/trace/${trace.traceID}`);
+          for (const link of [spanLink, traceLink]) {
+            const page = await fetch(link);
+            await page.arrayBuffer();
+            assert.equal(page.status, 200, `GET ${link}`);
+          }
+          // The data behind the trace page: the spans Jaeger has, under the same ids.
+          const { status, body } = await viewer!.get(`/api/traces/${trace.traceID}`);
+          assert.equal(status, 200, `GET /api/traces/${trace.traceID}: ${body.slice(0, 300)}`);
+          for (const span of trace.spans) assert.ok(body.includes(span.spanID), `the viewer's trace ${trace.traceID} lacks span ${span.spanID}`);
+        }
+      }
+    });
+
+    it('should list every root Jaeger shows as profiled, under the same trace id, name and service', async function () {
+      const { status, body } = await viewer!.get('/api/traces');
+      assert.equal(status, 200);
+      const listed = new Map((JSON.parse(body) as { roots: { traceId: string; rootSpanId: string; service: string; name: string }[] }).roots
+        .map((root) => [root.rootSpanId, root]));
+      for (const route of ROUTES) {
+        for (const { trace, root } of profiledRoots(route)) {
+          const entry = listed.get(root.spanID);
+          assert.ok(entry !== undefined, `the viewer does not list ${route} root ${root.spanID}`);
+          assert.deepEqual(
+            { traceId: entry.traceId, name: entry.name, service: entry.service },
+            { traceId: trace.traceID, name: root.operationName, service: serviceName },
+          );
         }
       }
     });
