@@ -12,7 +12,7 @@ import { readQuickStart, type QuickStart } from './readme-snippets';
 // The README's quick start, run as a user would run it: its `npm install` line in an empty project
 // (with this package from `npm pack` instead of the registry, plus express for the app), its
 // instrumentation.js as written, its run command on a small Express app; then real requests and a
-// SIGTERM. Installed projects are kept in .cache/setup-tests, keyed by the install line and this
+// SIGTERM. The zero-code entry point is run in the same projects. Installed projects are kept in .cache/setup-tests, keyed by the install line and this
 // package's dependency ranges; a kept project only gets the fresh tarball.
 
 const HOT_FUNCTION = 'spinInSetupTestRoute';
@@ -58,6 +58,20 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 describe('README quick start, installed from the packed package', function () {
+  /** The sink got an Express span and a profile of HOT_FUNCTION, linked to exported traces. */
+  function assertExported(serviceName: string): void {
+    assert.deepEqual(sink.problems, []);
+    const spans = spansOf(sink.traceRequests());
+    assert.ok(spans.some((s) => s.name.startsWith('request handler')), `an Express span, got ${spans.map((s) => s.name).join(', ')}`);
+    const traceIds = new Set(spans.map((s) => s.traceId));
+    const hot = sink.profileRequests().flatMap(summarizeProfiles).filter((p) => p.sampleCount > 0 && p.functionNames.has(HOT_FUNCTION));
+    assert.ok(hot.length > 0, `a profile sampling ${HOT_FUNCTION}`);
+    for (const profile of hot) {
+      assert.equal(profile.serviceName, serviceName);
+      for (const traceId of profile.traceIds) assert.ok(traceIds.has(traceId), `profile linked to trace ${traceId}, which was not exported`);
+    }
+  }
+
   this.timeout(600_000);
   const sink = new OtlpJsonSink();
   let tarball = '';
@@ -118,7 +132,30 @@ describe('README quick start, installed from the packed package', function () {
       });
 
       for (const major of variant.nodeMajors) {
-        it(`should export profiles of an Express app's requests on Node ${major === 0 ? process.versions.node.split('.')[0] : major}`, async function () {
+        const nodeName = `Node ${major === 0 ? process.versions.node.split('.')[0] : major}`;
+
+        it(`should profile an ES module Express app under node --import otel-span-profiler/register on ${nodeName}`, async function () {
+          const node = major === 0 ? process.execPath : nodeBinary(major);
+          if (node === undefined) this.skip();
+          copyFileSync(path.join(REPO, 'test', 'setup', 'fixtures', 'express-app.mjs'), path.join(project, 'app.mjs'));
+          const app = new AppProcess(node!, ['--import', 'otel-span-profiler/register', 'app.mjs'], {
+            cwd: project,
+            env: { ...cleanEnv(), OTEL_SERVICE_NAME: 'zero-code', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_METRICS_EXPORTER: 'none' },
+          });
+          sink.reset();
+          try {
+            await app.ready();
+            assert.deepEqual(await app.get('/work', REQUESTS), Array(REQUESTS).fill(200));
+          } catch (error) {
+            app.kill();
+            throw error;
+          }
+          const exit = await app.stop();
+          assert.equal(exit.signal, 'SIGTERM', exit.stderr);
+          assertExported('zero-code');
+        });
+
+        it(`should export profiles of an Express app's requests on ${nodeName}`, async function () {
           const node = major === 0 ? process.execPath : nodeBinary(major);
           if (node === undefined) this.skip();
           writeFileSync(path.join(project, 'instrumentation.js'), quickStart.instrumentation);
@@ -140,16 +177,7 @@ describe('README quick start, installed from the packed package', function () {
           const exit = await app.stop();
           assert.equal(exit.code, 0, `exit ${exit.code} ${exit.signal}\n${exit.stderr}`);
           assert.equal(exit.stderr, '', 'a clean run prints no warning');
-          assert.deepEqual(sink.problems, []);
-          const spans = spansOf(sink.traceRequests());
-          assert.ok(spans.some((s) => s.name.startsWith('request handler')), `an Express span, got ${spans.map((s) => s.name).join(', ')}`);
-          const traceIds = new Set(spans.map((s) => s.traceId));
-          const hot = sink.profileRequests().flatMap(summarizeProfiles).filter((p) => p.sampleCount > 0 && p.functionNames.has(HOT_FUNCTION));
-          assert.ok(hot.length > 0, `a profile sampling ${HOT_FUNCTION}`);
-          for (const profile of hot) {
-            assert.equal(profile.serviceName, quickStart.run.env.OTEL_SERVICE_NAME);
-            for (const traceId of profile.traceIds) assert.ok(traceIds.has(traceId), `profile linked to trace ${traceId}, which was not exported`);
-          }
+          assertExported(quickStart.run.env.OTEL_SERVICE_NAME!);
         });
       }
     });
