@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { AppProcess } from './app-process';
@@ -106,13 +106,16 @@ describe('README quick start, installed from the packed package', function () {
         assert.equal(quickStart.install.args[0], 'install');
         const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8'));
         const key = createHash('sha256')
-          .update(JSON.stringify([quickStart.install.args, pkg.dependencies, pkg.peerDependencies, run(npmNode, ['--version'], REPO)]))
+          // npm picks versions by the Node it runs on, so that Node is part of the key.
+          .update(JSON.stringify([quickStart.install.args, pkg.dependencies, pkg.peerDependencies, pkg.peerDependenciesMeta, run(npmNode, ['--version'], REPO)]))
           .digest('hex')
           .slice(0, 16);
-        project = path.join(PROJECTS, `${variant.heading.replace(/\W+/g, '-')}-${key}`);
+        const prefix = `${variant.heading.replace(/\W+/g, '-')}-`;
+        project = path.join(PROJECTS, `${prefix}${key}`);
         const npm = (args: string[]): string => run(npmNode, [npmCli(), ...args, '--no-audit', '--no-fund', '--strict-peer-deps'], project);
         if (!existsSync(path.join(project, 'node_modules'))) {
-          rmSync(project, { recursive: true, force: true });
+          // Projects of this variant under other keys are stale: this run replaces them.
+          if (existsSync(PROJECTS)) for (const dir of readdirSync(PROJECTS)) if (dir.startsWith(prefix)) rmSync(path.join(PROJECTS, dir), { recursive: true, force: true });
           mkdirSync(project, { recursive: true });
           writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'readme-quick-start', version: '1.0.0', private: true }));
           // The README's packages as written, ours from the tarball; express is the app's own.
