@@ -87,7 +87,7 @@ function start(env: Environment, loader: OptionalLoader, sdkSetsLogger: boolean)
 }
 
 /** The auto-instrumentations if installed, else the HTTP and Express instrumentations that are. */
-function loadInstrumentations(load: OptionalRequire): { instrumentations: object[]; packages: string[] } {
+export function loadInstrumentations(load: OptionalRequire): { instrumentations: object[]; packages: string[] } {
   const auto = load('@opentelemetry/auto-instrumentations-node') as { getNodeAutoInstrumentations?: () => object[] } | undefined;
   if (typeof auto?.getNodeAutoInstrumentations === 'function') {
     // It reads OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS itself.

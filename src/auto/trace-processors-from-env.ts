@@ -34,18 +34,18 @@ export function traceProcessorsFromEnv(env: Environment, load: OptionalRequire):
     if (names.length > 1) logger.warn(`OTEL_TRACES_EXPORTER lists "none" with other exporters (${JSON.stringify(env.OTEL_TRACES_EXPORTER)}); exporting no traces`);
     return [];
   }
-  const sdkTrace = load('@opentelemetry/sdk-trace') as Record<string, Constructor> | undefined;
-  if (sdkTrace === undefined) {
-    logger.error('@opentelemetry/sdk-trace was not found next to @opentelemetry/sdk-node; traces are not exported');
+  const processorsOf = spanProcessorFactories(load);
+  if (processorsOf === undefined) {
+    logger.error('neither @opentelemetry/sdk-trace nor @opentelemetry/sdk-trace-base was found next to @opentelemetry/sdk-node; traces are not exported');
     return [];
   }
   const processors: AnySpanProcessor[] = [];
   for (const name of new Set(names)) {
     if (name === 'console') {
-      processors.push(new sdkTrace.SimpleSpanProcessor({ exporter: new sdkTrace.ConsoleSpanExporter() }));
+      processors.push(processorsOf.simple(new processorsOf.ConsoleSpanExporter()));
     } else if (name === 'otlp') {
       const exporter = otlpTraceExporter(env, load);
-      if (exporter) processors.push(new sdkTrace.BatchSpanProcessor({ exporter }));
+      if (exporter) processors.push(processorsOf.batch(exporter));
     } else {
       logger.warn(`OTEL_TRACES_EXPORTER value "${name}" is not supported here, expected otlp, console or none; ignored`);
     }
@@ -66,4 +66,35 @@ function otlpTraceExporter(env: Environment, load: OptionalRequire): object | un
     return undefined;
   }
   return new pkg.OTLPTraceExporter();
+}
+
+interface SpanProcessorFactories {
+  readonly ConsoleSpanExporter: Constructor;
+  readonly batch: (exporter: object) => AnySpanProcessor;
+  readonly simple: (exporter: object) => AnySpanProcessor;
+}
+
+/**
+ * `@opentelemetry/sdk-trace` (3.x, and a dependency of the 2.x NodeSDK since 0.2xx's later releases),
+ * whose processors take `{ exporter }`; else `@opentelemetry/sdk-trace-base` (2.x), whose take the
+ * exporter itself.
+ */
+function spanProcessorFactories(load: OptionalRequire): SpanProcessorFactories | undefined {
+  const sdkTrace = load('@opentelemetry/sdk-trace') as Record<string, Constructor> | undefined;
+  if (sdkTrace?.BatchSpanProcessor !== undefined) {
+    return {
+      ConsoleSpanExporter: sdkTrace.ConsoleSpanExporter!,
+      batch: (exporter) => new sdkTrace.BatchSpanProcessor!({ exporter }),
+      simple: (exporter) => new sdkTrace.SimpleSpanProcessor!({ exporter }),
+    };
+  }
+  const base = load('@opentelemetry/sdk-trace-base') as Record<string, Constructor> | undefined;
+  if (base?.BatchSpanProcessor !== undefined) {
+    return {
+      ConsoleSpanExporter: base.ConsoleSpanExporter!,
+      batch: (exporter) => new base.BatchSpanProcessor!(exporter),
+      simple: (exporter) => new base.SimpleSpanProcessor!(exporter),
+    };
+  }
+  return undefined;
 }

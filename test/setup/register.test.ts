@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { profilesExporterName } from '../../src/auto/profile-exporter-from-env';
+import { loadInstrumentations } from '../../src/auto/start-from-env';
 import { DiagRecorder } from '../helpers/diag-recorder';
 import { AppProcess, type AppExit } from './app-process';
 import { OtlpJsonSink, spansOf, summarizeProfiles } from './otlp-json-sink';
@@ -87,6 +88,13 @@ describe('otel-span-profiler/register', function () {
     assert.ok(sink.profileRequests().flatMap(summarizeProfiles).some((p) => p.functionNames.has(HOT_FUNCTION)));
   });
 
+  it('should print spans with OTEL_TRACES_EXPORTER=console and still export profiles', async () => {
+    const result = await run(['--require', 'otel-span-profiler/register', 'express-app.js'], { OTEL_TRACES_EXPORTER: 'console' });
+    assert.match(result.exit.stdout, /name: 'GET \/work'/);
+    assert.deepEqual(sink.traceRequests(), []);
+    assert.ok(sink.profileRequests().flatMap(summarizeProfiles).some((p) => p.functionNames.has(HOT_FUNCTION)));
+  });
+
   it('should warn on the console about an unknown OTEL_PROFILES_EXPORTER and export OTLP', async () => {
     const result = await run(['--require', 'otel-span-profiler/register', 'express-app.js'], { OTEL_PROFILES_EXPORTER: 'pyroscope' });
     assert.match(result.exit.stderr, /OTEL_PROFILES_EXPORTER is invalid, expected one of otlp, file, none \(actual: "pyroscope"\); using 'otlp'/);
@@ -127,6 +135,44 @@ describe('otel-span-profiler/register', function () {
           message: `OTEL_PROFILES_EXPORTER is invalid, expected one of otlp, file, none (actual: "console"); using 'otlp'`,
         },
       ]);
+    });
+  });
+
+  describe('loadInstrumentations', () => {
+    const recorder = new DiagRecorder();
+    beforeEach(() => recorder.install());
+    afterEach(() => recorder.uninstall());
+
+    it('should take the HTTP and Express instrumentations when auto-instrumentations-node is not installed', () => {
+      // Stand-in classes: constructing the real ones would patch http in this test process.
+      class HttpInstrumentation {}
+      class ExpressInstrumentation {}
+      const installed: Record<string, unknown> = {
+        '@opentelemetry/instrumentation-http': { HttpInstrumentation },
+        '@opentelemetry/instrumentation-express': { ExpressInstrumentation },
+      };
+      const { instrumentations, packages } = loadInstrumentations((name) => installed[name]);
+      assert.deepEqual(packages, ['@opentelemetry/instrumentation-http', '@opentelemetry/instrumentation-express']);
+      assert.deepEqual(instrumentations.map((i) => i.constructor), [HttpInstrumentation, ExpressInstrumentation]);
+      assert.deepEqual(recorder.records, []);
+    });
+
+    it('should take only auto-instrumentations-node when it is installed', () => {
+      const all = [{}, {}];
+      const installed: Record<string, unknown> = {
+        '@opentelemetry/auto-instrumentations-node': { getNodeAutoInstrumentations: () => all },
+        '@opentelemetry/instrumentation-http': { HttpInstrumentation: class {} },
+      };
+      const { instrumentations, packages } = loadInstrumentations((name) => installed[name]);
+      assert.equal(instrumentations, all);
+      assert.deepEqual(packages, ['@opentelemetry/auto-instrumentations-node']);
+    });
+
+    it('should warn that nothing will be profiled when no instrumentation is installed', () => {
+      const { instrumentations } = loadInstrumentations(() => undefined);
+      assert.deepEqual(instrumentations, []);
+      assert.deepEqual(recorder.records.map((r) => [r.level, r.namespace]), [['warn', 'otel-span-profiler/register']]);
+      assert.match(recorder.records[0]!.message, /^no instrumentation is installed, so incoming requests create no spans and nothing is profiled/);
     });
   });
 });
