@@ -8,7 +8,7 @@ const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
  * out of work:
  * - on SIGTERM or SIGINT, then, if no other listener of that signal exists (the application does not
  *   handle it), raises the signal again with its default action, so the process still ends as it would
- *   have without us;
+ *   have without us (a second signal during the flush ends it at once);
  * - on `beforeExit` (the event loop is empty), once.
  * An application that handles the signal itself and exits at once cuts the flush short.
  */
@@ -16,8 +16,9 @@ export function installShutdownHooks(shutdown: () => Promise<void>): void {
   for (const signal of SIGNALS) {
     const onSignal = (): void => {
       logger.debug(`${signal}: shutting down`);
+      // Removed at once, so a second Ctrl-C during a slow flush ends the process as usual.
+      process.removeListener(signal, onSignal);
       void shutdown().finally(() => {
-        process.removeListener(signal, onSignal);
         if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
       });
     };
