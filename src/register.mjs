@@ -19,6 +19,17 @@ function instrumentationHook() {
   return undefined;
 }
 
-const hook = typeof register === 'function' ? instrumentationHook() : undefined;
-if (hook !== undefined) register(pathToFileURL(hook).href, import.meta.url);
+// Registered before the SDK starts, as tested; a failure here must not stop the application.
+let hookError;
+try {
+  const hook = typeof register === 'function' ? instrumentationHook() : undefined;
+  if (hook !== undefined) register(pathToFileURL(hook).href, import.meta.url);
+} catch (error) {
+  hookError = error;
+}
 require('./register.js');
+if (hookError !== undefined) {
+  require('@opentelemetry/api')
+    .diag.createComponentLogger({ namespace: 'otel-span-profiler/register' })
+    .warn('could not register the ES module hook; packages imported as ES modules are not instrumented', hookError);
+}
