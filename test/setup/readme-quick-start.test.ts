@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { AppProcess } from './app-process';
 import { CACHE, nodeBinary, npmCli, REPO } from './node-binaries';
 import { OtlpJsonSink, spansOf, summarizeProfiles } from './otlp-json-sink';
-import { readQuickStart, type QuickStart } from './readme-snippets';
+import { codeBlocksUnder, readQuickStart, type QuickStart } from './readme-snippets';
 
 // The README's quick start, run as a user would run it: its `npm install` line in an empty project
 // (with this package from `npm pack` instead of the registry, plus express for the app), its
@@ -156,6 +156,32 @@ describe('README quick start, installed from the packed package', function () {
           const exit = await app.stop();
           assert.equal(exit.signal, 'SIGTERM', exit.stderr);
           assertExported('zero-code');
+        });
+
+        it(`should instrument an ES module app with getting-started's hook.mjs and the README's instrumentation.js on ${nodeName}`, async function () {
+          const node = major === 0 ? process.execPath : nodeBinary(major);
+          if (node === undefined) this.skip();
+          const guide = readFileSync(path.join(REPO, 'docs', 'getting-started.md'), 'utf8');
+          const hook = codeBlocksUnder(guide, 'ES module applications').find((b) => b.lang === 'js' && b.code.includes('hook.mjs'));
+          assert.ok(hook, 'docs/getting-started.md shows hook.mjs');
+          writeFileSync(path.join(project, 'hook.mjs'), hook.code);
+          writeFileSync(path.join(project, 'instrumentation.js'), quickStart.instrumentation);
+          copyFileSync(path.join(REPO, 'test', 'setup', 'fixtures', 'express-app.mjs'), path.join(project, 'app.mjs'));
+          const app = new AppProcess(node!, ['--import', './hook.mjs', '--require', './instrumentation.js', 'app.mjs'], {
+            cwd: project,
+            env: { ...cleanEnv(), OTEL_SERVICE_NAME: 'esm-hook', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROFILES_PROTOCOL: 'http/json' },
+          });
+          sink.reset();
+          try {
+            await app.ready();
+            assert.deepEqual(await app.get('/work', REQUESTS), Array(REQUESTS).fill(200));
+          } catch (error) {
+            app.kill();
+            throw error;
+          }
+          const exit = await app.stop();
+          assert.equal(exit.code, 0, `exit ${exit.code} ${exit.signal}\n${exit.stderr}`);
+          assertExported('esm-hook');
         });
 
         it(`should export profiles of an Express app's requests on ${nodeName}`, async function () {

@@ -13,18 +13,19 @@ export function codeBlocksUnder(markdown: string, heading: string): CodeBlock[] 
   if (start < 0) throw new Error(`README.md has no heading "${heading}"`);
   const level = /^#+/.exec(lines[start]!)![0].length;
   const blocks: CodeBlock[] = [];
-  let open: { lang: string; lines: string[] } | undefined;
+  // A fence may be indented (a block inside a list item): its indentation is removed from its lines.
+  let open: { lang: string; indent: string; lines: string[] } | undefined;
   for (const line of lines.slice(start + 1)) {
     if (open === undefined) {
       const heading = /^(#+) /.exec(line);
       if (heading && heading[1]!.length <= level) break;
-      const fence = /^```(\w*)\s*$/.exec(line);
-      if (fence) open = { lang: fence[1]!, lines: [] };
-    } else if (line.startsWith('```')) {
+      const fence = /^( *)```(\w*)\s*$/.exec(line);
+      if (fence) open = { lang: fence[2]!, indent: fence[1]!, lines: [] };
+    } else if (line.trimStart().startsWith('```')) {
       blocks.push({ lang: open.lang, code: open.lines.join('\n') + '\n' });
       open = undefined;
     } else {
-      open.lines.push(line);
+      open.lines.push(line.startsWith(open.indent) ? line.slice(open.indent.length) : line);
     }
   }
   return blocks;
