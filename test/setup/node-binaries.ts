@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** build/test/setup/ -> the repository root. */
@@ -7,9 +7,18 @@ export const REPO = path.join(__dirname, '..', '..', '..');
 /** Ignored by git, shared with .ci/run: Node binaries, installed test projects. */
 export const CACHE = path.join(REPO, '.cache');
 
-/** npm's CLI script, to run npm under another Node binary (npm picks package versions by its Node). */
+/**
+ * npm's CLI script, to run npm under another Node binary (npm picks package versions by its Node):
+ * the npm running us, else the one next to this Node, else the `npm` on PATH (the Node 22/24 npm
+ * packages ship no npm of their own).
+ */
 export function npmCli(): string {
-  const candidates = [process.env.npm_execpath, path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js')];
+  const onPath = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .map((dir) => path.join(dir, 'npm'))
+    .filter((file) => existsSync(file))
+    .map((file) => realpathSync(file));
+  const candidates = [process.env.npm_execpath, path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'), ...onPath];
   const found = candidates.find((c): c is string => c !== undefined && c.endsWith('npm-cli.js') && existsSync(c));
   if (found === undefined) throw new Error(`npm-cli.js not found (tried ${candidates.join(', ')})`);
   return found;
