@@ -1,0 +1,134 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { repoRoot } from '../helpers/collector';
+
+/**
+ * The package's viewer (`otel-span-profiler view --port N --otlp-port N`, the `bin` of
+ * package.json) in its own Node process, as the Jaeger end-to-end test uses it: an OTLP/HTTP
+ * endpoint for traces and profiles, and the JSON API that serves a span's folded stacks.
+ */
+export class ViewerProcess {
+  stdout = '';
+  stderr = '';
+  private readonly exited: Promise<number | null>;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    /** The UI and API base URL, e.g. `http://127.0.0.1:40123`. */
+    readonly url: string,
+    /** The OTLP/HTTP base URL (`/v1/traces`, `/v1development/profiles`). */
+    readonly otlpUrl: string,
+  ) {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { this.stdout += chunk; });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { this.stderr += chunk; });
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** The viewer's entry script, from package.json's `bin`; throws, saying so, when there is none. */
+  static entryScript(): string {
+    const root = repoRoot();
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { bin?: string | Record<string, string> };
+    const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.['otel-span-profiler'];
+    if (bin === undefined) throw new Error('package.json has no `bin` "otel-span-profiler": the viewer CLI is not in this build');
+    const script = path.join(root, bin);
+    if (!fs.existsSync(script)) throw new Error(`the viewer CLI ${script} does not exist (run npm run build)`);
+    return script;
+  }
+
+  /** Starts `view` on two free loopback ports; resolves once its API and OTLP port answer. */
+  static async start(timeoutMillis = 30_000): Promise<ViewerProcess> {
+    const script = ViewerProcess.entryScript();
+    const [port, otlpPort] = await freePorts(2);
+    const child = spawn(process.execPath, [script, 'view', '--port', String(port), '--otlp-port', String(otlpPort)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const viewer = new ViewerProcess(child, `http://127.0.0.1:${port}`, `http://127.0.0.1:${otlpPort}`);
+    const deadline = Date.now() + timeoutMillis;
+    for (;;) {
+      if (await viewer.answers()) return viewer;
+      if (child.exitCode !== null || Date.now() > deadline) {
+        await viewer.stop();
+        throw new Error(`the viewer did not start (${script} view --port ${port} --otlp-port ${otlpPort}):\n${viewer.stdout}\n${viewer.stderr}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** GET `pathAndQuery` from the viewer; resolves with the status and the body as text. */
+  async get(pathAndQuery: string): Promise<{ status: number; body: string }> {
+    const response = await fetch(new URL(pathAndQuery, this.url));
+    return { status: response.status, body: await response.text() };
+  }
+
+  /** SIGTERM, then SIGKILL after `timeoutMillis`; resolves with the exit code. */
+  async stop(timeoutMillis = 10_000): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMillis);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async answers(): Promise<boolean> {
+    try {
+      const api = await fetch(new URL('/api/traces', this.url));
+      await api.arrayBuffer();
+      return api.status === 200 && (await canConnect(new URL(this.otlpUrl).port));
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** A folded-stacks line (`outer;...;leaf <value>`) split into its frames and value. */
+export interface FoldedLine {
+  frames: string[];
+  value: number;
+}
+
+/** Parses folded stacks; throws on a line that is not `frames <integer>`. */
+export function parseFolded(folded: string): FoldedLine[] {
+  const lines: FoldedLine[] = [];
+  for (const line of folded.split('\n')) {
+    if (line.trim() === '') continue;
+    const match = /^(.+) (\d+)$/.exec(line);
+    if (match === null) throw new Error(`not a folded-stacks line: ${JSON.stringify(line)}`);
+    lines.push({ frames: match[1].split(';'), value: Number(match[2]) });
+  }
+  return lines;
+}
+
+/**
+ * The total value of the lines with a frame of function `name` (a frame is the bare name, or the
+ * name followed by a location such as ` (file.js:12)`, as the viewer may print it).
+ */
+export function valueOfFunction(lines: readonly FoldedLine[], name: string): number {
+  const isFrame = (frame: string): boolean => frame === name || frame.startsWith(`${name} `);
+  return lines.filter((line) => line.frames.some(isFrame)).reduce((sum, line) => sum + line.value, 0);
+}
+
+/** Ports free on 127.0.0.1 now (the viewer binds them right after; another process could race it). */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    })),
+  );
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+function canConnect(port: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(port), '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
