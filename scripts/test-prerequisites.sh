@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Run by `npm test` (as its pretest step): the tools the full test suite needs besides npm packages.
 # - protoc (Debian: protobuf-compiler): the independent decoder of our protobuf payloads.
-# - Go: the end-to-end tests build the OpenTelemetry Collector from Go modules (scripts/build-collector.sh).
+# - Go: the end-to-end tests build the OpenTelemetry Collector and Jaeger from Go modules
+#   (scripts/build-collector.sh, scripts/build-jaeger.sh).
+# - chromium (optional): the viewer's browser tests skip themselves without it, and say so here.
 # It never installs anything without saying so first: a missing protoc is installed with apt-get only
 # when the user answers yes at the prompt, or when INSTALL_TEST_PREREQUISITES=yes (or CI=true) says
 # so up front, and only as root on a system with apt-get. `npm run test:unit` needs neither tool.
@@ -42,3 +44,14 @@ command -v go >/dev/null || {
   echo "  $UNIT_HINT" >&2
   exit 1
 }
+if ! command -v chromium >/dev/null; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null && [[ ${INSTALL_TEST_PREREQUISITES:-} == yes || ${CI:-} == true ]]; then
+    echo "test prerequisites: installing chromium with apt-get (the viewer's browser tests)" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq chromium >/dev/null
+  else
+    echo "test prerequisites: chromium is missing; the viewer's browser tests will be skipped" >&2
+    echo "  (Debian/Ubuntu: apt-get install chromium, or INSTALL_TEST_PREREQUISITES=yes npm test as root)" >&2
+  fi
+fi
