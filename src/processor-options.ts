@@ -31,6 +31,12 @@ export interface ProfilingSpanProcessorOptions {
    * samples, which is what Grafana uses to offer a span's profile. Default true.
    */
   pyroscopeProfileIdAttribute?: boolean;
+  /**
+   * Map frames through their scripts' source maps before export (original file, line, column
+   * and name; V8's position is kept on the Location). Off the request path, at export time.
+   * Default true: frames of scripts without a map are exported as they are.
+   */
+  sourceMaps?: boolean;
   /** How finished profiles are queued and batched before export. */
   batch?: BatchOptions;
 }
@@ -46,6 +52,7 @@ export interface ResolvedProcessorOptions {
   readonly maxStackDepth: number;
   readonly linkSamplesTo: 'active-span' | 'local-root';
   readonly pyroscopeProfileIdAttribute: boolean;
+  readonly sourceMaps: boolean;
   readonly batch: BatchOptions;
 }
 
@@ -58,6 +65,7 @@ const DEFAULTS = {
   maxStackDepth: 64,
   linkSamplesTo: 'active-span',
   pyroscopeProfileIdAttribute: true,
+  sourceMaps: true,
 } as const;
 
 /**
@@ -80,6 +88,10 @@ export function resolveProcessorOptions(options: ProfilingSpanProcessorOptions):
   if (typeof pyroscope !== 'boolean') {
     throw new TypeError(`ProfilingSpanProcessor: option "pyroscopeProfileIdAttribute" must be a boolean, got ${describe(pyroscope)}`);
   }
+  const sourceMaps = options.sourceMaps ?? DEFAULTS.sourceMaps;
+  if (typeof sourceMaps !== 'boolean') {
+    throw new TypeError(`ProfilingSpanProcessor: option "sourceMaps" must be a boolean, got ${describe(sourceMaps)}`);
+  }
   const batch = options.batch ?? {};
   if (batch === null || typeof batch !== 'object') {
     throw new TypeError(`ProfilingSpanProcessor: option "batch" must be an object, got ${describe(batch)}`);
@@ -94,6 +106,7 @@ export function resolveProcessorOptions(options: ProfilingSpanProcessorOptions):
     maxStackDepth: number(options, 'maxStackDepth', 1, 1024, true),
     linkSamplesTo,
     pyroscopeProfileIdAttribute: pyroscope,
+    sourceMaps,
     batch,
   };
 }

@@ -1,5 +1,6 @@
 import type { DiagLogger } from '@opentelemetry/api';
 import type { BatcherStats } from './exporter/profile-batcher';
+import type { SourceMapStats } from './profile/source-maps';
 import type { SamplerStats } from './sampler/sampler';
 
 
@@ -47,6 +48,8 @@ export interface ProcessorStats {
   readonly dropped: Readonly<Record<DropReason, number>>;
   /** The export queue. */
   readonly export: BatcherStats;
+  /** Source maps used at export; `undefined` when the `sourceMaps` option is false. */
+  readonly sourceMaps: SourceMapStats | undefined;
 }
 
 /** The processor's counters, with each drop reason logged once. */
@@ -71,7 +74,8 @@ export class ProfilerStats {
   snapshot(
     sampler: SamplerStats,
     openRoots: number,
-    exportStats: BatcherStats
+    exportStats: BatcherStats,
+    sourceMaps?: SourceMapStats
   ): ProcessorStats {
     return {
       probes: sampler.probes,
@@ -89,6 +93,7 @@ export class ProfilerStats {
       truncatedProfiles: this.truncatedProfiles,
       dropped: { ...this._dropped },
       export: exportStats,
+      sourceMaps,
     };
   }
 }

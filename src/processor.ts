@@ -3,6 +3,7 @@ import { nowHrNano } from './clock';
 import { ProfileBatcher } from './exporter/profile-batcher';
 import { resolveProcessorOptions, type ProfilingSpanProcessorOptions, type ResolvedProcessorOptions } from './processor-options';
 import { RootProfile } from './profile/root-profile';
+import { SourceMapper } from './profile/source-maps';
 import type { ProfileResource, SpanProfile } from './profile/span-profile';
 import { ProbeSampler } from './sampler/probe-sampler';
 import { StackCapturer } from './sampler/stack-capture';
@@ -38,6 +39,7 @@ export class ProfilingSpanProcessor {
   private readonly _sampler: ProbeSampler;
   private readonly _capturer: StackCapturer;
   private readonly _batcher: ProfileBatcher;
+  private readonly _sourceMapper: SourceMapper | undefined;
   private readonly _stats = new ProfilerStats(logger);
   /**
    * The property that links every span of a profiled root's local subtree to its root. A
@@ -60,12 +62,13 @@ export class ProfilingSpanProcessor {
       handler: (hrNano) => this._onSample(hrNano),
     });
     this._capturer = new StackCapturer(this._options.maxStackDepth, this._sampler.probeUrl);
-    this._batcher = new ProfileBatcher(this._options.exporter, this._options.batch);
+    this._sourceMapper = this._options.sourceMaps ? new SourceMapper() : undefined;
+    this._batcher = new ProfileBatcher(this._options.exporter, this._options.batch, this._sourceMapper);
   }
 
-  /** Counters since start: probes, samples, roots, drops per reason, export queue. */
+  /** Counters since start: probes, samples, roots, drops per reason, export queue, source maps. */
   get stats(): ProcessorStats {
-    return this._stats.snapshot(this._sampler.stats, this._open.size, this._batcher.stats);
+    return this._stats.snapshot(this._sampler.stats, this._open.size, this._batcher.stats, this._sourceMapper?.stats);
   }
 
   onStart(span: Span, parentContext: Context): void {

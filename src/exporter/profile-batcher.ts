@@ -1,5 +1,6 @@
 import { context, diag, ROOT_CONTEXT } from '@opentelemetry/api';
 import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
+import type { SourceMapper } from '../profile/source-maps';
 import type { SpanProfile } from '../profile/span-profile';
 import type { ProfileExporter } from './profile-exporter';
 
@@ -81,6 +82,7 @@ export class ProfileBatcher {
   constructor(
     private readonly _exporter: ProfileExporter,
     options: BatchOptions = {},
+    private readonly _sourceMapper?: Pick<SourceMapper, 'mapProfiles'>,
   ) {
     this._maxQueueSize = this._option(options, 'maxQueueSize', isPositiveInteger, 'a positive integer');
     this._maxExportBatchSize = this._option(options, 'maxExportBatchSize', isPositiveInteger, 'a positive integer');
@@ -194,13 +196,17 @@ export class ProfileBatcher {
       timer.unref();
       // The exporter's own HTTP calls must not become spans (and profiles) themselves.
       // And not in the context of whichever request's span.end() queued the last profile.
-      context.with(suppressTracing(ROOT_CONTEXT), () => {
+      const send = (profiles: SpanProfile[]) => context.with(suppressTracing(ROOT_CONTEXT), () => {
+        if (done) return;
         try {
-          this._exporter.export(batch, finish);
+          this._exporter.export(profiles, finish);
         } catch (error) {
           finish({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
         }
       });
+      // Source maps load asynchronously, within half the export time; mapProfiles never rejects.
+      if (this._sourceMapper === undefined) send(batch);
+      else void context.with(suppressTracing(ROOT_CONTEXT), () => this._sourceMapper!.mapProfiles(batch, this._exportTimeoutMillis / 2)).then(send);
     });
   }
 

@@ -16,6 +16,11 @@ export const ANONYMOUS_FUNCTION_NAME = '(anonymous)';
 /** Semantic-conventions value of `profile.frame.type` for V8/JavaScript frames. */
 export const V8JS_FRAME_TYPE = 'v8js';
 const FRAME_TYPE_KEY = 'profile.frame.type';
+/**
+ * Location attribute of a source-mapped frame: where V8 ran it, `<script>:<line>:<column>` as V8
+ * named the script (docs/source-maps.md says why an attribute and not the Location's address).
+ */
+export const GENERATED_POSITION_KEY = 'otel_span_profiler.generated_position';
 const VALID_TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/i;
 const VALID_SPAN_ID = /^(?!0{16})[0-9a-f]{16}$/i;
 
@@ -119,18 +124,24 @@ export class DictionaryBuilder {
     return index;
   }
 
-  /** The location_table index of one JS frame: one Line, no mapping, frame type v8js. */
+  /**
+   * The location_table index of one JS frame: one Line, no mapping, frame type v8js, and for a
+   * source-mapped frame its generated position as an attribute.
+   */
   location(frame: ProfileFrame): number {
     const functionIndex = this._function(frame);
     const line = positiveInt(frame.lineNumber);
     const column = positiveInt(frame.columnNumber);
-    const node = this._locationKeys.child(functionIndex).child(line).child(column);
+    let node = this._locationKeys.child(functionIndex).child(line).child(column);
+    const generated = frame.generated === undefined ? 0 : this._generatedPosition(frame.generated);
+    if (generated !== 0) node = node.child(generated);
     if (node.index === 0) {
       const pbLine: PbLine = { functionIndex };
       if (line > 0) pbLine.line = line;
       if (column > 0) pbLine.column = column;
       node.index = this._locationTable.length;
-      this._locationTable.push({ lines: [pbLine], attributeIndices: this._frameType() });
+      const attributeIndices = generated === 0 ? this._frameType() : [...this._frameType(), generated];
+      this._locationTable.push({ lines: [pbLine], attributeIndices });
     }
     return node.index;
   }
@@ -176,12 +187,16 @@ export class DictionaryBuilder {
   private _function(frame: ProfileFrame): number {
     // Display name is never empty, so the Function always has a non-empty field as the spec
     // requires; system_name keeps V8's raw name (empty for anonymous functions), and with the
-    // file it identifies the Function.
-    const systemNameStrindex = this.string(frame.functionName);
+    // file it identifies the Function. A source-mapped frame's name may be the map's original
+    // name, while V8's stays the system name.
+    const systemNameStrindex = this.string(frame.generated?.functionName ?? frame.functionName);
     const filenameStrindex = this.string(frame.fileName);
-    const node = this._functionKeys.child(systemNameStrindex).child(filenameStrindex);
+    let node = this._functionKeys.child(systemNameStrindex).child(filenameStrindex);
+    const mappedNameStrindex = frame.generated === undefined ? 0 : this.string(frame.functionName);
+    if (mappedNameStrindex !== 0 && mappedNameStrindex !== systemNameStrindex) node = node.child(mappedNameStrindex);
     if (node.index === 0) {
-      const nameStrindex = systemNameStrindex === 0 ? this.string(ANONYMOUS_FUNCTION_NAME) : systemNameStrindex;
+      const ownName = mappedNameStrindex !== 0 ? mappedNameStrindex : systemNameStrindex;
+      const nameStrindex = ownName === 0 ? this.string(ANONYMOUS_FUNCTION_NAME) : ownName;
       const fn: PbFunction = { nameStrindex };
       if (systemNameStrindex !== 0) fn.systemNameStrindex = systemNameStrindex;
       if (filenameStrindex !== 0) fn.filenameStrindex = filenameStrindex;
@@ -189,6 +204,11 @@ export class DictionaryBuilder {
       this._functionTable.push(fn);
     }
     return node.index;
+  }
+
+  private _generatedPosition(generated: ProfileFrame): number {
+    const position = `${generated.fileName}:${positiveInt(generated.lineNumber)}:${positiveInt(generated.columnNumber)}`;
+    return this.attribute(GENERATED_POSITION_KEY, position)!;
   }
 
   // One attribute entry and one shared index list serve every location.

@@ -8,12 +8,13 @@ import type { SpanProfile } from '../../src/profile/span-profile';
 import type { Decoded } from './decode-protoc';
 
 type D = Decoded;
+const GENERATED_POSITION = 'otel_span_profiler.generated_position';
 const list = (v: unknown) => (v ?? []) as D[];
 
 /** One decoded sample timestamp with everything it points to, resolved through the dictionary. */
 export interface Resolved {
   time: string;
-  /** `displayName|systemName|file:line:column`, leaf first. */
+  /** `displayName|systemName|file:line:column`, then ` @<generated position>` when source-mapped; leaf first. */
   frames: string[];
   traceId: string | undefined;
   spanId: string | undefined;
@@ -37,13 +38,13 @@ export function resolveProfile(dict: D, profile: D): Resolved[] {
     const stack = list(dict.stackTable)[(s.stackIndex as number) ?? 0];
     const frames = ((stack.locationIndices ?? []) as number[]).map((li) => {
       const location = list(dict.locationTable)[li];
-      assert.deepStrictEqual(attributesOf(dict, location.attributeIndices), {
-        'profile.frame.type': { stringValue: 'v8js' },
-      });
+      const { [GENERATED_POSITION]: generated, ...attributes } = attributesOf(dict, location.attributeIndices);
+      assert.deepStrictEqual(attributes, { 'profile.frame.type': { stringValue: 'v8js' } });
       const line = list(location.lines)[0];
       const fn = list(dict.functionTable)[(line.functionIndex as number) ?? 0];
       const str = (field: string) => strings[(fn[field] as number) ?? 0];
-      return `${str('nameStrindex')}|${str('systemNameStrindex')}|${str('filenameStrindex')}:${line.line ?? 0}:${line.column ?? 0}`;
+      const at = generated === undefined ? '' : ` @${(generated as D).stringValue as string}`;
+      return `${str('nameStrindex')}|${str('systemNameStrindex')}|${str('filenameStrindex')}:${line.line ?? 0}:${line.column ?? 0}${at}`;
     });
     const link = list(dict.linkTable)[(s.linkIndex as number) ?? 0];
     for (const t of s.timestampsUnixNano as string[]) {
@@ -63,9 +64,12 @@ export function resolveProfile(dict: D, profile: D): Resolved[] {
 export function expectedSamples(profile: SpanProfile): Resolved[] {
   return sortResolved(profile.samples.map((s) => ({
     time: s.timeUnixNano.toString(),
-    frames: s.stack.map(
-      (f) => `${f.functionName || '(anonymous)'}|${f.functionName}|${f.fileName}:${f.lineNumber}:${f.columnNumber}`,
-    ),
+    frames: s.stack.map((f) => {
+      // A source-mapped frame keeps V8's name as the system name and its position as an attribute.
+      const g = f.generated;
+      const at = g === undefined ? '' : ` @${g.fileName}:${g.lineNumber}:${g.columnNumber}`;
+      return `${f.functionName || '(anonymous)'}|${g?.functionName ?? f.functionName}|${f.fileName}:${f.lineNumber}:${f.columnNumber}${at}`;
+    }),
     traceId: profile.traceId,
     spanId: s.spanId,
     attributes: profile.rootSpanName === '' ? {} : { span_name: { stringValue: profile.rootSpanName } },

@@ -17,6 +17,7 @@ describe('resolveProcessorOptions', function () {
       maxStackDepth: 64,
       linkSamplesTo: 'active-span',
       pyroscopeProfileIdAttribute: true,
+      sourceMaps: true,
       batch: {},
     });
   });
@@ -34,6 +35,7 @@ describe('resolveProcessorOptions', function () {
     ['maxStackDepth', 5000, 'ProfilingSpanProcessor: option "maxStackDepth" must be an integer from 1 to 1024, got 5000'],
     ['linkSamplesTo', 'root', `ProfilingSpanProcessor: option "linkSamplesTo" must be 'active-span' or 'local-root', got "root"`],
     ['pyroscopeProfileIdAttribute', 'yes', 'ProfilingSpanProcessor: option "pyroscopeProfileIdAttribute" must be a boolean, got "yes"'],
+    ['sourceMaps', 'no', 'ProfilingSpanProcessor: option "sourceMaps" must be a boolean, got "no"'],
     ['batch', 5, 'ProfilingSpanProcessor: option "batch" must be an object, got 5'],
   ];
   for (const [name, value, message] of cases) {
