@@ -133,6 +133,7 @@ export class ProfilingSpanProcessor {
     for (const root of this._open) this._close(root, end, true);
     await this._sampler.shutdown();
     await this._batcher.shutdown();
+    await this._sourceMapper?.shutdown();
   }
 
   private _end(span: Span, ending: boolean): void {

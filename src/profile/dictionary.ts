@@ -87,6 +87,7 @@ export class DictionaryBuilder {
   private readonly _links = new Interner<PbLink>({});
   private readonly _attributes = new Interner<PbKeyValueAndUnit>({});
   private readonly _stackIndex = new Map<ProfileStack, number>();
+  private readonly _generatedScripts = new Map<string, number>();
   private _frameTypeAttributes: readonly number[] | undefined;
 
   constructor() {
@@ -133,14 +134,20 @@ export class DictionaryBuilder {
     const line = positiveInt(frame.lineNumber);
     const column = positiveInt(frame.columnNumber);
     let node = this._locationKeys.child(functionIndex).child(line).child(column);
-    const generated = frame.generated === undefined ? 0 : this._generatedPosition(frame.generated);
-    if (generated !== 0) node = node.child(generated);
+    const generated = frame.generated;
+    if (generated !== undefined) {
+      // Keyed by the generated position's parts, its attribute string built once below; the
+      // script gets a key of its own, not a string_table entry that nothing would refer to.
+      let script = this._generatedScripts.get(generated.fileName);
+      if (script === undefined) this._generatedScripts.set(generated.fileName, (script = this._generatedScripts.size + 1));
+      node = node.child(script).child(positiveInt(generated.lineNumber)).child(positiveInt(generated.columnNumber));
+    }
     if (node.index === 0) {
       const pbLine: PbLine = { functionIndex };
       if (line > 0) pbLine.line = line;
       if (column > 0) pbLine.column = column;
       node.index = this._locationTable.length;
-      const attributeIndices = generated === 0 ? this._frameType() : [...this._frameType(), generated];
+      const attributeIndices = generated === undefined ? this._frameType() : [...this._frameType(), this._generatedPosition(generated)];
       this._locationTable.push({ lines: [pbLine], attributeIndices });
     }
     return node.index;

@@ -32,7 +32,7 @@ export interface ScriptSourceMap {
 
 /** What loading a script's map gave: a map, no map named, or why a named map is unusable. */
 export type SourceMapLoadResult =
-  | { readonly kind: 'map'; readonly map: ScriptSourceMap; readonly from: 'node' | 'inline' | 'file' }
+  | { readonly kind: 'map'; readonly map: ScriptSourceMap; readonly from: 'inline' | 'file' }
   | { readonly kind: 'none' }
   | { readonly kind: 'failed'; readonly reason: string };
 
@@ -45,7 +45,7 @@ const COMMENT_OPENER = /\/[/*][#@][ \t]*$/;
 const MAPPING_URL_KEY = 'sourceMappingURL=';
 // Decoded segments are arrays of 4-5 small integers where the text spends ~5 characters on
 // each: a decoded map holds several times its mappings text (measured: see docs/source-maps.md).
-const DECODED_BYTES_PER_MAPPINGS_CHAR = 10;
+const DECODED_BYTES_PER_MAPPINGS_CHAR = 20;
 
 /**
  * The path of a script V8 named as `fileName`, when it can have a map on disk: an absolute path
@@ -64,16 +64,13 @@ export function scriptPath(fileName: string): string | undefined {
 }
 
 /**
- * Loads the source map of the script V8 named `fileName`. Node's own copy comes first (it has
- * one when `--enable-source-maps` is on, and it matches the code that was loaded); else the
- * script's last `sourceMappingURL` comment names an inline `data:` URL or a file next to it.
- * Never rejects: problems come back as `failed` with a reason.
+ * Loads the source map of the script V8 named `fileName` from disk: the script's last
+ * `sourceMappingURL` comment names an inline `data:` URL or a map file. Never rejects:
+ * problems come back as `failed` with a reason. (Node's own copy: {@link nodeSourceMap}.)
  */
 export async function loadSourceMap(fileName: string): Promise<SourceMapLoadResult> {
   const file = scriptPath(fileName);
   if (file === undefined) return NONE;
-  const fromNode = nodeSourceMap(fileName);
-  if (fromNode !== undefined) return { kind: 'map', map: fromNode, from: 'node' };
   let script: string;
   try {
     script = await readBounded(file);
@@ -163,8 +160,12 @@ class TraceMapScript implements ScriptSourceMap {
   }
 }
 
-/** Node's parsed map, when Node keeps one (`--enable-source-maps`); its sources are absolute `file:` URLs. */
-function nodeSourceMap(fileName: string): ScriptSourceMap | undefined {
+/**
+ * Node's parsed map of a loaded script, when Node keeps one (`--enable-source-maps`): it matches
+ * the code that was loaded, and it is decoded already. Its sources are absolute `file:` URLs.
+ * Main thread only: a worker has its own module registry.
+ */
+export function nodeSourceMap(fileName: string): ScriptSourceMap | undefined {
   let map: nodeModule.SourceMap | undefined;
   try {
     map = nodeModule.findSourceMap?.(fileName);

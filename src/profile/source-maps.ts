@@ -1,25 +1,21 @@
 import { diag } from '@opentelemetry/api';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SourceMapCache } from './source-map-cache';
-import { loadSourceMap, scriptPath, type ScriptSourceMap } from './source-map-loader';
+import { nodeSourceMap, scriptPath, type OriginalPosition, type ScriptSourceMap } from './source-map-loader';
+import { SourceMapThread } from './source-map-thread';
 import type { ProfileFrame, ProfileSample, ProfileStack, SpanProfile } from './span-profile';
 
-/** Scripts whose map (or whose lack of one) is remembered at most. */
-const MAX_CACHED_SCRIPTS = 4096;
-/** Estimated memory of the decoded maps kept at most, in bytes (see docs/source-maps.md). */
-const MAX_CACHED_MAP_BYTES = 256 * 1024 * 1024;
-/** What remembering a script without a usable map weighs. */
-const NO_MAP_WEIGHT = 256;
-/** Maps read and parsed at once: bounds the memory a first export with many scripts takes. */
-const MAX_CONCURRENT_LOADS = 4;
+/** Scripts known to have no usable map, remembered at most before starting over. */
+const MAX_KNOWN_WITHOUT_MAP = 16_384;
 /** Original source paths shown relative to the project, remembered at most before starting over. */
 const MAX_DISPLAY_PATHS = 16_384;
 
 /** Counters of a {@link SourceMapper}, since it was created. */
 export interface SourceMapStats {
-  /** Scripts whose source map was loaded: from Node's own cache, an inline `data:` URL, or a file. */
+  /** Scripts whose source map was loaded from disk: an inline `data:` URL or a map file. */
   readonly mapsLoaded: number;
+  /** Scripts whose map Node already had (`--enable-source-maps`), used as it is. */
+  readonly nodeMapsUsed: number;
   /** Scripts on disk with no `sourceMappingURL` comment: their frames are exported as they are. */
   readonly scriptsWithoutMap: number;
   /**
@@ -41,27 +37,46 @@ export interface SourceMapperOptions {
   projectDir?: string;
 }
 
+/** What one frame's lookup found: its original position, shown path, and the map's name there. */
+interface Lookup {
+  readonly fileName: string;
+  readonly lineNumber: number;
+  readonly columnNumber: number;
+  readonly name: string | undefined;
+  readonly generatedColumn: number;
+}
+
 /**
  * Maps the frames of finished span profiles through their scripts' source maps, at export time:
  * a frame then names the original file (relative to the project directory), line and column,
  * and the original function name when the map has one, and keeps V8's frame as `generated`.
- * Maps are loaded asynchronously and kept in a bounded cache; a missing or broken map leaves the
+ * Maps Node already holds (`--enable-source-maps`) are used in place; the others are read,
+ * decoded and kept in a bounded cache on a thread of their own (source-map-worker.ts), so the
+ * main thread only collects positions and assembles frames. A missing or broken map leaves the
  * frames of its script as they are and is counted. Internal: the processor owns one.
  */
 export class SourceMapper {
   private readonly _logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/source-maps' });
   private readonly _projectDir: string;
-  // null: the script has no usable map (remembered, so it is not read again).
-  private readonly _maps = new SourceMapCache<ScriptSourceMap | null>({ maxEntries: MAX_CACHED_SCRIPTS, maxWeight: MAX_CACHED_MAP_BYTES });
-  private readonly _loading = new Map<string, Promise<void>>();
-  private readonly _waiting: Array<() => void> = [];
-  private _activeLoads = 0;
-  // Frames and stacks are interned by the sampler, so most lookups are by identity. Weak: they
-  // live as long as the sampler's interner and the profiles still hold them.
+  private readonly _thread = new SourceMapThread((reason) =>
+    this._logger.warn(`${reason}; frames of scripts whose map Node does not hold are exported unmapped`),
+  );
+  // Frames and stacks are interned by the sampler, so lookups are by identity. Weak: they live as
+  // long as the sampler's interner and the profiles still hold them. null: nothing to map.
+  private readonly _lookups = new WeakMap<ProfileFrame, Lookup | null>();
   private readonly _mappedStacks = new WeakMap<ProfileStack, ProfileStack>();
-  private readonly _positions = new WeakMap<ProfileFrame, MappedPosition | null>();
+  private _withoutMap = new Set<string>();
   private _displayPaths = new Map<string, string>();
-  private readonly _counts = { mapsLoaded: 0, scriptsWithoutMap: 0, mapsFailed: 0, framesMapped: 0, framesWithoutMapping: 0, batchesUnmapped: 0 };
+  private readonly _counts = {
+    mapsLoaded: 0,
+    nodeMapsUsed: 0,
+    scriptsWithoutMap: 0,
+    mapsFailed: 0,
+    framesMapped: 0,
+    framesWithoutMapping: 0,
+    batchesUnmapped: 0,
+  };
+  private readonly _nodeMapsSeen = new Set<string>();
 
   constructor(options: SourceMapperOptions = {}) {
     this._projectDir = path.resolve(options.projectDir ?? process.cwd());
@@ -79,8 +94,8 @@ export class SourceMapper {
    */
   async mapProfiles(profiles: SpanProfile[], budgetMillis: number): Promise<SpanProfile[]> {
     try {
-      const loads = this._loadMapsOf(profiles);
-      if (loads.length > 0 && !(await settlesWithin(Promise.all(loads), budgetMillis))) {
+      const lookups = this._lookUpNewFrames(profiles);
+      if (lookups !== undefined && !(await settlesWithin(lookups, budgetMillis))) {
         if (this._counts.batchesUnmapped++ === 0) {
           this._logger.debug(`source maps took longer than ${budgetMillis} ms to load; this batch is exported unmapped`);
         }
@@ -93,57 +108,89 @@ export class SourceMapper {
     }
   }
 
-  /** Starts loading the maps of the batch's scripts that are neither cached nor loading. */
-  private _loadMapsOf(profiles: readonly SpanProfile[]): Promise<void>[] {
-    const loads: Promise<void>[] = [];
+  /** Stops the source-map thread. */
+  shutdown(): Promise<void> {
+    return this._thread.shutdown();
+  }
+
+  /**
+   * Looks up every frame of the batch's new stacks that has no lookup yet: at once through
+   * Node's maps, or through the source-map thread (the returned promise, which fills the
+   * lookups when it settles, even after the budget ran out).
+   */
+  private _lookUpNewFrames(profiles: readonly SpanProfile[]): Promise<void> | undefined {
+    const byScript = new Map<string, Set<ProfileFrame>>();
+    const nodeMaps = new Map<string, ScriptSourceMap | undefined>();
     const seenStacks = new Set<ProfileStack>();
-    const seenFiles = new Set<string>();
     for (const profile of profiles) {
       for (const sample of profile.samples) {
         const stack = sample.stack;
         if (seenStacks.has(stack) || this._mappedStacks.has(stack)) continue;
         seenStacks.add(stack);
         for (const frame of stack) {
-          const file = frame.fileName;
-          if (seenFiles.has(file)) continue;
-          seenFiles.add(file);
-          if (this._maps.has(file) || scriptPath(file) === undefined) continue;
-          let load = this._loading.get(file);
-          if (load === undefined) {
-            load = this._load(file);
-            this._loading.set(file, load);
+          if (this._lookups.has(frame)) continue;
+          const fileName = frame.fileName;
+          if (scriptPath(fileName) === undefined || this._withoutMap.has(fileName)) {
+            this._lookups.set(frame, null);
+            continue;
           }
-          loads.push(load);
+          if (!nodeMaps.has(fileName)) nodeMaps.set(fileName, this._nodeMap(fileName));
+          const nodeMap = nodeMaps.get(fileName);
+          if (nodeMap !== undefined) this._record(frame, true, nodeMap.lookup(frame.lineNumber, frame.columnNumber));
+          else {
+            let frames = byScript.get(fileName);
+            if (frames === undefined) byScript.set(fileName, (frames = new Set()));
+            frames.add(frame);
+          }
         }
       }
     }
-    return loads;
+    if (byScript.size === 0) return undefined;
+    const scripts = [...byScript].map(([fileName, frames]) => ({ fileName, frames: [...frames] }));
+    const request = scripts.map(({ fileName, frames }) => ({ fileName, positions: frames.flatMap((f) => [f.lineNumber, f.columnNumber]) }));
+    return this._thread.lookup(request).then((answers) => {
+      answers.forEach((answer, i) => {
+        const { fileName, frames } = scripts[i];
+        if (answer.loaded === 'map') this._counts.mapsLoaded++;
+        else if (answer.loaded === 'none') this._counts.scriptsWithoutMap++;
+        else if (answer.loaded === 'failed') {
+          this._counts.mapsFailed++;
+          this._logger.debug(`source map of ${fileName} not used (${answer.reason}); its frames stay unmapped`);
+        }
+        if (!answer.usable) this._rememberWithoutMap(fileName);
+        frames.forEach((frame, j) => this._record(frame, answer.usable, answer.results[j] ?? undefined));
+      });
+    });
   }
 
-  private async _load(file: string): Promise<void> {
-    if (this._activeLoads >= MAX_CONCURRENT_LOADS) await new Promise<void>((resolve) => this._waiting.push(resolve));
-    this._activeLoads++;
-    try {
-      const result = await loadSourceMap(file);
-      if (result.kind === 'map') {
-        this._counts.mapsLoaded++;
-        if (!this._maps.set(file, result.map, result.map.weight)) {
-          this._logger.debug(`source map of ${file} is too large to keep; its frames stay unmapped`);
-          this._maps.set(file, null, NO_MAP_WEIGHT);
-        }
-      } else {
-        if (result.kind === 'none') this._counts.scriptsWithoutMap++;
-        else {
-          this._counts.mapsFailed++;
-          this._logger.debug(`source map of ${file} not used (${result.reason}); its frames stay unmapped`);
-        }
-        this._maps.set(file, null, NO_MAP_WEIGHT);
-      }
-    } finally {
-      this._loading.delete(file);
-      this._activeLoads--;
-      this._waiting.shift()?.();
+  private _nodeMap(fileName: string): ScriptSourceMap | undefined {
+    const map = nodeSourceMap(fileName);
+    if (map !== undefined && !this._nodeMapsSeen.has(fileName)) {
+      this._nodeMapsSeen.add(fileName);
+      this._counts.nodeMapsUsed++;
     }
+    return map;
+  }
+
+  private _record(frame: ProfileFrame, hasMap: boolean, original: OriginalPosition | undefined): void {
+    if (original === undefined) {
+      if (hasMap) this._counts.framesWithoutMapping++;
+      this._lookups.set(frame, null);
+      return;
+    }
+    this._counts.framesMapped++;
+    this._lookups.set(frame, {
+      fileName: this._displayPath(original.source),
+      lineNumber: original.line,
+      columnNumber: original.column,
+      name: original.name,
+      generatedColumn: original.generatedColumn,
+    });
+  }
+
+  private _rememberWithoutMap(fileName: string): void {
+    if (this._withoutMap.size >= MAX_KNOWN_WITHOUT_MAP) this._withoutMap = new Set();
+    this._withoutMap.add(fileName);
   }
 
   private _mapProfile(profile: SpanProfile): SpanProfile {
@@ -166,45 +213,24 @@ export class SourceMapper {
     let mapped: ProfileFrame[] | undefined;
     for (let i = 0; i < stack.length; i++) {
       const frame = stack[i];
-      const position = this._position(frame);
-      if (position === undefined) {
-        // Its map was evicted before this batch got to it: mapped next time, so not remembered.
+      const lookup = this._lookups.get(frame);
+      if (lookup === undefined) {
+        // Not looked up yet (the thread did not answer in time): mapped next time, so not remembered.
         complete = false;
         continue;
       }
-      if (position === null) continue;
+      if (lookup === null) continue;
       (mapped ??= stack.slice())[i] = Object.freeze({
         functionName: this._originalName(frame, stack[i + 1]) ?? frame.functionName,
-        fileName: position.fileName,
-        lineNumber: position.lineNumber,
-        columnNumber: position.columnNumber,
+        fileName: lookup.fileName,
+        lineNumber: lookup.lineNumber,
+        columnNumber: lookup.columnNumber,
         generated: frame,
       });
     }
     const result = mapped === undefined ? stack : Object.freeze(mapped);
     if (complete) this._mappedStacks.set(stack, result);
     return result;
-  }
-
-  /** The frame's original position; null when it has none; undefined when its map is not loaded. */
-  private _position(frame: ProfileFrame): MappedPosition | null | undefined {
-    const known = this._positions.get(frame);
-    if (known !== undefined) return known;
-    if (scriptPath(frame.fileName) === undefined) return null;
-    const map = this._maps.get(frame.fileName);
-    if (map === undefined) return undefined;
-    let position: MappedPosition | null = null;
-    if (map !== null) {
-      const original = map.lookup(frame.lineNumber, frame.columnNumber);
-      if (original === undefined) {
-        this._counts.framesWithoutMapping++;
-      } else {
-        this._counts.framesMapped++;
-        position = { fileName: this._displayPath(original.source), lineNumber: original.line, columnNumber: original.column };
-      }
-    }
-    this._positions.set(frame, position);
-    return position;
   }
 
   /**
@@ -214,9 +240,9 @@ export class SourceMapper {
    */
   private _originalName(frame: ProfileFrame, caller: ProfileFrame | undefined): string | undefined {
     if (caller === undefined || caller.fileName !== frame.fileName) return undefined;
-    const original = this._maps.get(frame.fileName)?.lookup(caller.lineNumber, caller.columnNumber);
+    const call = this._lookups.get(caller);
     // Only a segment that starts exactly at the call: an earlier one names another identifier.
-    return original !== undefined && original.generatedColumn === caller.columnNumber ? original.name : undefined;
+    return call != null && call.generatedColumn === caller.columnNumber ? call.name : undefined;
   }
 
   /** A file inside the project directory relative to it; any other source as the map gives it. */
@@ -240,12 +266,6 @@ export class SourceMapper {
     }
     return shown;
   }
-}
-
-interface MappedPosition {
-  readonly fileName: string;
-  readonly lineNumber: number;
-  readonly columnNumber: number;
 }
 
 /** True when `promise` settles within `millis`; the timer never holds the process open. */

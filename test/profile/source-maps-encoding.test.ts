@@ -108,7 +108,8 @@ describe('Encoding of source-mapped frames', function () {
         },
         shutdown: () => Promise.resolve(),
       };
-      const batcher = new ProfileBatcher(exporter, { scheduledDelayMillis: 0 }, new SourceMapper({ projectDir: dir }));
+      const mapper = new SourceMapper({ projectDir: dir });
+      const batcher = new ProfileBatcher(exporter, { scheduledDelayMillis: 0 }, mapper);
       batcher.add(spanProfile({ samples: [sample(1n, [generated], ROOT_SPAN_ID)] }));
       await batcher.forceFlush();
       assert.strictEqual(received.length, 1);
@@ -121,6 +122,7 @@ describe('Encoding of source-mapped frames', function () {
       });
       assert.strictEqual(batcher.stats.exported, 1);
       await batcher.shutdown();
+      await mapper.shutdown();
     });
   });
 });

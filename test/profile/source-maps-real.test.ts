@@ -168,8 +168,10 @@ describe('Source-mapped frames of real builds (issue #13)', function () {
   it("should use Node's own map under --enable-source-maps, even once the map files are gone", async function () {
     const r = await run('dist-node/index.js', { nodeArgs: ['--enable-source-maps'], removeMapsFrom: 'dist-node' });
     assertMappedToHotLoop(r, path.join(project, 'dist-node', 'hot.js'));
-    // Read from disk, the deleted maps would have failed.
+    // Read from disk, the deleted maps would have failed: all came from Node.
     assert.strictEqual(r.sourceMaps?.mapsFailed, 0);
+    assert.strictEqual(r.sourceMaps?.mapsLoaded, 0);
+    assert.ok((r.sourceMaps?.nodeMapsUsed ?? 0) >= 2, JSON.stringify(r.sourceMaps));
   });
 
   it('should leave the frames of an app without source maps as V8 reported them', async function () {

@@ -54,15 +54,25 @@ async function mapOne(mapper: SourceMapper, ...stacks: ProfileFrame[][]): Promis
 describe('SourceMapper', function () {
   let dir: string;
   let project: string;
+  let mappers: SourceMapper[];
 
   beforeEach(function () {
     dir = mkdtempSync(path.join(os.tmpdir(), 'otel-span-profiler-maps-'));
     project = path.join(dir, 'project');
+    mappers = [];
   });
 
-  afterEach(function () {
+  afterEach(async function () {
+    await Promise.all(mappers.map((m) => m.shutdown()));
     rmSync(dir, { recursive: true, force: true });
   });
+
+  /** A SourceMapper stopped after the test (it owns a thread). */
+  function newMapper(projectDir = project): SourceMapper {
+    const mapper = new SourceMapper({ projectDir });
+    mappers.push(mapper);
+    return mapper;
+  }
 
   /** Transpiles TS_SOURCE with TypeScript into project/dist/hot.js; returns the script's text and path. */
   async function tscScript(options: { inline?: boolean; mapComment?: string } = {}): Promise<{ js: string; file: string }> {
@@ -93,7 +103,7 @@ describe('SourceMapper', function () {
     it('should map a frame of a tsc build to its .ts file, line and column, keeping V8 frame as generated', async function () {
       const { js, file } = await tscScript();
       const generated = hotFrame(js, file);
-      const [[mapped]] = await mapOne(new SourceMapper({ projectDir: project }), [generated]);
+      const [[mapped]] = await mapOne(newMapper(), [generated]);
       const original = positionOf(TS_SOURCE, 'total += Math.sqrt');
       assert.deepStrictEqual(mapped, {
         functionName: 'crunchNumbers',
@@ -107,7 +117,7 @@ describe('SourceMapper', function () {
     it('should read a map from an inline base64 data URL', async function () {
       const { js, file } = await tscScript({ inline: true });
       assert.match(js, /sourceMappingURL=data:application\/json;base64,/);
-      const [[mapped]] = await mapOne(new SourceMapper({ projectDir: project }), [hotFrame(js, file)]);
+      const [[mapped]] = await mapOne(newMapper(), [hotFrame(js, file)]);
       // transpileModule names the source without a directory: it resolves next to the script.
       assert.strictEqual(mapped.fileName, path.join('dist', 'hot.ts'));
       assert.strictEqual(mapped.lineNumber, positionOf(TS_SOURCE, 'total += Math.sqrt').line);
@@ -119,7 +129,7 @@ describe('SourceMapper', function () {
       const file = path.join(project, 'dist', 'uri.js');
       const comment = `//# sourceMappingURL=data:application/json,${encodeURIComponent(mapText)}`;
       await fs.writeFile(file, js.replace(/\/\/# sourceMappingURL=.*$/m, comment));
-      const [[mapped]] = await mapOne(new SourceMapper({ projectDir: project }), [hotFrame(js, file)]);
+      const [[mapped]] = await mapOne(newMapper(), [hotFrame(js, file)]);
       assert.strictEqual(mapped.fileName, path.join('src', 'hot.ts'));
     });
 
@@ -127,32 +137,32 @@ describe('SourceMapper', function () {
       const { js, file } = await tscScript();
       await fs.writeFile(file, js.replace(/\/\/# sourceMappingURL=.*$/m, `//# sourceMappingURL=${pathToFileURL(`${file}.map`).href}`));
       const generated = hotFrame(js, pathToFileURL(file).href);
-      const [[mapped]] = await mapOne(new SourceMapper({ projectDir: project }), [generated]);
+      const [[mapped]] = await mapOne(newMapper(), [generated]);
       assert.strictEqual(mapped.fileName, path.join('src', 'hot.ts'));
       assert.strictEqual(mapped.generated, generated);
     });
 
     it('should show an original file outside the project directory as an absolute path', async function () {
       const { js, file } = await tscScript();
-      const [[mapped]] = await mapOne(new SourceMapper({ projectDir: path.join(project, 'dist') }), [hotFrame(js, file)]);
+      const [[mapped]] = await mapOne(newMapper(path.join(project, 'dist')), [hotFrame(js, file)]);
       assert.strictEqual(mapped.fileName, path.join(project, 'src', 'hot.ts'));
     });
 
     it('should return profiles, samples and stacks with nothing to map as the same objects', async function () {
       const { js, file } = await tscScript({ mapComment: '' });
-      const mapper = new SourceMapper({ projectDir: project });
+      const mapper = newMapper();
       const profile = profileOf([hotFrame(js, file), frame('run', 'node:async_hooks', 346, 14), frame('f', 'f.js', 1, 1), frame('', '', 0, 0)]);
       const [out] = await mapper.mapProfiles([profile], 10_000);
       assert.strictEqual(out, profile);
       // Only the script on disk was looked at: builtins and scripts named by sourceURL are not.
-      assert.deepStrictEqual(mapper.stats, { mapsLoaded: 0, scriptsWithoutMap: 1, mapsFailed: 0, framesMapped: 0, framesWithoutMapping: 0, batchesUnmapped: 0 });
+      assert.deepStrictEqual(mapper.stats, { mapsLoaded: 0, nodeMapsUsed: 0, scriptsWithoutMap: 1, mapsFailed: 0, framesMapped: 0, framesWithoutMapping: 0, batchesUnmapped: 0 });
     });
 
     it('should keep the frames of a script whose map file is missing, count it and log it at debug level', async function () {
       const diagRecorder = new DiagRecorder().install();
       try {
         const { js, file } = await tscScript({ mapComment: '//# sourceMappingURL=gone.js.map' });
-        const mapper = new SourceMapper({ projectDir: project });
+        const mapper = newMapper();
         const generated = hotFrame(js, file);
         const [[kept]] = await mapOne(mapper, [generated]);
         assert.strictEqual(kept, generated);
@@ -174,7 +184,7 @@ describe('SourceMapper', function () {
       it(`should keep the frames of a script whose map has ${name}, and count it`, async function () {
         const { js, file } = await tscScript();
         await fs.writeFile(`${file}.map`, content);
-        const mapper = new SourceMapper({ projectDir: project });
+        const mapper = newMapper();
         const generated = hotFrame(js, file);
         const [[kept]] = await mapOne(mapper, [generated]);
         assert.strictEqual(kept, generated);
@@ -185,18 +195,18 @@ describe('SourceMapper', function () {
 
     it('should load each map once and reuse its results across batches', async function () {
       const { js, file } = await tscScript();
-      const mapper = new SourceMapper({ projectDir: project });
+      const mapper = newMapper();
       const stack = [hotFrame(js, file)];
       const [first] = await mapOne(mapper, stack);
       await fs.rm(`${file}.map`);
       const [second] = await mapOne(mapper, stack);
       assert.strictEqual(second[0], first[0]);
-      assert.deepStrictEqual(mapper.stats, { mapsLoaded: 1, scriptsWithoutMap: 0, mapsFailed: 0, framesMapped: 1, framesWithoutMapping: 0, batchesUnmapped: 0 });
+      assert.deepStrictEqual(mapper.stats, { mapsLoaded: 1, nodeMapsUsed: 0, scriptsWithoutMap: 0, mapsFailed: 0, framesMapped: 1, framesWithoutMapping: 0, batchesUnmapped: 0 });
     });
 
     it('should keep and count a frame whose position the map does not cover', async function () {
       const { js, file } = await tscScript();
-      const mapper = new SourceMapper({ projectDir: project });
+      const mapper = newMapper();
       // tsc's CommonJS prologue ("use strict"; Object.defineProperty(exports, ...)) maps to nothing.
       const prologue = frame('', file, 1, 1);
       const [[kept]] = await mapOne(mapper, [prologue]);
@@ -228,7 +238,7 @@ describe('SourceMapper', function () {
       const leaf = frame(hotName, bundle, hot.line, hot.column);
       const caller = frame(callerName, bundle, call.line, call.column);
       const outside = frame('main', path.join(dir, 'main.js'), 1, 1);
-      const [[mappedLeaf, mappedCaller]] = await mapOne(new SourceMapper({ projectDir: project }), [leaf, caller, outside]);
+      const [[mappedLeaf, mappedCaller]] = await mapOne(newMapper(), [leaf, caller, outside]);
       assert.strictEqual(mappedLeaf.functionName, 'crunchNumbers');
       assert.strictEqual(mappedLeaf.fileName, path.join('src', 'hot.ts'));
       assert.strictEqual(mappedLeaf.generated, leaf);
@@ -243,7 +253,7 @@ describe('SourceMapper', function () {
       const mapText = await fs.readFile(`${file}.map`, 'utf8');
       await fs.rm(`${file}.map`);
       execFileSync('mkfifo', [`${file}.map`]);
-      const mapper = new SourceMapper({ projectDir: project });
+      const mapper = newMapper();
       const profile = profileOf([hotFrame(js, file)]);
       const [unmapped] = await mapper.mapProfiles([profile], 50);
       assert.strictEqual(unmapped, profile);
@@ -259,7 +269,7 @@ describe('SourceMapper', function () {
       const { js, file } = await tscScript();
       const profile = profileOf([hotFrame(js, file)]);
       const extended = { ...profile, samples: profile.samples.map((s) => ({ ...s, cpuNanos: 1234 })), extra: 'kept' };
-      const [out] = await new SourceMapper({ projectDir: project }).mapProfiles([extended], 10_000);
+      const [out] = await newMapper().mapProfiles([extended], 10_000);
       assert.strictEqual((out as typeof extended).extra, 'kept');
       assert.strictEqual((out.samples[0] as (typeof extended.samples)[0]).cpuNanos, 1234);
       assert.notStrictEqual(out.samples[0].stack, extended.samples[0].stack);
