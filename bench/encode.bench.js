@@ -1,7 +1,7 @@
 'use strict';
 // Encode cost of one export batch: OTLP profiles (protobuf and JSON, from this package's dist/)
 // next to the same samples as gzipped pprof (pprof-format), in one run on one machine.
-// Usage: (cd .. && npm run build) && node encode.bench.js
+// Usage: (cd .. && npm run build) && node --expose-gc encode.bench.js
 //   STATIC_ENCODER=/path/static-profiles.js  also times protobufjs static code (pbjs static-module
 //   output for ../proto; see RESULTS.md "## Encoding" for the command).
 //   ROOTS=200 SAMPLES=20 DEPTH=30 ITERATIONS=40 to change the workload.
@@ -318,7 +318,15 @@ async function timeInterleavedAsync(fns) {
   const outs = new Array(fns.length);
   const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
   for (let round = 0; round < warm + ITERATIONS; round++) {
-    for (let i = 0; i < fns.length; i++) {
+    // Garbage left by the variants that allocate most (a batch of new stacks, listed last) is
+    // collected between rounds, not on the next variant's time: run with --expose-gc. Once per
+    // round only: a collection before every call ages the code of the variants that ran least
+    // recently until V8 flushes and recompiles it, which then dominates their times.
+    global.gc?.();
+    // Every other round in reverse order: the variant that runs right after the collection
+    // (or right after the most allocating one) is not always the same.
+    const order = fns.map((_, i) => (round % 2 === 0 ? i : fns.length - 1 - i));
+    for (const i of order) {
       const elu = performance.eventLoopUtilization();
       const t0 = performance.now();
       outs[i] = await fns[i](round);
@@ -442,10 +450,10 @@ async function bigMap(ts, dir) {
       const tm = require(workerData.traceMapping);
       const text = fs.readFileSync(workerData.map, 'utf8');
       require('node:v8').setFlagsFromString('--expose-gc');
-      const gc = require('node:vm').runInNewContext('gc');
-      gc(); const before = process.memoryUsage().heapUsed;
+      const collect = globalThis.gc ?? require('node:vm').runInNewContext('gc');
+      collect(); const before = process.memoryUsage().heapUsed;
       const map = new tm.TraceMap(JSON.parse(text)); tm.decodedMappings(map);
-      gc(); parentPort.postMessage(process.memoryUsage().heapUsed - before + (map ? 0 : 1));`,
+      collect(); parentPort.postMessage(process.memoryUsage().heapUsed - before + (map ? 0 : 1));`,
     { eval: true, workerData: { map: `${script}.map`, traceMapping: require.resolve('@jridgewell/trace-mapping', { paths: [path.join(__dirname, '..')] }) } });
     worker.once('message', resolve);
     worker.once('error', reject);

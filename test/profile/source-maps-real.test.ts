@@ -87,7 +87,7 @@ describe('Source-mapped frames of real builds (issue #13)', function () {
   });
 
   /** Runs the app build `app` in a child process with the processor sampling for real. */
-  async function run(app: string, options: { nodeArgs?: string[]; sourceMaps?: boolean; removeMapsFrom?: string } = {}): Promise<Run> {
+  async function run(app: string, options: { nodeArgs?: string[]; sourceMaps?: boolean; removeMapsFrom?: string; noShutdown?: boolean } = {}): Promise<Run> {
     const outFile = path.join(project, `profiles-${path.basename(path.dirname(app))}-${Date.now()}.jsonl`);
     const config = {
       processor: require.resolve('../../src/processor'),
@@ -97,6 +97,7 @@ describe('Source-mapped frames of real builds (issue #13)', function () {
       samples: 20,
       sourceMaps: options.sourceMaps,
       removeMapsFrom: options.removeMapsFrom === undefined ? undefined : path.join(project, options.removeMapsFrom),
+      noShutdown: options.noShutdown,
     };
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), driver, JSON.stringify(config)], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -105,8 +106,9 @@ describe('Source-mapped frames of real builds (issue #13)', function () {
     child.stderr.on('data', (d) => (stderr += d));
     // A guard, not a timing claim: a child that hangs fails the test instead of the whole run.
     const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
     clearTimeout(guard);
+    assert.strictEqual(signal, null, `the child did not exit by itself: ${stderr}`);
     assert.strictEqual(code, 0, `child failed: ${stderr}`);
     const result = JSON.parse(stdout) as Omit<Run, 'otlp'>;
     assert.ok(result.samples >= 20, `only ${result.samples} samples: the run proves nothing`);
@@ -193,6 +195,12 @@ describe('Source-mapped frames of real builds (issue #13)', function () {
     // Looked for, found none, nothing failed.
     assert.ok((r.sourceMaps?.scriptsWithoutMap ?? 0) >= 2, JSON.stringify(r.sourceMaps));
     assert.strictEqual(r.sourceMaps?.mapsFailed, 0);
+  });
+
+  it('should let the process exit by itself after exporting mapped frames, with no shutdown()', async function () {
+    // The source-map thread ran for this export: it must not hold the process open.
+    const r = await run('dist/index.js', { noShutdown: true });
+    assertMappedToHotLoop(r, path.join(project, 'dist', 'hot.js'));
   });
 
   it('should export frames unmapped when the sourceMaps option is false', async function () {

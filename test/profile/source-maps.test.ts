@@ -265,6 +265,16 @@ describe('SourceMapper', function () {
       assert.strictEqual(mapper.stats.mapsLoaded, 1);
     });
 
+    it('should export frames unmapped after shutdown, without counting them as failed maps', async function () {
+      const { js, file } = await tscScript();
+      const mapper = newMapper();
+      await mapper.shutdown();
+      const profile = profileOf([hotFrame(js, file)]);
+      const [out] = await mapper.mapProfiles([profile], 10_000);
+      assert.strictEqual(out, profile);
+      assert.deepStrictEqual(mapper.stats, { mapsLoaded: 0, nodeMapsUsed: 0, scriptsWithoutMap: 0, mapsFailed: 0, framesMapped: 0, framesWithoutMapping: 0, batchesUnmapped: 0 });
+    });
+
     it('should keep the other fields of profiles and samples', async function () {
       const { js, file } = await tscScript();
       const profile = profileOf([hotFrame(js, file)]);
