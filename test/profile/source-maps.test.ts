@@ -148,6 +148,42 @@ describe('SourceMapper', function () {
       assert.strictEqual(mapped.fileName, path.join(project, 'src', 'hot.ts'));
     });
 
+    /** Rewrites project/dist/hot.js.map through `edit`. */
+    async function editMap(edit: (map: Record<string, unknown>) => unknown): Promise<void> {
+      const file = path.join(project, 'dist', 'hot.js.map');
+      await fs.writeFile(file, JSON.stringify(edit(JSON.parse(await fs.readFile(file, 'utf8')))));
+    }
+
+    it("should resolve sources against the map's sourceRoot", async function () {
+      const { js, file } = await tscScript();
+      await editMap((map) => ({ ...map, sourceRoot: '../src/', sources: ['hot.ts'] }));
+      const [[mapped]] = await mapOne(newMapper(), [hotFrame(js, file)]);
+      assert.strictEqual(mapped.fileName, path.join('src', 'hot.ts'));
+    });
+
+    it('should read an index map (sections)', async function () {
+      const { js, file } = await tscScript();
+      // The script's map as the second section of an index map, after one empty line of another.
+      await editMap((map) => ({
+        version: 3,
+        sections: [
+          { offset: { line: 0, column: 0 }, map: { version: 3, sources: ['other.ts'], names: [], mappings: '' } },
+          { offset: { line: 0, column: 0 }, map },
+        ],
+      }));
+      const [[mapped]] = await mapOne(newMapper(), [hotFrame(js, file)]);
+      assert.strictEqual(mapped.fileName, path.join('src', 'hot.ts'));
+      assert.strictEqual(mapped.lineNumber, positionOf(TS_SOURCE, 'total += Math.sqrt').line);
+    });
+
+    it('should keep a source that is not a file (webpack://) as a URL', async function () {
+      const { js, file } = await tscScript();
+      await editMap((map) => ({ ...map, sources: ['webpack://shop/./src/hot.ts'] }));
+      const [[mapped]] = await mapOne(newMapper(), [hotFrame(js, file)]);
+      // As trace-mapping resolves it: the URL normalized.
+      assert.strictEqual(mapped.fileName, 'webpack://shop/src/hot.ts');
+    });
+
     it('should return profiles, samples and stacks with nothing to map as the same objects', async function () {
       const { js, file } = await tscScript({ mapComment: '' });
       const mapper = newMapper();
