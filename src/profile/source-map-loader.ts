@@ -6,6 +6,11 @@ import { AnyMap, decodedMappings, traceSegment, type TraceMap } from '@jridgewel
 
 /** Scripts and map files larger than this are not read (a map that large is counted as failed). */
 export const MAX_SOURCE_MAP_FILE_BYTES = 64 * 1024 * 1024;
+/**
+ * Estimated decoded size of all the maps kept, and so of any one map: a larger map is refused
+ * before it is decoded (counted as failed), so one huge map cannot take this much memory even briefly.
+ */
+export const MAX_DECODED_MAP_BYTES = 256 * 1024 * 1024;
 
 /** Where a generated position comes from in the original source. Positions are 1-based. */
 export interface OriginalPosition {
@@ -128,11 +133,14 @@ function parse(text: string, mapUrl: string, from: 'inline' | 'file'): SourceMap
     if (typeof raw.mappings === 'string' && !BASE64_VLQ.test(raw.mappings)) throw new Error('mappings are not base64 VLQ');
     // Lookups never need the sources' text, which can be most of a map's size.
     delete raw.sourcesContent;
+    const weight = (typeof raw.mappings === 'string' ? raw.mappings.length : text.length) * DECODED_BYTES_PER_MAPPINGS_CHAR;
+    if (weight > MAX_DECODED_MAP_BYTES) {
+      return { kind: 'failed', reason: `map too large: about ${Math.round(weight / 2 ** 20)} MiB decoded, more than ${MAX_DECODED_MAP_BYTES / 2 ** 20}` };
+    }
     const map = new AnyMap(json as never, mapUrl);
     // Decoded now, not at the first lookup, so a broken map is found and counted here.
     decodedMappings(map);
-    const mappingsChars = typeof raw.mappings === 'string' ? raw.mappings.length : text.length;
-    return { kind: 'map', map: new TraceMapScript(map, mappingsChars * DECODED_BYTES_PER_MAPPINGS_CHAR), from };
+    return { kind: 'map', map: new TraceMapScript(map, weight), from };
   } catch (error) {
     return { kind: 'failed', reason: `invalid map: ${describeError(error)}` };
   }

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { SourceMapCache } from './source-map-cache';
-import { loadSourceMap, type OriginalPosition, type ScriptSourceMap } from './source-map-loader';
+import { loadSourceMap, MAX_DECODED_MAP_BYTES, type OriginalPosition, type ScriptSourceMap } from './source-map-loader';
 
 /*
  * The source-map thread: reads, parses and decodes maps, and answers position lookups, so the
@@ -10,8 +10,6 @@ import { loadSourceMap, type OriginalPosition, type ScriptSourceMap } from './so
 
 /** Scripts whose map (or whose lack of one) the thread remembers at most. */
 const MAX_CACHED_SCRIPTS = 4096;
-/** Estimated memory of the decoded maps kept at most, in bytes (see docs/source-maps.md). */
-const MAX_CACHED_MAP_BYTES = 256 * 1024 * 1024;
 /** What remembering a script without a usable map weighs. */
 const NO_MAP_WEIGHT = 256;
 /** Maps read and parsed at once: bounds the memory a first batch with many scripts takes. */
@@ -40,7 +38,7 @@ export interface LookupResponse {
 
 type Loaded = { map: ScriptSourceMap | null; loaded?: 'map' | 'none' | 'failed'; reason?: string };
 
-const maps = new SourceMapCache<ScriptSourceMap | null>({ maxEntries: MAX_CACHED_SCRIPTS, maxWeight: MAX_CACHED_MAP_BYTES });
+const maps = new SourceMapCache<ScriptSourceMap | null>({ maxEntries: MAX_CACHED_SCRIPTS, maxWeight: MAX_DECODED_MAP_BYTES });
 const loading = new Map<string, Promise<Loaded>>();
 const waiting: Array<() => void> = [];
 let activeLoads = 0;
