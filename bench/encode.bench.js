@@ -1,10 +1,12 @@
 'use strict';
 // Encode cost of one export batch: OTLP profiles (protobuf and JSON, from this package's dist/)
 // next to the same samples as gzipped pprof (pprof-format), in one run on one machine.
-// Usage: (cd .. && npm run build) && node encode.bench.js
+// Usage: (cd .. && npm run build) && node --expose-gc encode.bench.js
 //   STATIC_ENCODER=/path/static-profiles.js  also times protobufjs static code (pbjs static-module
 //   output for ../proto; see RESULTS.md "## Encoding" for the command).
 //   ROOTS=200 SAMPLES=20 DEPTH=30 ITERATIONS=40 to change the workload.
+//   SOURCE_MAPS=0 skips the second table: the export-side cost of source-mapping the frames
+//   (issue #13), side by side with the same batch unmapped, on scripts written to a temp dir.
 
 const path = require('node:path');
 const zlib = require('node:zlib');
@@ -14,6 +16,8 @@ const pprof = require('pprof-format');
 const DIST = path.join(__dirname, '..', 'dist');
 const { encodeProtobuf, encodeJson, encodeRequestProtobuf } = require(path.join(DIST, 'exporter', 'otlp-encoding.js'));
 const { buildExportRequest } = require(path.join(DIST, 'profile', 'otlp-request-builder.js'));
+
+const { SourceMapper } = require(path.join(DIST, 'profile', 'source-maps.js'));
 
 const ROOTS = Number(process.env.ROOTS ?? 200);
 const SAMPLES_PER_ROOT = Number(process.env.SAMPLES ?? 20);
@@ -36,8 +40,11 @@ const random = mulberry32(42);
 const pick = (array) => array[Math.floor(random() * array.length)];
 const hex = (bytes) => Array.from({ length: bytes }, () => Math.floor(random() * 256).toString(16).padStart(2, '0')).join('');
 
-/** A pool of stacks shaped like a Node web service: runtime and framework frames outside, app code inside. */
-function makeStackPool() {
+/**
+ * A pool of stacks shaped like a Node web service: runtime and framework frames outside, app code inside.
+ * `fileOf(path)` names each script (default: the path under /srv/app, which need not exist).
+ */
+function makeStackPool(fileOf = (file) => `/srv/app/${file}`) {
   const frame = (functionName, fileName) => ({
     functionName,
     fileName,
@@ -55,19 +62,19 @@ function makeStackPool() {
   const framework = [];
   for (const file of ['router/index.js', 'router/layer.js', 'router/route.js', 'middleware/init.js', 'application.js']) {
     for (const name of ['handle', 'next', 'dispatch', 'process_params', '', 'trim_prefix']) {
-      framework.push(frame(name, `/srv/app/node_modules/express/lib/${file}`));
+      framework.push(frame(name, fileOf(`node_modules/express/lib/${file}`)));
     }
   }
   const libraries = [];
   for (const lib of ['pg/lib/client.js', 'pg-protocol/dist/parser.js', 'ioredis/built/Redis.js', 'ajv/dist/compile/index.js', 'lodash/lodash.js']) {
     for (const name of ['query', 'parse', 'handleMessage', 'sendCommand', 'validate', 'cloneDeep', 'baseClone', '']) {
-      libraries.push(frame(name, `/srv/app/node_modules/${lib}`));
+      libraries.push(frame(name, fileOf(`node_modules/${lib}`)));
     }
   }
   const app = [];
   for (const file of ['orders', 'users', 'cart', 'search', 'auth']) {
     for (const name of ['get', 'list', 'create', 'serialize', 'render', 'authorize', 'computeTotals', '']) {
-      app.push(frame(name, `/srv/app/src/handlers/${file}.js`));
+      app.push(frame(name, fileOf(`src/handlers/${file}.js`)));
     }
   }
   const stacks = [];
@@ -267,4 +274,199 @@ function main() {
   console.table(rows);
 }
 
+// ---- Source maps (issue #13): what mapping the frames adds to an export, per sample ----------
+
+/** TypeScript for a script of about `functions` small functions (tsc spreads each over ~4 lines). */
+function tsSource(functions) {
+  const lines = [];
+  for (let i = 0; i < functions; i++) {
+    lines.push(`export function step${i}(order: { total: number; items: string[] }, rate: number): number { const t: number = order.total * rate + order.items.length; return t > ${i} ? t : step${i}(order, rate + 1); }`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Writes every script of the pool under `dir`, as tsc output; the scripts in `mapped` also get
+ * a `.map` file and a sourceMappingURL comment, the others none (as most node_modules ship).
+ */
+function writeScripts(ts, dir, files, mapped) {
+  const fs = require('node:fs');
+  const source = tsSource(120);
+  for (const file of files) {
+    const script = path.join(dir, file);
+    const tsFile = path.join(dir, 'ts', file.replace(/\.js$/, '.ts'));
+    fs.mkdirSync(path.dirname(script), { recursive: true });
+    const out = ts.transpileModule(source, { fileName: tsFile, compilerOptions: { sourceMap: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS } });
+    if (mapped(file)) {
+      const map = JSON.parse(out.sourceMapText);
+      map.sources = [path.relative(path.dirname(script), tsFile)];
+      fs.writeFileSync(`${script}.map`, JSON.stringify(map));
+      fs.writeFileSync(script, out.outputText);
+    } else {
+      fs.writeFileSync(script, out.outputText.replace(/\/\/# sourceMappingURL=.*$/m, ''));
+    }
+  }
+}
+
+/**
+ * Like timeInterleaved, for async work: per call, wall time and the main thread's busy time
+ * (event-loop utilization's active time: waiting for the source-map thread is idle time).
+ */
+async function timeInterleavedAsync(fns) {
+  const warm = Math.max(5, Math.floor(ITERATIONS / 4));
+  const runs = fns.map(() => ({ wall: [], busy: [] }));
+  const outs = new Array(fns.length);
+  const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  for (let round = 0; round < warm + ITERATIONS; round++) {
+    // Garbage left by the variants that allocate most (a batch of new stacks, listed last) is
+    // collected between rounds, not on the next variant's time: run with --expose-gc. Once per
+    // round only: a collection before every call ages the code of the variants that ran least
+    // recently until V8 flushes and recompiles it, which then dominates their times.
+    global.gc?.();
+    // Every other round in reverse order: the variant that runs right after the collection
+    // (or right after the most allocating one) is not always the same.
+    const order = fns.map((_, i) => (round % 2 === 0 ? i : fns.length - 1 - i));
+    for (const i of order) {
+      const elu = performance.eventLoopUtilization();
+      const t0 = performance.now();
+      outs[i] = await fns[i](round);
+      const wall = performance.now() - t0;
+      const busy = performance.eventLoopUtilization(elu).active;
+      if (round >= warm) {
+        runs[i].wall.push(wall);
+        runs[i].busy.push(Math.min(busy, wall));
+      }
+    }
+  }
+  return runs.map((r, i) => ({ medianMs: median(r.wall), busyMs: median(r.busy), out: outs[i] }));
+}
+
+async function sourceMapTable() {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const ts = require('typescript');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-span-profiler-encode-bench-'));
+  try {
+    const files = new Set();
+    makeStackPool((file) => (files.add(file), file));
+    // App code is compiled TypeScript with maps; of the libraries, two ship maps (as pg-protocol and ajv do).
+    const mapped = (file) => file.startsWith('src/') || /pg-protocol|ajv/.test(file);
+    writeScripts(ts, path.join(dir, 'with-maps'), files, mapped);
+    writeScripts(ts, path.join(dir, 'plain'), files, () => false);
+    const withMapsPool = makeStackPool((file) => path.join(dir, 'with-maps', file));
+    const plainPool = makeStackPool((file) => path.join(dir, 'plain', file));
+    const withMaps = makeBatch(withMapsPool, { copyFrames: false });
+    const plain = makeBatch(plainPool, { copyFrames: false });
+    const samples = withMaps.reduce((n, p) => n + p.samples.length, 0);
+    const plainSamples = plain.reduce((n, p) => n + p.samples.length, 0);
+    // Every stack new to the mapper in each round: the same batch over a fresh copy of the pool,
+    // as after the sampler's interner starts over. Built before timing, so copying is not timed.
+    const rounds = Math.max(5, Math.floor(ITERATIONS / 4)) + ITERATIONS;
+    const freshBatches = Array.from({ length: rounds }, () => {
+      const copies = new Map(withMapsPool.map((stack) => [stack, stack.map((f) => ({ ...f }))]));
+      return withMaps.map((p) => ({ ...p, samples: p.samples.map((s) => ({ ...s, stack: copies.get(s.stack) })) }));
+    });
+
+    // Cold start: a new mapper starts its thread, which reads and decodes every map the batch
+    // needs (once per process).
+    const cold = [];
+    const coldBusy = [];
+    for (let i = 0; i < 5; i++) {
+      const coldMapper = new SourceMapper({ projectDir: dir });
+      const elu = performance.eventLoopUtilization();
+      const t0 = performance.now();
+      await coldMapper.mapProfiles(withMaps, 30_000);
+      cold.push(performance.now() - t0);
+      coldBusy.push(performance.eventLoopUtilization(elu).active);
+      await coldMapper.shutdown();
+    }
+    cold.sort((a, b) => a - b);
+    coldBusy.sort((a, b) => a - b);
+
+    const mapper = new SourceMapper({ projectDir: dir });
+    const plainMapper = new SourceMapper({ projectDir: dir });
+    const mappedBatch = await mapper.mapProfiles(withMaps, 30_000);
+    await plainMapper.mapProfiles(plain, 30_000);
+    const stats = mapper.stats;
+    console.log(`\nSource maps: ${samples} samples, ${files.size} scripts of which ${[...files].filter(mapped).length} with maps; ` +
+      `median of ${ITERATIONS} runs. Cold start (thread start, read + decode the maps, first batch): ` +
+      `${cold[2].toFixed(1)} ms, main thread busy ${coldBusy[2].toFixed(1)} ms (median of 5).`);
+
+    // 1. Encoding the mapped frames against the same frames unmapped (synchronous, as table 1).
+    const encodeRuns = timeInterleaved([() => encodeProtobuf(withMaps), () => encodeProtobuf(mappedBatch)]);
+    // 2. The mapping itself, on the main thread (its busy time: waiting for the thread is idle).
+    const mapRuns = await timeInterleavedAsync([
+      () => mapper.mapProfiles(withMaps, 30_000),
+      (round) => mapper.mapProfiles(freshBatches[round], 30_000),
+      () => plainMapper.mapProfiles(plain, 30_000),
+    ]);
+    const us = (ms, count = samples) => ((ms * 1000) / count).toFixed(2);
+    const bytes = (out, count = samples) => `${(out.length / count).toFixed(1)} (gzip ${(zlib.gzipSync(out).length / count).toFixed(1)})`;
+    console.table([
+      { step: 'encode, frames as V8 reports them (sourceMaps off)', 'main busy µs/sample': us(encodeRuns[0].medianMs), 'bytes/sample': bytes(encodeRuns[0].out) },
+      { step: 'encode, source-mapped frames', 'main busy µs/sample': us(encodeRuns[1].medianMs), 'bytes/sample': bytes(encodeRuns[1].out) },
+      { step: 'map, app with maps, stacks seen before', 'main busy µs/sample': us(mapRuns[0].busyMs), 'wall µs/sample': us(mapRuns[0].medianMs) },
+      { step: 'map, app with maps, every stack new', 'main busy µs/sample': us(mapRuns[1].busyMs), 'wall µs/sample': us(mapRuns[1].medianMs) },
+      { step: 'map, scripts without maps (sourceMaps on, nothing to map)', 'main busy µs/sample': us(mapRuns[2].busyMs, plainSamples), 'wall µs/sample': us(mapRuns[2].medianMs, plainSamples) },
+    ]);
+    const off = encodeRuns[0].medianMs;
+    const onSeen = encodeRuns[1].medianMs + mapRuns[0].busyMs;
+    const onNew = encodeRuns[1].medianMs + mapRuns[1].busyMs;
+    console.log(`Export-side main-thread time per sample (map + encode): sourceMaps off ${us(off)} µs; on ${us(onSeen)} µs ` +
+      `(x${(onSeen / off).toFixed(2)}) with stacks seen before, ${us(onNew)} µs (x${(onNew / off).toFixed(2)}) when every stack is new. ` +
+      `${stats.framesMapped} distinct frames mapped, ${stats.framesWithoutMapping} at positions their map does not cover (random columns).`);
+    await mapper.shutdown();
+    await plainMapper.shutdown();
+    await bigMap(ts, dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One large map (a bundle-sized script): how long its first lookup takes, and what it holds in memory. */
+async function bigMap(ts, dir) {
+  const fs = require('node:fs');
+  const script = path.join(dir, 'bundle', 'app.js');
+  fs.mkdirSync(path.dirname(script), { recursive: true });
+  const out = ts.transpileModule(tsSource(Number(process.env.BIG_MAP_FUNCTIONS ?? 20_000)), { fileName: path.join(dir, 'src', 'app.ts'), compilerOptions: { sourceMap: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS } });
+  fs.writeFileSync(script, out.outputText);
+  fs.writeFileSync(`${script}.map`, out.sourceMapText);
+  const mappingsChars = JSON.parse(out.sourceMapText).mappings.length;
+  const profile = { samples: [{ stack: [{ functionName: 'step1', fileName: script, lineNumber: 3, columnNumber: 5 }] }] };
+  const mapper = new SourceMapper({ projectDir: dir });
+  const elu = performance.eventLoopUtilization();
+  const t0 = performance.now();
+  await mapper.mapProfiles([profile], 30_000);
+  const ms = performance.now() - t0;
+  const busy = performance.eventLoopUtilization(elu).active;
+  await mapper.shutdown();
+  // What the decoded map holds, measured where the thread decodes it, in a heap of its own.
+  const { Worker } = require('node:worker_threads');
+  const held = await new Promise((resolve, reject) => {
+    const worker = new Worker(`
+      const { parentPort, workerData } = require('node:worker_threads');
+      const fs = require('node:fs');
+      const tm = require(workerData.traceMapping);
+      const text = fs.readFileSync(workerData.map, 'utf8');
+      require('node:v8').setFlagsFromString('--expose-gc');
+      const collect = globalThis.gc ?? require('node:vm').runInNewContext('gc');
+      collect(); const before = process.memoryUsage().heapUsed;
+      const map = new tm.TraceMap(JSON.parse(text)); tm.decodedMappings(map);
+      collect(); parentPort.postMessage(process.memoryUsage().heapUsed - before + (map ? 0 : 1));`,
+    { eval: true, workerData: { map: `${script}.map`, traceMapping: require.resolve('@jridgewell/trace-mapping', { paths: [path.join(__dirname, '..')] }) } });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  console.log(`Large map: script ${(out.outputText.length / 1e6).toFixed(1)} MB, map ${(out.sourceMapText.length / 1e6).toFixed(1)} MB ` +
+    `(${(mappingsChars / 1e6).toFixed(1)} M chars of mappings): first batch ${ms.toFixed(0)} ms, main thread busy ${busy.toFixed(1)} ms; ` +
+    `decoded map ${(held / 1e6).toFixed(1)} MB of the thread's heap (${(held / mappingsChars).toFixed(1)} bytes per mappings char); ` +
+    `mapped: ${mapper.stats.framesMapped === 1}`);
+}
+
 main();
+if (process.env.SOURCE_MAPS !== '0') {
+  sourceMapTable().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

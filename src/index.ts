@@ -9,3 +9,4 @@ export { InMemoryProfileExporter } from './exporter/in-memory-profile-exporter';
 export type { ProfileExporter } from './exporter/profile-exporter';
 export type { BatchOptions, BatcherStats } from './exporter/profile-batcher';
 export type { SpanProfile, ProfileSample, ProfileStack, ProfileFrame, ProfileResource } from './profile/span-profile';
+export type { SourceMapStats } from './profile/source-maps';

@@ -36,6 +36,12 @@ export interface ProfilingSpanProcessorOptions {
    * Grafana uses to offer a span's profile. Default true.
    */
   pyroscopeProfileIdAttribute?: boolean;
+  /**
+   * Map frames through their scripts' source maps before export (original file, line, column
+   * and name; V8's position is kept on the Location). Off the request path, at export time.
+   * Default true: frames of scripts without a map are exported as they are.
+   */
+  sourceMaps?: boolean;
   /** How finished profiles are queued and batched before export; bad values throw, as above. */
   batch?: BatchOptions;
 }
@@ -51,6 +57,7 @@ export interface ResolvedProcessorOptions {
   readonly maxStackDepth: number;
   readonly linkSamplesTo: 'active-span' | 'local-root';
   readonly pyroscopeProfileIdAttribute: boolean;
+  readonly sourceMaps: boolean;
   readonly batch: ResolvedBatchOptions;
 }
 
@@ -63,6 +70,7 @@ const DEFAULTS = {
   maxStackDepth: 64,
   linkSamplesTo: 'local-root',
   pyroscopeProfileIdAttribute: true,
+  sourceMaps: true,
 } as const;
 
 /**
@@ -87,6 +95,10 @@ export function resolveProcessorOptions(options: ProfilingSpanProcessorOptions):
   if (typeof pyroscope !== 'boolean') {
     throw new TypeError(`ProfilingSpanProcessor: option "pyroscopeProfileIdAttribute" must be a boolean, got ${describe(pyroscope)}`);
   }
+  const sourceMaps = options.sourceMaps ?? DEFAULTS.sourceMaps;
+  if (typeof sourceMaps !== 'boolean') {
+    throw new TypeError(`ProfilingSpanProcessor: option "sourceMaps" must be a boolean, got ${describe(sourceMaps)}`);
+  }
   const batch = resolveBatchOptions(options.batch ?? {});
   return {
     exporter,
@@ -98,6 +110,7 @@ export function resolveProcessorOptions(options: ProfilingSpanProcessorOptions):
     maxStackDepth: number(options, 'maxStackDepth', 1, 1024, true),
     linkSamplesTo,
     pyroscopeProfileIdAttribute: pyroscope,
+    sourceMaps,
     batch,
   };
 }

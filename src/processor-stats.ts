@@ -1,5 +1,6 @@
 import type { DiagLogger } from '@opentelemetry/api';
 import type { BatcherStats } from './exporter/profile-batcher';
+import type { SourceMapStats } from './profile/source-maps';
 import type { SamplerStats } from './sampler/sampler';
 
 /**
@@ -73,6 +74,8 @@ export interface ProcessorStats {
   readonly dropped: Readonly<Record<DropReason, number>>;
   /** The export queue. */
   readonly export: BatcherStats;
+  /** Source maps used at export; `undefined` when the `sourceMaps` option is false. */
+  readonly sourceMaps: SourceMapStats | undefined;
 }
 
 /** What the warning of each reason's first drop says; the processor fills in its option values. */
@@ -160,7 +163,7 @@ export class ProfilerStats {
 
   constructor(readonly drops: DropCounter) {}
 
-  snapshot(sampler: SamplerStats, openRoots: number, exportStats: BatcherStats): ProcessorStats {
+  snapshot(sampler: SamplerStats, openRoots: number, exportStats: BatcherStats, sourceMaps?: SourceMapStats): ProcessorStats {
     return {
       probes: sampler.probes,
       samplingActive: sampler.active,
@@ -179,6 +182,7 @@ export class ProfilerStats {
       truncatedProfiles: this.truncatedProfiles,
       dropped: this.drops.snapshot(),
       export: exportStats,
+      sourceMaps,
     };
   }
 }

@@ -4,6 +4,7 @@ import { ProfileBatcher } from './exporter/profile-batcher';
 import { resolveProcessorOptions, type ProfilingSpanProcessorOptions, type ResolvedProcessorOptions } from './processor-options';
 import { NO_JS_FRAME_STACK } from './profile/dictionary';
 import { RootProfile } from './profile/root-profile';
+import { SourceMapper } from './profile/source-maps';
 import type { ProfileResource, SpanProfile } from './profile/span-profile';
 import { ProbeSampler } from './sampler/probe-sampler';
 import { StackCapturer } from './sampler/stack-capture';
@@ -39,6 +40,7 @@ export class ProfilingSpanProcessor {
   private readonly _sampler: ProbeSampler;
   private readonly _capturer: StackCapturer;
   private readonly _batcher: ProfileBatcher;
+  private readonly _sourceMapper: SourceMapper | undefined;
   private readonly _stats: ProfilerStats;
   /**
    * The property that links every span of a profiled root's local subtree to its root. A
@@ -79,12 +81,13 @@ export class ProfilingSpanProcessor {
       handler: (hrNano) => this._onSample(hrNano),
     });
     this._capturer = new StackCapturer(this._options.maxStackDepth, this._sampler.probeUrl);
-    this._batcher = new ProfileBatcher(this._options.exporter, this._options.batch, drops);
+    this._sourceMapper = this._options.sourceMaps ? new SourceMapper() : undefined;
+    this._batcher = new ProfileBatcher(this._options.exporter, this._options.batch, drops, this._sourceMapper);
   }
 
-  /** Counters since start: probes, samples, roots, drops per reason, export queue. */
+  /** Counters since start: probes, samples, roots, drops per reason, export queue, source maps. */
   get stats(): ProcessorStats {
-    return this._stats.snapshot(this._sampler.stats, this._open.size, this._batcher.stats);
+    return this._stats.snapshot(this._sampler.stats, this._open.size, this._batcher.stats, this._sourceMapper?.stats);
   }
 
   onStart(span: Span, parentContext: Context): void {
@@ -155,6 +158,7 @@ export class ProfilingSpanProcessor {
     for (const root of this._open) this._close(root, end, true);
     await this._sampler.shutdown();
     await this._batcher.shutdown();
+    await this._sourceMapper?.shutdown();
     this._stats.drops.logSummary();
   }
 

@@ -1,6 +1,7 @@
 import { context, diag, ROOT_CONTEXT } from '@opentelemetry/api';
 import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import { DropCounter, type DropReason } from '../processor-stats';
+import type { SourceMapper } from '../profile/source-maps';
 import type { SpanProfile } from '../profile/span-profile';
 import type { ProfileExporter } from './profile-exporter';
 
@@ -103,6 +104,7 @@ export class ProfileBatcher {
     private readonly _exporter: ProfileExporter,
     options: BatchOptions = {},
     drops?: DropCounter,
+    private readonly _sourceMapper?: Pick<SourceMapper, 'mapProfiles'>,
   ) {
     const resolved = resolveBatchOptions(options);
     this._maxQueueSize = resolved.maxQueueSize;
@@ -215,13 +217,17 @@ export class ProfileBatcher {
       timer.unref();
       // The exporter's own HTTP calls must not become spans (and profiles) themselves.
       // And not in the context of whichever request's span.end() queued the last profile.
-      context.with(suppressTracing(ROOT_CONTEXT), () => {
+      const send = (profiles: SpanProfile[]) => context.with(suppressTracing(ROOT_CONTEXT), () => {
+        if (done) return;
         try {
-          this._exporter.export(batch, finish);
+          this._exporter.export(profiles, finish);
         } catch (error) {
           finish({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
         }
       });
+      // Source maps load asynchronously, within half the export time; mapProfiles never rejects.
+      if (this._sourceMapper === undefined) send(batch);
+      else void context.with(suppressTracing(ROOT_CONTEXT), () => this._sourceMapper!.mapProfiles(batch, this._exportTimeoutMillis / 2)).then(send);
     });
   }
 

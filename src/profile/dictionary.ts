@@ -29,6 +29,11 @@ export const NO_JS_FRAME_NAME = '(program)';
 export const NO_JS_FRAME_STACK: ProfileStack = Object.freeze([
   Object.freeze({ functionName: NO_JS_FRAME_NAME, fileName: '', lineNumber: 0, columnNumber: 0 }),
 ]);
+/**
+ * Location attribute of a source-mapped frame: where V8 ran it, `<script>:<line>:<column>` as V8
+ * named the script (docs/source-maps.md says why an attribute and not the Location's address).
+ */
+export const GENERATED_POSITION_KEY = 'otel_span_profiler.generated_position';
 const VALID_TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/i;
 const VALID_SPAN_ID = /^(?!0{16})[0-9a-f]{16}$/i;
 
@@ -95,6 +100,7 @@ export class DictionaryBuilder {
   private readonly _links = new Interner<PbLink>({});
   private readonly _attributes = new Interner<PbKeyValueAndUnit>({});
   private readonly _stackIndex = new Map<ProfileStack, number>();
+  private readonly _generatedScripts = new Map<string, number>();
   private _frameTypeAttributes: readonly number[] | undefined;
 
   constructor() {
@@ -134,18 +140,30 @@ export class DictionaryBuilder {
     return index;
   }
 
-  /** The location_table index of one JS frame: one Line, no mapping, frame type v8js. */
+  /**
+   * The location_table index of one JS frame: one Line, no mapping, frame type v8js, and for a
+   * source-mapped frame its generated position as an attribute.
+   */
   location(frame: ProfileFrame): number {
     const functionIndex = this._function(frame);
     const line = positiveInt(frame.lineNumber);
     const column = positiveInt(frame.columnNumber);
-    const node = this._locationKeys.child(functionIndex).child(line).child(column);
+    let node = this._locationKeys.child(functionIndex).child(line).child(column);
+    const generated = frame.generated;
+    if (generated !== undefined) {
+      // Keyed by the generated position's parts, its attribute string built once below; the
+      // script gets a key of its own, not a string_table entry that nothing would refer to.
+      let script = this._generatedScripts.get(generated.fileName);
+      if (script === undefined) this._generatedScripts.set(generated.fileName, (script = this._generatedScripts.size + 1));
+      node = node.child(script).child(positiveInt(generated.lineNumber)).child(positiveInt(generated.columnNumber));
+    }
     if (node.index === 0) {
       const pbLine: PbLine = { functionIndex };
       if (line > 0) pbLine.line = line;
       if (column > 0) pbLine.column = column;
       node.index = this._locationTable.length;
-      this._locationTable.push({ lines: [pbLine], attributeIndices: this._frameType() });
+      const attributeIndices = generated === undefined ? this._frameType() : [...this._frameType(), this._generatedPosition(generated)];
+      this._locationTable.push({ lines: [pbLine], attributeIndices });
     }
     return node.index;
   }
@@ -204,12 +222,16 @@ export class DictionaryBuilder {
   private _function(frame: ProfileFrame): number {
     // Display name is never empty, so the Function always has a non-empty field as the spec
     // requires; system_name keeps V8's raw name (empty for anonymous functions), and with the
-    // file it identifies the Function.
-    const systemNameStrindex = this.string(frame.functionName);
+    // file it identifies the Function. A source-mapped frame's name may be the map's original
+    // name, while V8's stays the system name.
+    const systemNameStrindex = this.string(frame.generated?.functionName ?? frame.functionName);
     const filenameStrindex = this.string(frame.fileName);
-    const node = this._functionKeys.child(systemNameStrindex).child(filenameStrindex);
+    let node = this._functionKeys.child(systemNameStrindex).child(filenameStrindex);
+    const mappedNameStrindex = frame.generated === undefined ? 0 : this.string(frame.functionName);
+    if (mappedNameStrindex !== 0 && mappedNameStrindex !== systemNameStrindex) node = node.child(mappedNameStrindex);
     if (node.index === 0) {
-      const nameStrindex = systemNameStrindex === 0 ? this.string(ANONYMOUS_FUNCTION_NAME) : systemNameStrindex;
+      const ownName = mappedNameStrindex !== 0 ? mappedNameStrindex : systemNameStrindex;
+      const nameStrindex = ownName === 0 ? this.string(ANONYMOUS_FUNCTION_NAME) : ownName;
       const fn: PbFunction = { nameStrindex };
       if (systemNameStrindex !== 0) fn.systemNameStrindex = systemNameStrindex;
       if (filenameStrindex !== 0) fn.filenameStrindex = filenameStrindex;
@@ -217,6 +239,11 @@ export class DictionaryBuilder {
       this._functionTable.push(fn);
     }
     return node.index;
+  }
+
+  private _generatedPosition(generated: ProfileFrame): number {
+    const position = `${generated.fileName}:${positiveInt(generated.lineNumber)}:${positiveInt(generated.columnNumber)}`;
+    return this.attribute(GENERATED_POSITION_KEY, position)!;
   }
 
   // One attribute entry and one shared index list serve every location.

@@ -11,6 +11,11 @@ export interface ProfileFrame {
   readonly fileName: string;
   readonly lineNumber: number;
   readonly columnNumber: number;
+  /**
+   * Set when the frame was source-mapped before export: the frame as V8 reported it, in the
+   * generated script. The fields above then name the original source (see docs/source-maps.md).
+   */
+  readonly generated?: ProfileFrame;
 }
 
 /**

@@ -5,16 +5,17 @@
  */
 import * as assert from 'node:assert';
 import { basename } from 'node:path';
-import type { SpanProfile } from '../../src/profile/span-profile';
+import type { ProfileFrame, SpanProfile } from '../../src/profile/span-profile';
 import type { Decoded } from './decode-protoc';
 
 type D = Decoded;
+const GENERATED_POSITION = 'otel_span_profiler.generated_position';
 const list = (v: unknown) => (v ?? []) as D[];
 
 /** One decoded sample timestamp with everything it points to, resolved through the dictionary. */
 export interface Resolved {
   time: string;
-  /** `displayName|systemName|file:line:column`, leaf first. */
+  /** `displayName|systemName|file:line:column`, then ` @<generated position>` when source-mapped; leaf first. */
   frames: string[];
   traceId: string | undefined;
   spanId: string | undefined;
@@ -38,13 +39,13 @@ export function resolveProfile(dict: D, profile: D): Resolved[] {
     const stack = list(dict.stackTable)[(s.stackIndex as number) ?? 0];
     const frames = ((stack.locationIndices ?? []) as number[]).map((li) => {
       const location = list(dict.locationTable)[li];
-      assert.deepStrictEqual(attributesOf(dict, location.attributeIndices), {
-        'profile.frame.type': { stringValue: 'v8js' },
-      });
+      const { [GENERATED_POSITION]: generated, ...attributes } = attributesOf(dict, location.attributeIndices);
+      assert.deepStrictEqual(attributes, { 'profile.frame.type': { stringValue: 'v8js' } });
       const line = list(location.lines)[0];
       const fn = list(dict.functionTable)[(line.functionIndex as number) ?? 0];
       const str = (field: string) => strings[(fn[field] as number) ?? 0];
-      return `${str('nameStrindex')}|${str('systemNameStrindex')}|${str('filenameStrindex')}:${line.line ?? 0}:${line.column ?? 0}`;
+      const at = generated === undefined ? '' : ` @${(generated as D).stringValue as string}`;
+      return `${str('nameStrindex')}|${str('systemNameStrindex')}|${str('filenameStrindex')}:${line.line ?? 0}:${line.column ?? 0}${at}`;
     });
     const link = list(dict.linkTable)[(s.linkIndex as number) ?? 0];
     for (const t of s.timestampsUnixNano as string[]) {
@@ -71,9 +72,12 @@ export function expectedSamples(profile: SpanProfile): Resolved[] {
   const serviceName = profile.resource.attributes['service.name'] ?? `unknown_service:${basename(process.argv0) || 'node'}`;
   return sortResolved(profile.samples.map((s) => ({
     time: s.timeUnixNano.toString(),
-    frames: (s.stack.length > 0 ? s.stack : [{ functionName: '(program)', fileName: '', lineNumber: 0, columnNumber: 0 }]).map(
-      (f) => `${f.functionName || '(anonymous)'}|${f.functionName}|${f.fileName}:${f.lineNumber}:${f.columnNumber}`,
-    ),
+    frames: (s.stack.length > 0 ? s.stack : [{ functionName: '(program)', fileName: '', lineNumber: 0, columnNumber: 0 }]).map((f: ProfileFrame) => {
+      // A source-mapped frame keeps V8's name as the system name and its position as an attribute.
+      const g = f.generated;
+      const at = g === undefined ? '' : ` @${g.fileName}:${g.lineNumber}:${g.columnNumber}`;
+      return `${f.functionName || '(anonymous)'}|${g?.functionName ?? f.functionName}|${f.fileName}:${f.lineNumber}:${f.columnNumber}${at}`;
+    }),
     traceId: profile.traceId,
     spanId: toRoot ? profile.rootSpanId : s.spanId,
     attributes: {

@@ -18,6 +18,7 @@ describe('resolveProcessorOptions', function () {
       maxStackDepth: 64,
       linkSamplesTo: 'local-root',
       pyroscopeProfileIdAttribute: true,
+      sourceMaps: true,
       batch: { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 5000, exportTimeoutMillis: 30000, maxQueuedSamples: 100000 },
     });
   });
@@ -35,6 +36,7 @@ describe('resolveProcessorOptions', function () {
     ['maxStackDepth', 5000, 'ProfilingSpanProcessor: option "maxStackDepth" must be an integer from 1 to 1024, got 5000'],
     ['linkSamplesTo', 'root', `ProfilingSpanProcessor: option "linkSamplesTo" must be 'active-span' or 'local-root', got "root"`],
     ['pyroscopeProfileIdAttribute', 'yes', 'ProfilingSpanProcessor: option "pyroscopeProfileIdAttribute" must be a boolean, got "yes"'],
+    ['sourceMaps', 'no', 'ProfilingSpanProcessor: option "sourceMaps" must be a boolean, got "no"'],
     ['batch', 5, 'ProfilingSpanProcessor: option "batch" must be an object, got 5'],
     ['batch', { maxQueueSize: 0 }, 'ProfilingSpanProcessor: option "batch.maxQueueSize" must be an integer from 1 to 9007199254740991, got 0'],
     ['batch', { exportTimeoutMillis: '5s' }, 'ProfilingSpanProcessor: option "batch.exportTimeoutMillis" must be a number from 1 to 9007199254740991, got "5s"'],
