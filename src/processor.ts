@@ -57,7 +57,8 @@ export class ProfilingSpanProcessor {
     this._maxDurationNanos = BigInt(this._options.maxProfileDurationMillis) * 1_000_000n;
     this._sampler = new ProbeSampler({
       frequencyHz: this._options.samplingFrequencyHz,
-      handler: (hrNano) => this._onSample(hrNano),
+      maxOverheadPercent: this._options.maxOverheadPercent,
+      handler: (hrNano, cpuNanos) => this._onSample(hrNano, cpuNanos),
     });
     this._capturer = new StackCapturer(this._options.maxStackDepth, this._sampler.probeUrl);
     this._batcher = new ProfileBatcher(this._options.exporter, this._options.batch);
@@ -69,7 +70,7 @@ export class ProfilingSpanProcessor {
   }
 
   onStart(span: Span, parentContext: Context): void {
-    if (this._shutdown !== undefined) return;
+    if (this._shutdown !== undefined || !this._sampler.enabled) return;
     try {
       const parentSpan = trace.getSpan(parentContext);
       if (parentSpan !== undefined) {
@@ -164,7 +165,7 @@ export class ProfilingSpanProcessor {
   }
 
   /** Runs on the main thread inside the interrupted code: keep it lean. */
-  private _onSample(hrNano: bigint): void {
+  private _onSample(hrNano: bigint, cpuNanos: number): void {
     const span = trace.getSpan(context.active());
     if (span === undefined) {
       this._stats.idleProbes++;
@@ -186,7 +187,7 @@ export class ProfilingSpanProcessor {
       return;
     }
     const stack = this._capturer.capture(this._sampler.probe);
-    root.add(hrNano, stack, this._options.linkSamplesTo === 'local-root' ? root.spanId : span.spanContext().spanId);
+    root.add(hrNano, cpuNanos, stack, this._options.linkSamplesTo === 'local-root' ? root.spanId : span.spanContext().spanId);
     this._stats.samples++;
   }
 

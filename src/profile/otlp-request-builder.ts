@@ -79,8 +79,19 @@ function buildProfile(
   dictionary: DictionaryBuilder,
   profileId: Uint8Array,
 ): PbProfile {
+  // Where the sampler measured CPU time (Linux), each sample carries its CPU nanoseconds and the
+  // profile's sample_type is cpu/nanoseconds; elsewhere samples are counts (timestamps only).
+  let measured = false;
+  for (const sample of profile.samples) {
+    if (sample.cpuNanos > 0) {
+      measured = true;
+      break;
+    }
+  }
   // Identical (stack, link, attributes) samples merge into one Sample with several timestamps;
   // the attribute set is the same for every sample of a profile, so (link, stack) is the key.
+  // Samples with values stay one timestamp each: Pyroscope's OTLP ingest accepts exactly one
+  // value per Sample when the profile has a period (it rejects the profile otherwise).
   const linkIndexBySpanId = new Map<string, number>();
   const byLinkThenStack = new Map<number, Map<number, PbSample>>();
   const samples: PbSample[] = [];
@@ -94,23 +105,29 @@ function buildProfile(
       linkIndex = dictionary.link(profile.traceId, sample.spanId);
       linkIndexBySpanId.set(sample.spanId, linkIndex);
     }
-    let byStack = byLinkThenStack.get(linkIndex);
-    if (byStack === undefined) {
-      byStack = new Map();
-      byLinkThenStack.set(linkIndex, byStack);
-    }
     const stackIndex = dictionary.stack(sample.stack);
-    let pbSample = byStack.get(stackIndex);
+    let pbSample: PbSample | undefined;
+    let byStack: Map<number, PbSample> | undefined;
+    if (!measured) {
+      byStack = byLinkThenStack.get(linkIndex);
+      if (byStack === undefined) {
+        byStack = new Map();
+        byLinkThenStack.set(linkIndex, byStack);
+      }
+      pbSample = byStack.get(stackIndex);
+    }
     if (pbSample === undefined) {
       pbSample = { timestampsUnixNano: [] };
       if (stackIndex !== 0) pbSample.stackIndex = stackIndex;
       if (linkIndex !== 0) pbSample.linkIndex = linkIndex;
       if (sampleAttributes !== undefined) pbSample.attributeIndices = sampleAttributes;
-      byStack.set(stackIndex, pbSample);
+      if (measured) pbSample.values = [];
+      byStack?.set(stackIndex, pbSample);
       samples.push(pbSample);
     }
     const t = sample.timeUnixNano;
     pbSample.timestampsUnixNano.push(Uint64.fromBigInt(t));
+    if (measured) pbSample.values!.push(Math.max(0, Math.round(sample.cpuNanos)));
     if (t < first) first = t;
     if (t > last) last = t;
   }
@@ -119,7 +136,9 @@ function buildProfile(
   // samples outside it (the ebpf-profiler reporter moves its start back the same way).
   const duration = last + 1n - first;
   const pbProfile: PbProfile = {
-    sampleType: { typeStrindex: dictionary.string('samples'), unitStrindex: dictionary.string('count') },
+    sampleType: measured
+      ? { typeStrindex: dictionary.string('cpu'), unitStrindex: dictionary.string('nanoseconds') }
+      : { typeStrindex: dictionary.string('samples'), unitStrindex: dictionary.string('count') },
     samples,
     periodType: { typeStrindex: dictionary.string('cpu'), unitStrindex: dictionary.string('nanoseconds') },
     period: periodNanos(profile.periodNanos),

@@ -16,6 +16,7 @@ export class RootProfile {
   droppedSamples = 0;
   // Created at the first sample: most roots never get one.
   private _times: bigint[] | undefined;
+  private _cpuNanos: number[] | undefined;
   private _stacks: ProfileStack[] | undefined;
   private _spanIds: string[] | undefined;
 
@@ -33,8 +34,10 @@ export class RootProfile {
     return this._times === undefined ? 0 : this._times.length;
   }
 
-  add(hrNano: bigint, stack: ProfileStack, spanId: string): void {
+  /** @param cpuNanos the main thread's CPU time this sample stands for, 0 where not measured */
+  add(hrNano: bigint, cpuNanos: number, stack: ProfileStack, spanId: string): void {
     (this._times ??= []).push(hrNano);
+    (this._cpuNanos ??= []).push(cpuNanos);
     (this._stacks ??= []).push(stack);
     (this._spanIds ??= []).push(spanId);
   }
@@ -48,12 +51,13 @@ export class RootProfile {
     const times = this._times;
     const stacks = this._stacks;
     const spanIds = this._spanIds;
-    if (times === undefined || stacks === undefined || spanIds === undefined) return undefined;
+    const cpu = this._cpuNanos;
+    if (times === undefined || stacks === undefined || spanIds === undefined || cpu === undefined) return undefined;
     const samples: ProfileSample[] = new Array(times.length);
     for (let i = 0; i < times.length; i++) {
-      samples[i] = { timeUnixNano: hrToUnixNano(times[i]), stack: stacks[i], spanId: spanIds[i] };
+      samples[i] = { timeUnixNano: hrToUnixNano(times[i]), stack: stacks[i], spanId: spanIds[i], cpuNanos: cpu[i] };
     }
-    this._times = this._stacks = this._spanIds = undefined;
+    this._times = this._stacks = this._spanIds = this._cpuNanos = undefined;
     return {
       traceId: this.traceId,
       rootSpanId: this.spanId,

@@ -18,6 +18,8 @@ export interface Resolved {
   traceId: string | undefined;
   spanId: string | undefined;
   attributes: Record<string, unknown>;
+  /** The sample's value (CPU nanoseconds) where the profile carries values, as decimal text. */
+  cpuNanos: string | undefined;
 }
 
 export function attributesOf(dict: D, indices: unknown): Record<string, unknown> {
@@ -46,22 +48,26 @@ export function resolveProfile(dict: D, profile: D): Resolved[] {
       return `${str('nameStrindex')}|${str('systemNameStrindex')}|${str('filenameStrindex')}:${line.line ?? 0}:${line.column ?? 0}`;
     });
     const link = list(dict.linkTable)[(s.linkIndex as number) ?? 0];
-    for (const t of s.timestampsUnixNano as string[]) {
+    const values = s.values as unknown[] | undefined;
+    (s.timestampsUnixNano as string[]).forEach((t, i) => {
       out.push({
+        cpuNanos: values === undefined || values.length === 0 ? undefined : String(values[i]),
         time: t,
         frames,
         traceId: link.traceId as string | undefined,
         spanId: link.spanId as string | undefined,
         attributes: attributesOf(dict, s.attributeIndices),
       });
-    }
+    });
   }
   return sortResolved(out);
 }
 
 /** What a SpanProfile's samples should look like after the round trip, computed from the input only. */
 export function expectedSamples(profile: SpanProfile): Resolved[] {
+  const measured = profile.samples.some((s) => s.cpuNanos > 0);
   return sortResolved(profile.samples.map((s) => ({
+    cpuNanos: measured ? String(Math.round(s.cpuNanos)) : undefined,
     time: s.timeUnixNano.toString(),
     frames: s.stack.map(
       (f) => `${f.functionName || '(anonymous)'}|${f.functionName}|${f.fileName}:${f.lineNumber}:${f.columnNumber}`,

@@ -13,6 +13,7 @@ describe('resolveProcessorOptions', function () {
       samplingFrequencyHz: 99,
       maxProfileDurationMillis: 30000,
       maxOpenProfiles: 4096,
+      maxOverheadPercent: 1,
       maxSamplesPerProfile: 5000,
       maxStackDepth: 64,
       linkSamplesTo: 'active-span',
