@@ -29,6 +29,8 @@ describe('resolveProcessorOptions', function () {
     ['profilesSampleRate', '0.5', 'ProfilingSpanProcessor: option "profilesSampleRate" must be a number from 0 to 1, got "0.5"'],
     ['samplingFrequencyHz', 0, 'ProfilingSpanProcessor: option "samplingFrequencyHz" must be a number from 1 to 1000, got 0'],
     ['samplingFrequencyHz', NaN, 'ProfilingSpanProcessor: option "samplingFrequencyHz" must be a number from 1 to 1000, got NaN'],
+    ['maxOverheadPercent', 0, 'ProfilingSpanProcessor: option "maxOverheadPercent" must be a number from 0.01 to 100, got 0'],
+    ['maxOverheadPercent', '1', 'ProfilingSpanProcessor: option "maxOverheadPercent" must be a number from 0.01 to 100, got "1"'],
     ['maxProfileDurationMillis', -1, 'ProfilingSpanProcessor: option "maxProfileDurationMillis" must be an integer from 1 to 9007199254740991, got -1'],
     ['maxOpenProfiles', 2.5, 'ProfilingSpanProcessor: option "maxOpenProfiles" must be an integer from 1 to 9007199254740991, got 2.5'],
     ['maxSamplesPerProfile', 0, 'ProfilingSpanProcessor: option "maxSamplesPerProfile" must be an integer from 1 to 9007199254740991, got 0'],
@@ -43,6 +45,10 @@ describe('resolveProcessorOptions', function () {
       assert.throws(() => resolveProcessorOptions(options), { message });
     });
   }
+
+  it('should accept maxOverheadPercent = Infinity (no cap)', function () {
+    assert.strictEqual(resolveProcessorOptions({ exporter, maxOverheadPercent: Infinity }).maxOverheadPercent, Infinity);
+  });
 
   it('should reject a missing options object', function () {
     assert.throws(() => resolveProcessorOptions(undefined as never), {
