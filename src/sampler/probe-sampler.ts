@@ -6,7 +6,7 @@ import { diag } from '@opentelemetry/api';
 import { nowHrNano } from '../clock';
 import type { SampleHandler, Sampler, SamplerStats } from './sampler';
 import { samplingWorkerMain } from './sampling-worker';
-import { SLOT_COUNT, Slot, type SamplingWorkerData } from './worker-protocol';
+import { HANDLER_RING_SIZE, SLOT_COUNT, Slot, type SamplingWorkerData } from './worker-protocol';
 
 const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/sampler' });
 
@@ -76,6 +76,7 @@ export class ProbeSampler implements Sampler {
   readonly probe: () => Promise<void>;
   private readonly _state = new Int32Array(new SharedArrayBuffer(SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT));
   private readonly _lastProbe = new Float64Array(new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT));
+  private readonly _handlerNanos = new Int32Array(new SharedArrayBuffer(HANDLER_RING_SIZE * Int32Array.BYTES_PER_ELEMENT));
   private readonly _intervalMillis: number;
   private readonly _maxOverheadPercent: number;
   private _enabled = true;
@@ -110,6 +111,7 @@ export class ProbeSampler implements Sampler {
     const handler = options.handler;
     const state = this._state;
     const lastProbe = this._lastProbe;
+    const handlerNanos = this._handlerNanos;
     const timeOrigin = performance.timeOrigin;
     this._unsettled = new NativePromise<void>((settle) => (this._settleUnsettled = settle));
     this.probe = (): Promise<void> => {
@@ -129,7 +131,7 @@ export class ProbeSampler implements Sampler {
         } catch {
           // Nothing is logged from here: this runs inside the application's code.
         }
-        Atomics.add(state, Slot.HANDLER_NANOS, Math.round((performance.now() - started) * 1e6));
+        handlerNanos[this._probes & (HANDLER_RING_SIZE - 1)] = Math.min(2 ** 31 - 1, Math.round((performance.now() - started) * 1e6) || 1);
       }
       const epoch = Atomics.load(state, Slot.EPOCH);
       if (epoch !== this._epoch) {
@@ -325,6 +327,7 @@ export class ProbeSampler implements Sampler {
       state: this._state.buffer as SharedArrayBuffer,
       slots: Slot,
       lastProbe: this._lastProbe.buffer as SharedArrayBuffer,
+      handlerNanos: this._handlerNanos.buffer as SharedArrayBuffer,
       intervalMillis: this._intervalMillis,
       // Symbol.for() keys survive the trip to the main thread's global scope as text.
       expression: `globalThis[Symbol.for(${JSON.stringify(this.probeKey.description)})]()`,

@@ -22,9 +22,10 @@ export function samplingWorkerMain(): void {
   const data = workerData as SamplingWorkerData;
   const state = new Int32Array(data.state);
   const { ACTIVE, STOP, POSTED, SKIPPED, SLEEPING, DISCONNECTED, OFF_CPU, TICKS, RAN, EPOCH } = data.slots;
-  const { CPU_PENDING_MICROS, NO_CPU, CALIBRATING, CAL_DONE, HANDLER_NANOS, TICK_MILLIHZ, OVERHEAD_PPM, PROBE_COST_NANOS, DISPATCH_COST_NANOS } =
+  const { CPU_PENDING_MICROS, NO_CPU, CALIBRATING, CAL_DONE, TICK_MILLIHZ, OVERHEAD_PPM, PROBE_COST_NANOS, DISPATCH_COST_NANOS } =
     data.slots;
   const lastProbe = new Float64Array(data.lastProbe);
+  const handlerRing = new Int32Array(data.handlerNanos);
   const minInterval = data.intervalMillis;
   let interval = minInterval;
 
@@ -169,13 +170,20 @@ export function samplingWorkerMain(): void {
   };
 
   // The budget: every window of about a second of sampling, the probes' share of the main
-  // thread's time is (probes run x dispatch cost + their JavaScript's measured time) / window.
+  // thread's time is probes run x (dispatch cost + the median time of recent probes' JavaScript)
+  // / window.
   // Over the budget, the tick rate falls in proportion; under it, it climbs back (at most 1.5x a
   // window), never above the configured rate.
   const WINDOW_MILLIS = 1000;
   let windowStart = performance.now();
   let windowRan = Atomics.load(state, RAN);
-  let windowHandler = Atomics.load(state, HANDLER_NANOS);
+  const medianHandlerNanos = (): number => {
+    const entries: number[] = [];
+    for (let i = 0; i < handlerRing.length; i++) if (handlerRing[i] > 0) entries.push(handlerRing[i]);
+    if (entries.length === 0) return 0;
+    entries.sort((a, b) => a - b);
+    return entries[entries.length >> 1];
+  };
   Atomics.store(state, TICK_MILLIHZ, Math.round(1e6 / minInterval));
   Atomics.store(state, OVERHEAD_PPM, -1);
   Atomics.store(state, PROBE_COST_NANOS, -1);
@@ -183,16 +191,14 @@ export function samplingWorkerMain(): void {
   const resetWindow = (now: number): void => {
     windowStart = now;
     windowRan = Atomics.load(state, RAN);
-    windowHandler = Atomics.load(state, HANDLER_NANOS);
   };
   const closeWindow = (now: number): void => {
     const wallNanos = (now - windowStart) * 1e6;
     const ran = (Atomics.load(state, RAN) - windowRan) | 0;
-    const handlerNanos = (Atomics.load(state, HANDLER_NANOS) - windowHandler) | 0;
     resetWindow(now);
     if (ran <= 0 || wallNanos <= 0) return;
     const dispatch = dispatchCost >= 0 ? dispatchCost : data.defaultDispatchCostNanos;
-    const probeCost = dispatch + handlerNanos / ran;
+    const probeCost = dispatch + medianHandlerNanos();
     const overhead = (ran * probeCost) / wallNanos;
     Atomics.store(state, PROBE_COST_NANOS, Math.min(2 ** 31 - 1, Math.round(probeCost)));
     Atomics.store(state, OVERHEAD_PPM, Math.min(2 ** 31 - 1, Math.round(overhead * 1e6)));

@@ -39,7 +39,7 @@ export const Slot = {
   CALIBRATING: 12,
   /** Set to 1 by a calibration probe (and notified). */
   CAL_DONE: 13,
-  /** Nanoseconds the probe's JavaScript (the sample handler) took, summed by the main thread (wraps at 2^31). */
+  /** Unused (was the handler's summed time; see SamplingWorkerData.handlerNanos). */
   HANDLER_NANOS: 14,
   /** The tick rate in use now, in millihertz (the budget may lower it below the configured rate). */
   TICK_MILLIHZ: 15,
@@ -52,6 +52,7 @@ export const Slot = {
 } as const;
 
 export const SLOT_COUNT = 19;
+export const HANDLER_RING_SIZE = 64;
 
 /** What the worker gets at start. */
 export interface SamplingWorkerData {
@@ -62,6 +63,12 @@ export interface SamplingWorkerData {
    * comparable across threads). A tick less than half an interval after it sends nothing.
    */
   readonly lastProbe: SharedArrayBuffer;
+  /**
+   * Int32 ring of HANDLER_RING_SIZE entries: how long each recent probe's JavaScript took, in
+   * nanoseconds of wall time (0 = no entry yet). The worker uses the median: a mean would take in
+   * the probes that were preempted or hit a GC, which on a shared core are many times the rest.
+   */
+  readonly handlerNanos: SharedArrayBuffer;
   /** The configured interval between ticks: the rate never goes above it. */
   readonly intervalMillis: number;
   /** The expression the worker evaluates on the main thread: a call of the installed probe. */
