@@ -48,13 +48,13 @@ export class ProfilingSpanProcessor {
   private readonly _rootKey = Symbol('otel-span-profiler.root');
   /** Open roots in start order, so the duration sweep can stop at the first young one. */
   private readonly _open = new Set<RootProfile>();
-  private readonly _maxDurationNanos: bigint;
+  private readonly _maxDurationNanos: number;
   private _sweepTimer: NodeJS.Timeout | undefined;
   private _shutdown: Promise<void> | undefined;
 
   constructor(options: ProfilingSpanProcessorOptions) {
     this._options = resolveProcessorOptions(options);
-    this._maxDurationNanos = BigInt(this._options.maxProfileDurationMillis) * 1_000_000n;
+    this._maxDurationNanos = this._options.maxProfileDurationMillis * 1e6;
     this._sampler = new ProbeSampler({
       frequencyHz: this._options.samplingFrequencyHz,
       maxOverheadPercent: this._options.maxOverheadPercent,
@@ -148,7 +148,7 @@ export class ProfilingSpanProcessor {
     }
   }
 
-  private _close(root: RootProfile, endHrNano: bigint, truncated: boolean): SpanProfile | undefined {
+  private _close(root: RootProfile, endHrNano: number, truncated: boolean): SpanProfile | undefined {
     // First, so that a probe landing during the rest of the close cannot charge this root.
     root.open = false;
     this._open.delete(root);
@@ -165,7 +165,7 @@ export class ProfilingSpanProcessor {
   }
 
   /** Runs on the main thread inside the interrupted code: keep it lean. */
-  private _onSample(hrNano: bigint, cpuNanos: number): void {
+  private _onSample(hrNano: number, cpuNanos: number): void {
     const span = trace.getSpan(context.active());
     if (span === undefined) {
       this._stats.idleProbes++;

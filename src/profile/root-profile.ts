@@ -15,7 +15,7 @@ export class RootProfile {
   /** Samples refused by the per-profile cap. */
   droppedSamples = 0;
   // Created at the first sample: most roots never get one.
-  private _times: bigint[] | undefined;
+  private _times: number[] | undefined;
   private _cpuNanos: number[] | undefined;
   private _stacks: ProfileStack[] | undefined;
   private _spanIds: string[] | undefined;
@@ -23,7 +23,7 @@ export class RootProfile {
   constructor(
     readonly span: Span,
     readonly resource: ProfileResource,
-    readonly startHrNano: bigint
+    readonly startHrNano: number
   ) {
     const sc = span.spanContext();
     this.traceId = sc.traceId;
@@ -35,7 +35,7 @@ export class RootProfile {
   }
 
   /** @param cpuNanos the main thread's CPU time this sample stands for, 0 where not measured */
-  add(hrNano: bigint, cpuNanos: number, stack: ProfileStack, spanId: string): void {
+  add(hrNano: number, cpuNanos: number, stack: ProfileStack, spanId: string): void {
     (this._times ??= []).push(hrNano);
     (this._cpuNanos ??= []).push(cpuNanos);
     (this._stacks ??= []).push(stack);
@@ -46,7 +46,7 @@ export class RootProfile {
    * Closes the root. Returns its profile, or undefined when it has no samples.
    * @param periodNanos the sampler's measured interval
    */
-  finish(endHrNano: bigint, periodNanos: number, truncated: boolean): SpanProfile | undefined {
+  finish(endHrNano: number, periodNanos: number, truncated: boolean): SpanProfile | undefined {
     this.open = false;
     const times = this._times;
     const stacks = this._stacks;

@@ -87,7 +87,7 @@ export class ProbeSampler implements Sampler {
   private _acquired = 0;
   private _stopped = false;
   private _probes = 0;
-  private _activeSinceHr = 0n;
+  private _activeSinceHr = 0;
   private _activeNanos = 0;
   // Returned by every probe. The inspector replies when it settles, which happens only once
   // the session that waits on it is gone (see sampling-worker.ts and _renewUnsettled).
@@ -123,7 +123,7 @@ export class ProbeSampler implements Sampler {
       } else {
         const started = performance.now();
         lastProbe[0] = timeOrigin + started;
-        const hr = nowHrNano();
+        const hr = started * 1e6; // nowHrNano(), read once
         this._probes++;
         const cpuNanos = Atomics.exchange(state, Slot.CPU_PENDING_MICROS, 0) * 1000;
         try {
@@ -173,7 +173,7 @@ export class ProbeSampler implements Sampler {
 
   get stats(): SamplerStats {
     let activeNanos = this._activeNanos;
-    if (this._acquired > 0) activeNanos += Number(nowHrNano() - this._activeSinceHr);
+    if (this._acquired > 0) activeNanos += nowHrNano() - this._activeSinceHr;
     const state = this._state;
     const millihz = Atomics.load(state, Slot.TICK_MILLIHZ);
     const overheadPpm = Atomics.load(state, Slot.OVERHEAD_PPM);
@@ -209,7 +209,7 @@ export class ProbeSampler implements Sampler {
     if (this._acquired === 0) return;
     if (--this._acquired !== 0) return;
     Atomics.store(this._state, Slot.ACTIVE, 0);
-    this._activeNanos += Number(nowHrNano() - this._activeSinceHr);
+    this._activeNanos += nowHrNano() - this._activeSinceHr;
     // Logged here, not by the worker through a message: a message listener would keep the
     // process alive, and the probe must not log from inside the application's code.
     const millihz = Atomics.load(this._state, Slot.TICK_MILLIHZ);

@@ -50,7 +50,7 @@ export interface SamplerStats {
 }
 
 /**
- * Called on the main thread for each sample: `hrNano` is when the probe ran (monotonic ns),
+ * Called on the main thread for each sample: `hrNano` is when the probe ran (monotonic ns, see clock.ts),
  * `cpuNanos` the main thread's CPU time since the previous sample (0 where not measured).
  */
-export type SampleHandler = (hrNano: bigint, cpuNanos: number) => void;
+export type SampleHandler = (hrNano: number, cpuNanos: number) => void;

@@ -137,9 +137,12 @@ export function samplingWorkerMain(): void {
   // thread while it sleeps, and its CPU time (schedstat) from before the post to when it sleeps
   // again is the whole price of a probe outside our JavaScript. It includes the thread's
   // wake-up, which a busy thread does not pay, so the estimate errs high (the cap errs safe).
-  // The median of the last few measurements is used; one more is taken every few seconds.
+  // A woken thread may also run other due work (a timer, I/O) before it sleeps again, which
+  // only ever adds: so the smallest of the last few measurements is used, and one taking more
+  // than 2 ms of CPU is discarded. One more is taken every few seconds.
   const calibrations: number[] = [];
   const CALIBRATIONS_KEPT = 7;
+  const MAX_CALIBRATION_NANOS = 2e6;
   const RECALIBRATE_MILLIS = 5000;
   let lastCalibration = -Infinity;
   let dispatchCost = -1;
@@ -161,11 +164,10 @@ export function samplingWorkerMain(): void {
     const after = readCpuNanos();
     // The calibration's own CPU is no sample's: the next tick measures from here.
     if (after >= 0) lastCpu = after;
-    if (!asleep || after < before) return;
+    if (!asleep || after <= before || after - before > MAX_CALIBRATION_NANOS) return;
     calibrations.push(after - before);
     if (calibrations.length > CALIBRATIONS_KEPT) calibrations.shift();
-    const sorted = calibrations.slice().sort((a, b) => a - b);
-    dispatchCost = sorted[sorted.length >> 1];
+    dispatchCost = Math.min(...calibrations);
     Atomics.store(state, DISPATCH_COST_NANOS, Math.min(2 ** 31 - 1, Math.round(dispatchCost)));
   };
 
@@ -174,8 +176,10 @@ export function samplingWorkerMain(): void {
   // / window.
   // Over the budget, the tick rate falls in proportion; under it, it climbs back (at most 1.5x a
   // window), never above the configured rate.
+  // Windows count sampling time only (ticks while ACTIVE, times their interval): a window that
+  // spans a pause in profiling would read as a low overhead and overshoot the next rate.
   const WINDOW_MILLIS = 1000;
-  let windowStart = performance.now();
+  let windowActiveMillis = 0;
   let windowRan = Atomics.load(state, RAN);
   const medianHandlerNanos = (): number => {
     const entries: number[] = [];
@@ -188,14 +192,14 @@ export function samplingWorkerMain(): void {
   Atomics.store(state, OVERHEAD_PPM, -1);
   Atomics.store(state, PROBE_COST_NANOS, -1);
   Atomics.store(state, DISPATCH_COST_NANOS, -1);
-  const resetWindow = (now: number): void => {
-    windowStart = now;
+  const resetWindow = (): void => {
+    windowActiveMillis = 0;
     windowRan = Atomics.load(state, RAN);
   };
-  const closeWindow = (now: number): void => {
-    const wallNanos = (now - windowStart) * 1e6;
+  const closeWindow = (): void => {
+    const wallNanos = windowActiveMillis * 1e6;
     const ran = (Atomics.load(state, RAN) - windowRan) | 0;
-    resetWindow(now);
+    resetWindow();
     if (ran <= 0 || wallNanos <= 0) return;
     const dispatch = dispatchCost >= 0 ? dispatchCost : data.defaultDispatchCostNanos;
     const probeCost = dispatch + medianHandlerNanos();
@@ -232,7 +236,7 @@ export function samplingWorkerMain(): void {
       }
       // Stay on the grid, but never burst to catch up after the worker itself stalled.
       const before = interval;
-      if (now - windowStart >= WINDOW_MILLIS) closeWindow(now);
+      if (windowActiveMillis >= WINDOW_MILLIS) closeWindow();
       if (interval !== before) origin = now;
       next += interval;
       if (next <= now || interval !== before) next = gridAfter(now);
@@ -253,12 +257,13 @@ export function samplingWorkerMain(): void {
         Atomics.store(state, SLEEPING, 0);
         lastActive = performance.now();
         lastCpu = -1;
-        resetWindow(lastActive);
+        resetWindow();
         next = gridAfter(lastActive);
         continue;
       }
       lastActive = now;
       Atomics.add(state, TICKS, 1);
+      windowActiveMillis += interval;
       if (inFlight() || performance.timeOrigin + now - lastProbe[0] < interval / 2) {
         // The previous probe has not run, or ran only just now (it waited for the thread):
         // a probe now would make a burst of two.
