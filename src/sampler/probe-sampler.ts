@@ -29,6 +29,8 @@ const MIN_CPU_SHARE_PER_PROBE = 0.1;
  * its own (and where it cannot: no /proc). Third-pass figures on a 2-vCPU VM were 100-140 us.
  */
 const DEFAULT_DISPATCH_COST_NANOS = 150_000;
+/** How often the main thread looks for a changed tick rate to log. */
+const RATE_LOG_CHECK_MILLIS = 5000;
 
 /**
  * The engine's own Promise, even where the application replaced the global one (with
@@ -96,6 +98,7 @@ export class ProbeSampler implements Sampler {
   private _settlePrevious: () => void = noop;
   private _epoch = 0;
   private _loggedMillihz = 0;
+  private _rateTimer: NodeJS.Timeout | undefined;
   private readonly _onExit = (): void => {
     this._stop();
     // Blocking is allowed here (the process is exiting) and interrupts still run while the main
@@ -210,13 +213,16 @@ export class ProbeSampler implements Sampler {
     if (--this._acquired !== 0) return;
     Atomics.store(this._state, Slot.ACTIVE, 0);
     this._activeNanos += nowHrNano() - this._activeSinceHr;
-    // Logged here, not by the worker through a message: a message listener would keep the
-    // process alive, and the probe must not log from inside the application's code.
-    const millihz = Atomics.load(this._state, Slot.TICK_MILLIHZ);
-    if (millihz !== this._loggedMillihz && millihz > 0) this._logRate(millihz);
   }
 
-  private _logRate(millihz: number): void {
+  /**
+   * Logs a changed tick rate once, from a timer of the main thread: not by the worker through a
+   * message (a message listener would keep the process alive), and not from the probe (it runs
+   * inside the application's code).
+   */
+  private _checkRate(): void {
+    const millihz = Atomics.load(this._state, Slot.TICK_MILLIHZ);
+    if (millihz === this._loggedMillihz || millihz <= 0) return;
     const first = this._loggedMillihz === 0;
     this._loggedMillihz = millihz;
     if (first && millihz === Math.round(1e6 / this._intervalMillis)) return;
@@ -267,6 +273,7 @@ export class ProbeSampler implements Sampler {
     Atomics.notify(this._state, Slot.STOP);
     Atomics.notify(this._state, Slot.ACTIVE);
     process.removeListener('exit', this._onExit);
+    if (this._rateTimer !== undefined) clearInterval(this._rateTimer);
     // Probes already queued in the inspector then evaluate to a no-op instead of throwing.
     Object.defineProperty(globalThis, this.probeKey, { value: noop, configurable: true, enumerable: false });
   }
@@ -287,6 +294,7 @@ export class ProbeSampler implements Sampler {
       this._startWorker();
       // Stop ticking before teardown so no probe lands in a half-destroyed process.
       process.once('exit', this._onExit);
+      this._rateTimer = setInterval(() => this._checkRate(), RATE_LOG_CHECK_MILLIS).unref();
       return true;
     } catch (err) {
       this._disable('the environment refused what sampling needs', err);
@@ -304,6 +312,7 @@ export class ProbeSampler implements Sampler {
     Atomics.notify(this._state, Slot.STOP);
     Atomics.notify(this._state, Slot.ACTIVE);
     process.removeListener('exit', this._onExit);
+    if (this._rateTimer !== undefined) clearInterval(this._rateTimer);
     delete (globalThis as Record<symbol, unknown>)[this.probeKey];
     const worker = this._worker;
     this._worker = undefined;
@@ -337,6 +346,7 @@ export class ProbeSampler implements Sampler {
       maxOverheadFraction: Number.isFinite(budget) ? budget / 100 : Infinity,
       minCpuNanosPerProbe: MIN_CPU_SHARE_PER_PROBE * this._intervalMillis * 1e6,
       defaultDispatchCostNanos: DEFAULT_DISPATCH_COST_NANOS,
+      debug: process.env.OTEL_SPAN_PROFILER_DEBUG_BUDGET === '1',
     };
     const worker = new Worker(`(${samplingWorkerMain.toString()})()`, {
       eval: true,

@@ -151,20 +151,18 @@ export function samplingWorkerMain(): void {
     if (before < 0) return;
     Atomics.store(state, CAL_DONE, 0);
     Atomics.store(state, CALIBRATING, 1);
+    const posted = performance.now();
     post();
-    const done = Atomics.wait(state, CAL_DONE, 0, 20) !== 'timed-out' || Atomics.load(state, CAL_DONE) === 1;
-    Atomics.store(state, CALIBRATING, 0);
-    if (!done) return;
-    // Until the thread is back in its event loop's wait (a few tens of microseconds).
-    let asleep = false;
-    for (let i = 0; i < 20 && !asleep; i++) {
-      asleep = mainThreadSleeps();
-      if (!asleep) Atomics.wait(state, STOP, 0, 0.05);
-    }
+    // Read as soon as the probe signals: the wake-up and the dispatch up to our JavaScript,
+    // not whatever else the woken thread goes on to run.
+    const woken = Atomics.wait(state, CAL_DONE, 0, 20) !== 'timed-out' || Atomics.load(state, CAL_DONE) === 1;
     const after = readCpuNanos();
+    const waited = performance.now() - posted;
+    Atomics.store(state, CALIBRATING, 0);
     // The calibration's own CPU is no sample's: the next tick measures from here.
     if (after >= 0) lastCpu = after;
-    if (!asleep || after <= before || after - before > MAX_CALIBRATION_NANOS) return;
+    // A probe that took over a millisecond to run met other work (or a busy core) first.
+    if (!woken || waited > 1 || after <= before || after - before > MAX_CALIBRATION_NANOS) return;
     calibrations.push(after - before);
     if (calibrations.length > CALIBRATIONS_KEPT) calibrations.shift();
     dispatchCost = Math.min(...calibrations);
@@ -204,6 +202,7 @@ export function samplingWorkerMain(): void {
     const dispatch = dispatchCost >= 0 ? dispatchCost : data.defaultDispatchCostNanos;
     const probeCost = dispatch + medianHandlerNanos();
     const overhead = (ran * probeCost) / wallNanos;
+    if (data.debug) console.error('budget', ran, Math.round(wallNanos / 1e6), Math.round(dispatchCost), Math.round(medianHandlerNanos()), Math.round(1000 / interval));
     Atomics.store(state, PROBE_COST_NANOS, Math.min(2 ** 31 - 1, Math.round(probeCost)));
     Atomics.store(state, OVERHEAD_PPM, Math.min(2 ** 31 - 1, Math.round(overhead * 1e6)));
     if (!Number.isFinite(data.maxOverheadFraction)) return;

@@ -83,6 +83,8 @@ export interface SamplingWorkerData {
   readonly maxOverheadFraction: number;
   /** A tick probes only if the main thread got at least this much CPU since the last probe (nanoseconds). */
   readonly minCpuNanosPerProbe: number;
+  /** Prints the budget's figures to stderr each window (OTEL_SPAN_PROFILER_DEBUG_BUDGET=1, for benchmarks). */
+  readonly debug: boolean;
   /** The dispatch cost assumed until (or where never) calibrated, nanoseconds. */
   readonly defaultDispatchCostNanos: number;
 }

@@ -1,5 +1,7 @@
 import * as assert from 'node:assert';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DiagRecorder } from '../helpers/diag-recorder';
@@ -133,6 +135,35 @@ describe('ProbeSampler environments', function () {
     assert.strictEqual(result.fdsAdded, 0, 'a descriptor was left open');
     assert.strictEqual(result.probeKeys, 0, 'a global probe was left behind');
   });
+
+  for (const [name, flags] of [
+    ['--cpu-prof', ['--cpu-prof']],
+    ['--inspect (a debugger port open on 127.0.0.1)', ['--inspect=127.0.0.1:0']],
+  ] as const) {
+    it(`should sample and let the process exit by itself under ${name}`, async function () {
+      const dir = mkdtempSync(path.join(tmpdir(), 'otel-span-profiler-'));
+      try {
+        const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+          const child = execFile(
+            process.execPath,
+            [...flags, path.resolve(__dirname, '../../../test/fixtures/exit-with-open-root.js'), INDEX, MEMORY_EXPORTER],
+            { cwd: dir, timeout: 30_000 },
+            (_err, out, errOut) => resolve({ code: child.exitCode, stdout: out, stderr: errOut })
+          );
+        });
+        assert.strictEqual(code, 0, stdout + stderr);
+        assert.match(stdout, /probes=[1-9]/, `no sample under ${name}`);
+        if (name === '--cpu-prof') {
+          const [file] = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+          assert.ok(file !== undefined, 'no CPU profile was written');
+          // V8's profile is intact (parses) next to ours.
+          assert.ok(Array.isArray((JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { nodes: unknown[] }).nodes));
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 
   it('should start nothing while no root is profiled (profilesSampleRate 0)', async function () {
     tracing = setUpProfiledTracing({ profilesSampleRate: 0 });
