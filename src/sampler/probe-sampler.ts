@@ -6,6 +6,7 @@ import { diag } from '@opentelemetry/api';
 import { nowHrNano } from '../clock';
 import type { SampleHandler, Sampler, SamplerStats } from './sampler';
 import { samplingWorkerMain } from './sampling-worker';
+import { nextTickRateHz } from './tick-rate';
 import { HANDLER_RING_SIZE, SLOT_COUNT, Slot, type SamplingWorkerData } from './worker-protocol';
 
 const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/sampler' });
@@ -346,6 +347,7 @@ export class ProbeSampler implements Sampler {
       maxOverheadFraction: Number.isFinite(budget) ? budget / 100 : Infinity,
       minCpuNanosPerProbe: MIN_CPU_SHARE_PER_PROBE * this._intervalMillis * 1e6,
       defaultDispatchCostNanos: DEFAULT_DISPATCH_COST_NANOS,
+      nextTickRateSource: nextTickRateHz.toString(),
       debug: process.env.OTEL_SPAN_PROFILER_DEBUG_BUDGET === '1',
     };
     const worker = new Worker(`(${samplingWorkerMain.toString()})()`, {

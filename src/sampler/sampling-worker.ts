@@ -15,7 +15,7 @@ import type { SamplingWorkerData } from './worker-protocol';
  * when it gets the CPU again, and charge its waiting time to the code where it stopped.
  */
 export function samplingWorkerMain(): void {
-  const { workerData, parentPort } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const { workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
   const inspector = require('node:inspector') as typeof import('node:inspector');
   const { performance } = require('node:perf_hooks') as typeof import('node:perf_hooks');
   const fs = require('node:fs') as typeof import('node:fs');
@@ -25,6 +25,13 @@ export function samplingWorkerMain(): void {
   const { CPU_PENDING_MICROS, NO_CPU, CALIBRATING, CAL_DONE, TICK_MILLIHZ, OVERHEAD_PPM, PROBE_COST_NANOS, DISPATCH_COST_NANOS } =
     data.slots;
   const lastProbe = new Float64Array(data.lastProbe);
+  // The budget's rule, from its source text (tick-rate.ts): this function sees no module scope.
+  const nextTickRateHz = new Function(`return (${data.nextTickRateSource})`)() as (
+    currentHz: number,
+    overheadFraction: number,
+    budgetFraction: number,
+    maxHz: number
+  ) => number;
   const handlerRing = new Int32Array(data.handlerNanos);
   const minInterval = data.intervalMillis;
   let interval = minInterval;
@@ -207,14 +214,10 @@ export function samplingWorkerMain(): void {
     Atomics.store(state, OVERHEAD_PPM, Math.min(2 ** 31 - 1, Math.round(overhead * 1e6)));
     if (!Number.isFinite(data.maxOverheadFraction)) return;
     const hz = 1000 / interval;
-    let next = hz * (data.maxOverheadFraction / Math.max(overhead, 1e-9));
-    next = Math.max(1, Math.min(1000 / minInterval, next, hz * 1.5));
-    // Small moves are noise: the rate changes when it is off by more than 5%.
-    if (Math.abs(next - hz) <= 0.05 * hz && next < 1000 / minInterval) return;
+    const next = nextTickRateHz(hz, overhead, data.maxOverheadFraction, 1000 / minInterval);
     if (next === hz) return;
     interval = 1000 / next;
     Atomics.store(state, TICK_MILLIHZ, Math.round(next * 1000));
-    parentPort?.postMessage({ tickRateHz: next, overheadPercent: overhead * 100, probeCostMicros: probeCost / 1000 });
   };
 
   // Ticks sit on a grid and a probe is posted only if a profiled root is open at the tick.

@@ -85,6 +85,8 @@ export interface SamplingWorkerData {
   readonly minCpuNanosPerProbe: number;
   /** Prints the budget's figures to stderr each window (OTEL_SPAN_PROFILER_DEBUG_BUDGET=1, for benchmarks). */
   readonly debug: boolean;
+  /** Source text of tick-rate.ts's nextTickRateHz (the worker has no module scope). */
+  readonly nextTickRateSource: string;
   /** The dispatch cost assumed until (or where never) calibrated, nanoseconds. */
   readonly defaultDispatchCostNanos: number;
 }
