@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Worker, isMainThread } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
@@ -122,6 +122,7 @@ export class ProbeSampler implements Sampler {
       Atomics.add(state, Slot.RAN, 1);
       if (Atomics.load(state, Slot.CALIBRATING) === 1) {
         // Only the inspector's dispatch is measured: signal and return.
+        Atomics.store(state, Slot.CALIBRATING, 0);
         Atomics.store(state, Slot.CAL_DONE, 1);
         Atomics.notify(state, Slot.CAL_DONE);
       } else {
@@ -344,6 +345,7 @@ export class ProbeSampler implements Sampler {
       sleepAfterIdleMillis: SLEEP_AFTER_IDLE_MILLIS,
       mainThreadStatFd: this._statFd,
       mainThreadSchedstatFd: this._schedstatFd,
+      initialCpuNanos: readCpuNanos(this._schedstatFd),
       maxOverheadFraction: Number.isFinite(budget) ? budget / 100 : Infinity,
       minCpuNanosPerProbe: MIN_CPU_SHARE_PER_PROBE * this._intervalMillis * 1e6,
       defaultDispatchCostNanos: DEFAULT_DISPATCH_COST_NANOS,
@@ -370,6 +372,19 @@ export class ProbeSampler implements Sampler {
 }
 
 function noop(): void {}
+
+/** The first field of a schedstat file (on-CPU nanoseconds), -1 when it cannot be read. Once per sampler. */
+function readCpuNanos(fd: number): number {
+  if (fd < 0) return -1;
+  try {
+    const buf = Buffer.alloc(64);
+    const length = readSync(fd, buf, 0, buf.length, 0);
+    const value = Number(buf.toString('latin1', 0, length).split(' ')[0]);
+    return Number.isFinite(value) ? value : -1;
+  } catch {
+    return -1;
+  }
+}
 
 /**
  * A /proc file of the main thread, whose thread id is the process id on Linux: `stat` (its

@@ -117,7 +117,9 @@ export function samplingWorkerMain(): void {
   // the values of all samples sum to the CPU measured while profiled roots were open, however
   // many ticks were skipped, and a probe that waited (native code, GC) carries the time it
   // waited on the CPU. CPU while nothing is profiled is nobody's and is dropped.
-  let lastCpu = -1;
+  // From the main thread's reading at the first acquisition: the CPU of the first root before
+  // this thread was up (tens of milliseconds) is measured too.
+  let lastCpu = data.initialCpuNanos;
   let carryNanos = 0;
   // Returns false when this tick has no earlier reading to measure from (the first after a sleep).
   const account = (active: boolean): boolean => {
@@ -157,6 +159,7 @@ export function samplingWorkerMain(): void {
     const before = readCpuNanos();
     if (before < 0) return;
     Atomics.store(state, CAL_DONE, 0);
+    // Cleared by the probe itself when it runs, however late: a calibration probe never samples.
     Atomics.store(state, CALIBRATING, 1);
     const posted = performance.now();
     post();
@@ -165,10 +168,9 @@ export function samplingWorkerMain(): void {
     const woken = Atomics.wait(state, CAL_DONE, 0, 20) !== 'timed-out' || Atomics.load(state, CAL_DONE) === 1;
     const after = readCpuNanos();
     const waited = performance.now() - posted;
-    Atomics.store(state, CALIBRATING, 0);
-    // The calibration's own CPU is no sample's: the next tick measures from here.
-    if (after >= 0) lastCpu = after;
-    // A probe that took over a millisecond to run met other work (or a busy core) first.
+    // The calibration's CPU stays in the accounting (the next tick measures from lastCpu): it is
+    // the main thread's CPU like any other. A probe that took over a millisecond to run met other
+    // work (or a busy core) first: not a measurement.
     if (!woken || waited > 1 || after <= before || after - before > MAX_CALIBRATION_NANOS) return;
     calibrations.push(after - before);
     if (calibrations.length > CALIBRATIONS_KEPT) calibrations.shift();

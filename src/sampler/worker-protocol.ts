@@ -35,7 +35,7 @@ export const Slot = {
   CPU_PENDING_MICROS: 10,
   /** Ticks that posted no probe because the main thread got (almost) no CPU since the last probe: runnable but waiting for a core. */
   NO_CPU: 11,
-  /** 1 while the next probe is a calibration probe: it only signals CAL_DONE, samples nothing. */
+  /** 1 while a calibration probe is in flight: it only signals CAL_DONE (and clears this), samples nothing. */
   CALIBRATING: 12,
   /** Set to 1 by a calibration probe (and notified). */
   CAL_DONE: 13,
@@ -79,6 +79,8 @@ export interface SamplingWorkerData {
   readonly mainThreadStatFd: number;
   /** An open descriptor of the main thread's /proc schedstat file (Linux): its on-CPU nanoseconds; -1 where there is none. */
   readonly mainThreadSchedstatFd: number;
+  /** The main thread's schedstat CPU nanoseconds when sampling started (first acquisition); -1 where unknown. */
+  readonly initialCpuNanos: number;
   /** The most of the main thread's time probes may take, as a fraction (0.01 = 1%); Infinity for no cap. */
   readonly maxOverheadFraction: number;
   /** A tick probes only if the main thread got at least this much CPU since the last probe (nanoseconds). */
