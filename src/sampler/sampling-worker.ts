@@ -154,6 +154,7 @@ export function samplingWorkerMain(): void {
   const MAX_CALIBRATION_NANOS = 2e6;
   const RECALIBRATE_MILLIS = 5000;
   let lastCalibration = -Infinity;
+  let calibrationAttempts = 0;
   let dispatchCost = -1;
   const calibrate = (): void => {
     const before = readCpuNanos();
@@ -275,8 +276,11 @@ export function samplingWorkerMain(): void {
       } else if (mainThreadSleeps()) {
         Atomics.add(state, OFF_CPU, 1);
         // A sleeping thread is the moment to measure what a probe costs it.
-        if (now - lastCalibration >= (calibrations.length < 3 ? 0 : RECALIBRATE_MILLIS) && schedstatFd >= 0) {
+        // The first three attempts come quickly, then one per RECALIBRATE_MILLIS, whether they
+        // measured or not: a thread that is slow to wake must not get a probe at every tick.
+        if (now - lastCalibration >= (calibrationAttempts < 3 ? 0 : RECALIBRATE_MILLIS) && schedstatFd >= 0) {
           lastCalibration = now;
+          calibrationAttempts++;
           calibrate();
         }
       } else if (!measured) {
