@@ -12,10 +12,12 @@
 // Needs `npm run build` at the repository root first.
 // Run: node bench/in-process-overhead.bench.js [--workload async|mixed|cpu] [--pairs 60]
 //      [--window-millis 1000] [--concurrency 64] [--rate N] [--hz 99] [--no-pin] [--helpers-on-cpu1]
+//      [--max-overhead <percent>|Infinity]   (the processor's maxOverheadPercent; default: the library's default)
+//      [--tag <name>]   (added to the result file's name, e.g. the commit measured)
 
 const fs = require('node:fs');
 const { performance } = require('node:perf_hooks');
-const { parseArgs, summarizePairs, save, machine, log, pinSelf, pinHelperThreads } = require('./lib/harness');
+const { parseArgs, summarizePairs, save, machine, log, pinSelf, pinHelperThreads, summary } = require('./lib/harness');
 const workloads = require('./lib/workloads');
 const otel = require('./lib/tracers/otel');
 
@@ -27,9 +29,10 @@ const processCpuNanos = () => {
 };
 
 async function main() {
-  const opts = parseArgs({ workload: 'async', pairs: 60, windowMillis: 1000, settleMillis: 200, concurrency: 64, rate: 0, hz: 99, pin: true, helpersOnCpu1: false });
+  const opts = parseArgs({ workload: 'async', pairs: 60, windowMillis: 1000, settleMillis: 200, concurrency: 64, rate: 0, hz: 99, pin: true, helpersOnCpu1: false, maxOverhead: '', tag: '' });
   if (opts.pin) pinSelf(0);
-  const tracing = otel.init({ profiler: true, toggle: true, samplingFrequencyHz: opts.hz });
+  const processorOptions = opts.maxOverhead === '' ? {} : { maxOverheadPercent: Number(opts.maxOverhead) };
+  const tracing = otel.init({ profiler: true, toggle: true, samplingFrequencyHz: opts.hz, processorOptions });
   if (opts.pin && opts.helpersOnCpu1) pinHelperThreads(process.pid, 1);
   const handler = workloads[opts.workload];
   const req = { url: '/' };
@@ -81,6 +84,7 @@ async function main() {
       mainThreadMillisPerRequest: (after.main - before.main) / 1e6 / requests,
       probesPerSecond: (after.stats.probes - before.stats.probes) / seconds,
       offCpuTicksPerSecond: ((after.stats.offCpuTicks ?? 0) - (before.stats.offCpuTicks ?? 0)) / seconds,
+      ...(which === 'b' ? { tickRateHz: after.stats.tickRateHz, overheadPercent: after.stats.overheadPercent, probeCostMicros: after.stats.probeCostMicros } : {}),
     });
   }
   stopping = true;
@@ -89,7 +93,7 @@ async function main() {
 
   const { ratios, absolute } = summarizePairs(windows);
   const mode = opts.rate > 0 ? `rate${opts.rate}` : `closed${opts.concurrency}`;
-  const suffix = `${opts.helpersOnCpu1 ? '-helpers-on-cpu1' : ''}${opts.pin ? '' : '-no-pin'}${opts.hz !== 99 ? `-${opts.hz}hz` : ''}`;
+  const suffix = `${opts.helpersOnCpu1 ? '-helpers-on-cpu1' : ''}${opts.pin ? '' : '-no-pin'}${opts.hz !== 99 ? `-${opts.hz}hz` : ''}${opts.maxOverhead !== '' ? `-budget${opts.maxOverhead}` : ''}${opts.tag ? `-${opts.tag}` : ''}`;
   const result = { name: `in-process-${opts.workload}-${mode}${suffix}`, date: new Date().toISOString(), machine: machine(), options: opts, ratios, absolute, windows };
   save(result.name, result);
   log(`== ${result.name}: ${opts.pairs} adjacent pairs of ${opts.windowMillis} ms windows, ratio profiling on / off, min / median / max`);
@@ -98,7 +102,26 @@ async function main() {
     log(`  ${k.padEnd(28)} ${s.min.toFixed(3)} / ${s.median.toFixed(3)} / ${s.max.toFixed(3)}   (off median ${absolute.a[k].median.toFixed(3)}, on ${absolute.b[k].median.toFixed(3)})`);
   }
   log(`  probes/s on: median ${absolute.b.probesPerSecond.median.toFixed(1)}; off-CPU ticks/s on: ${absolute.b.offCpuTicksPerSecond.median.toFixed(1)}`);
+  const rates = windows.b.map((w) => w.tickRateHz).filter((v) => typeof v === 'number');
+  if (rates.length > 0) {
+    const med = (k) => summary(windows.b.map((w) => w[k]).filter((v) => typeof v === 'number'));
+    log(`  sampler while on: tick rate median ${med('tickRateHz').median.toFixed(1)} Hz, measured overhead median ${med('overheadPercent')?.median?.toFixed(2)}%, probe cost median ${med('probeCostMicros')?.median?.toFixed(0)} us`);
+  }
+  log(`  95% bootstrap interval of the median ratio: requests/s ${bootstrap(windows, 'requestsPerSecond')}, main-thread ms/request ${bootstrap(windows, 'mainThreadMillisPerRequest')}`);
   process.exit(0);
+}
+
+/** 95% bootstrap interval of the median of the pairs' on/off ratios (2000 resamples). */
+function bootstrap(windows, key) {
+  const ratios = windows.a.map((a, i) => windows.b[i][key] / a[key]).filter(Number.isFinite);
+  const median = (xs) => {
+    const s = xs.slice().sort((x, y) => x - y);
+    return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const medians = [];
+  for (let r = 0; r < 2000; r++) medians.push(median(ratios.map(() => ratios[Math.floor(Math.random() * ratios.length)])));
+  medians.sort((x, y) => x - y);
+  return `${median(ratios).toFixed(3)} (${medians[50].toFixed(3)}-${medians[1949].toFixed(3)})`;
 }
 
 main().catch((err) => {

@@ -12,6 +12,12 @@ export interface ProfilingSpanProcessorOptions {
   profilesSampleRate?: number;
   /** Samples per second while a profiled root is open, 1..1000. Default 99 (not 100, to avoid lockstep with 10 ms timers). */
   samplingFrequencyHz?: number;
+  /**
+   * The most of the main thread's time that probes may take, in percent of one core (0.01-100):
+   * the sampler measures each probe's cost where it runs and lowers its tick rate (never above
+   * `samplingFrequencyHz`) to stay within it. `Infinity` turns the cap off. Default 1.
+   */
+  maxOverheadPercent?: number;
   /** A profile still open after this long is closed and marked truncated. Default 30000. */
   maxProfileDurationMillis?: number;
   /** Profiled roots open at once; roots beyond it are not profiled (counted). Default 4096. */
@@ -51,6 +57,7 @@ export interface ResolvedProcessorOptions {
   readonly exporter: ProfileExporter;
   readonly profilesSampleRate: number;
   readonly samplingFrequencyHz: number;
+  readonly maxOverheadPercent: number;
   readonly maxProfileDurationMillis: number;
   readonly maxOpenProfiles: number;
   readonly maxSamplesPerProfile: number;
@@ -64,6 +71,7 @@ export interface ResolvedProcessorOptions {
 const DEFAULTS = {
   profilesSampleRate: 1,
   samplingFrequencyHz: 99,
+  maxOverheadPercent: 1,
   maxProfileDurationMillis: 30_000,
   maxOpenProfiles: 4096,
   maxSamplesPerProfile: 5000,
@@ -104,6 +112,7 @@ export function resolveProcessorOptions(options: ProfilingSpanProcessorOptions):
     exporter,
     profilesSampleRate: number(options, 'profilesSampleRate', 0, 1, false),
     samplingFrequencyHz: number(options, 'samplingFrequencyHz', 1, 1000, false),
+    maxOverheadPercent: options.maxOverheadPercent === Infinity ? Infinity : number(options, 'maxOverheadPercent', 0.01, 100, false),
     maxProfileDurationMillis: number(options, 'maxProfileDurationMillis', 1, Number.MAX_SAFE_INTEGER, true),
     maxOpenProfiles: number(options, 'maxOpenProfiles', 1, Number.MAX_SAFE_INTEGER, true),
     maxSamplesPerProfile: number(options, 'maxSamplesPerProfile', 1, Number.MAX_SAFE_INTEGER, true),

@@ -38,8 +38,18 @@ export interface ProcessorStats {
    * exact up to 2^53 ns (104 days of sampling), then rounded to the nearest representable value.
    */
   readonly activeNanos: number;
-  /** Ticks skipped because earlier probes still waited for a busy main thread. */
+  /** Ticks that sent no probe because the previous one had not run yet (at most one probe is in flight). */
   readonly skippedTicks: number;
+  /** Ticks that sent no probe because the main thread got (almost) no CPU since the last one: waiting for a core or throttled. Linux only. */
+  readonly noCpuTicks: number;
+  /** Whether samples carry the main thread's measured CPU time (Linux); elsewhere they are counts. */
+  readonly cpuTimeMeasured: boolean;
+  /** The sampler's tick rate now, in hertz: `samplingFrequencyHz`, or lower where `maxOverheadPercent` requires. */
+  readonly tickRateHz: number;
+  /** Probes' measured share of the main thread's time over the last second of sampling, in percent; null before the first measurement. */
+  readonly overheadPercent: number | null;
+  /** Estimated main-thread CPU per probe (inspector dispatch plus the probe's JavaScript), in microseconds; null before the first estimate. */
+  readonly probeCostMicros: number | null;
   /**
    * Ticks that sent no probe because the main thread was asleep (waiting for I/O or timers, or
    * blocked in a synchronous call): it ran no code to sample. Linux only; elsewhere every tick probes.
@@ -170,6 +180,11 @@ export class ProfilerStats {
       // Number() takes a bigint or a number, whichever the sampler reports.
       activeNanos: Number(sampler.activeNanos),
       skippedTicks: sampler.skippedTicks,
+      noCpuTicks: sampler.noCpuTicks,
+      cpuTimeMeasured: sampler.cpuTimeMeasured,
+      tickRateHz: sampler.tickRateHz,
+      overheadPercent: sampler.overheadPercent,
+      probeCostMicros: sampler.probeCostMicros,
       offCpuTicks: sampler.offCpuTicks,
       samples: this.samples,
       unrecordedSpanSamples: this.unrecordedSpanSamples,

@@ -59,7 +59,7 @@ export class ProfilingSpanProcessor {
   private readonly _openByTrace = new Map<string, RootProfile>();
   /** Roots closed by the duration cap with a profile, until they end and get pyroscope.profile.id. */
   private readonly _truncatedWithProfile = new WeakSet<RootProfile>();
-  private readonly _maxDurationNanos: bigint;
+  private readonly _maxDurationNanos: number;
   private _sweepTimer: NodeJS.Timeout | undefined;
   private _shutdown: Promise<void> | undefined;
 
@@ -75,10 +75,11 @@ export class ProfilingSpanProcessor {
       exportFailed: 'an export failed; its profiles are dropped',
     });
     this._stats = new ProfilerStats(drops);
-    this._maxDurationNanos = BigInt(this._options.maxProfileDurationMillis) * 1_000_000n;
+    this._maxDurationNanos = this._options.maxProfileDurationMillis * 1e6;
     this._sampler = new ProbeSampler({
       frequencyHz: this._options.samplingFrequencyHz,
-      handler: (hrNano) => this._onSample(hrNano),
+      maxOverheadPercent: this._options.maxOverheadPercent,
+      handler: (hrNano, cpuNanos) => this._onSample(hrNano, cpuNanos),
     });
     this._capturer = new StackCapturer(this._options.maxStackDepth, this._sampler.probeUrl);
     this._sourceMapper = this._options.sourceMaps ? new SourceMapper() : undefined;
@@ -91,7 +92,7 @@ export class ProfilingSpanProcessor {
   }
 
   onStart(span: Span, parentContext: Context): void {
-    if (this._shutdown !== undefined) return;
+    if (this._shutdown !== undefined || !this._sampler.enabled) return;
     try {
       const parentSpan = trace.getSpan(parentContext);
       if (parentSpan !== undefined) {
@@ -184,7 +185,7 @@ export class ProfilingSpanProcessor {
     }
   }
 
-  private _close(root: RootProfile, endHrNano: bigint, truncated: boolean): SpanProfile | undefined {
+  private _close(root: RootProfile, endHrNano: number, truncated: boolean): SpanProfile | undefined {
     // First, so that a probe landing during the rest of the close cannot charge this root.
     root.open = false;
     this._open.delete(root);
@@ -208,7 +209,7 @@ export class ProfilingSpanProcessor {
    * anything that may (a diag logger could be re-entered mid-write); drops are only counted
    * here and logged by the sweep.
    */
-  private _onSample(hrNano: bigint): void {
+  private _onSample(hrNano: number, cpuNanos: number): void {
     const span = trace.getSpan(context.active());
     if (span === undefined) {
       this._stats.idleProbes++;
@@ -243,7 +244,7 @@ export class ProfilingSpanProcessor {
     const stack = this._capturer.capture(this._sampler.probe);
     // No JavaScript frame under the probe while a span was active: the probe ran from the event
     // loop, the thread being in native code between callbacks (see NO_JS_FRAME_NAME).
-    root.add(hrNano, stack.length > 0 ? stack : NO_JS_FRAME_STACK, unrecorded ? root.spanId : span.spanContext().spanId);
+    root.add(hrNano, cpuNanos, stack.length > 0 ? stack : NO_JS_FRAME_STACK, unrecorded ? root.spanId : span.spanContext().spanId);
     this._stats.samples++;
     if (unrecorded) this._stats.unrecordedSpanSamples++;
   }

@@ -96,6 +96,8 @@ export interface PbSample {
   stackIndex?: number;
   attributeIndices?: readonly number[];
   linkIndex?: number;
+  /** One per timestamp, in the profile's sample_type unit; absent for timestamps-only (count) samples. */
+  values?: number[];
   timestampsUnixNano: Uint64[];
 }
 

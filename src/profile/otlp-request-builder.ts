@@ -103,9 +103,20 @@ function buildProfile(
   profileId: Uint8Array,
   serviceName: string,
 ): PbProfile {
+  // Where the sampler measured CPU time (Linux), each sample carries its CPU nanoseconds and the
+  // profile's sample_type is cpu/nanoseconds; elsewhere samples are counts (timestamps only).
+  let measured = false;
+  for (const sample of profile.samples) {
+    if (sample.cpuNanos > 0) {
+      measured = true;
+      break;
+    }
+  }
   // Identical (stack, link, attributes) samples merge into one Sample with several timestamps.
   // Link and attributes depend only on the sample's span (the rest is the same for the whole
-  // profile), so (span, stack) is the key.
+  // profile), so (span, stack) is the key. Samples with values stay one timestamp each:
+  // Pyroscope's OTLP ingest accepts exactly one value per Sample when the profile has a period
+  // (it rejects the profile otherwise).
   const linkToRoot = profile.sampleLinks === 'local-root';
   const common = profileSampleAttributes(profile, dictionary, serviceName);
   const rootLinkIndex = linkToRoot ? dictionary.link(profile.traceId, profile.rootSpanId) : 0;
@@ -134,17 +145,19 @@ function buildProfile(
       bySpanId.set(sample.spanId, span);
     }
     const stackIndex = dictionary.stack(sample.stack);
-    let pbSample = span.byStack.get(stackIndex);
+    let pbSample = measured ? undefined : span.byStack.get(stackIndex);
     if (pbSample === undefined) {
       pbSample = { timestampsUnixNano: [] };
       if (stackIndex !== 0) pbSample.stackIndex = stackIndex;
       if (span.linkIndex !== 0) pbSample.linkIndex = span.linkIndex;
       if (span.attributeIndices !== undefined) pbSample.attributeIndices = span.attributeIndices;
-      span.byStack.set(stackIndex, pbSample);
+      if (measured) pbSample.values = [];
+      else span.byStack.set(stackIndex, pbSample);
       samples.push(pbSample);
     }
     const t = sample.timeUnixNano;
     pbSample.timestampsUnixNano.push(Uint64.fromBigInt(t));
+    if (measured) pbSample.values!.push(Math.max(0, Math.round(sample.cpuNanos)));
     if (t < first) first = t;
     if (t > last) last = t;
   }
@@ -153,7 +166,9 @@ function buildProfile(
   // samples outside it (the ebpf-profiler reporter moves its start back the same way).
   const duration = last + 1n - first;
   const pbProfile: PbProfile = {
-    sampleType: { typeStrindex: dictionary.string('samples'), unitStrindex: dictionary.string('count') },
+    sampleType: measured
+      ? { typeStrindex: dictionary.string('cpu'), unitStrindex: dictionary.string('nanoseconds') }
+      : { typeStrindex: dictionary.string('samples'), unitStrindex: dictionary.string('count') },
     samples,
     periodType: { typeStrindex: dictionary.string('cpu'), unitStrindex: dictionary.string('nanoseconds') },
     period: periodNanos(profile.periodNanos),

@@ -15,14 +15,15 @@ export class RootProfile {
   /** Samples refused by the per-profile cap. */
   droppedSamples = 0;
   // Created at the first sample: most roots never get one.
-  private _times: bigint[] | undefined;
+  private _times: number[] | undefined;
+  private _cpuNanos: number[] | undefined;
   private _stacks: ProfileStack[] | undefined;
   private _spanIds: string[] | undefined;
 
   constructor(
     readonly span: Span,
     readonly resource: ProfileResource,
-    readonly startHrNano: bigint
+    readonly startHrNano: number
   ) {
     const sc = span.spanContext();
     this.traceId = sc.traceId;
@@ -33,8 +34,10 @@ export class RootProfile {
     return this._times === undefined ? 0 : this._times.length;
   }
 
-  add(hrNano: bigint, stack: ProfileStack, spanId: string): void {
+  /** @param cpuNanos the main thread's CPU time this sample stands for, 0 where not measured */
+  add(hrNano: number, cpuNanos: number, stack: ProfileStack, spanId: string): void {
     (this._times ??= []).push(hrNano);
+    (this._cpuNanos ??= []).push(cpuNanos);
     (this._stacks ??= []).push(stack);
     (this._spanIds ??= []).push(spanId);
   }
@@ -43,17 +46,18 @@ export class RootProfile {
    * Closes the root. Returns its profile, or undefined when it has no samples.
    * @param periodNanos the sampler's measured interval
    */
-  finish(endHrNano: bigint, periodNanos: number, truncated: boolean): SpanProfile | undefined {
+  finish(endHrNano: number, periodNanos: number, truncated: boolean): SpanProfile | undefined {
     this.open = false;
     const times = this._times;
     const stacks = this._stacks;
     const spanIds = this._spanIds;
-    if (times === undefined || stacks === undefined || spanIds === undefined) return undefined;
+    const cpu = this._cpuNanos;
+    if (times === undefined || stacks === undefined || spanIds === undefined || cpu === undefined) return undefined;
     const samples: ProfileSample[] = new Array(times.length);
     for (let i = 0; i < times.length; i++) {
-      samples[i] = { timeUnixNano: hrToUnixNano(times[i]), stack: stacks[i], spanId: spanIds[i] };
+      samples[i] = { timeUnixNano: hrToUnixNano(times[i]), stack: stacks[i], spanId: spanIds[i], cpuNanos: cpu[i] };
     }
-    this._times = this._stacks = this._spanIds = undefined;
+    this._times = this._stacks = this._spanIds = this._cpuNanos = undefined;
     return {
       traceId: this.traceId,
       rootSpanId: this.spanId,

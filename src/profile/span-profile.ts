@@ -36,6 +36,12 @@ export interface ProfileSample {
    * {@link SpanProfile.sampleLinks}'s choice.
    */
   readonly spanId: string;
+  /**
+   * The main thread's CPU time this sample stands for, in nanoseconds: its CPU since the
+   * previous sample, as measured by the sampler (Linux). 0 where not measured: then every
+   * sample stands for one tick of the sampling interval.
+   */
+  readonly cpuNanos: number;
 }
 
 /** The resource of the spans a profile came from (the SDK's `Resource` satisfies this). */

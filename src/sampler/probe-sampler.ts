@@ -1,19 +1,16 @@
-import { closeSync, openSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { Worker, isMainThread } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
 import { nowHrNano } from '../clock';
 import type { SampleHandler, Sampler, SamplerStats } from './sampler';
 import { samplingWorkerMain } from './sampling-worker';
-import { SLOT_COUNT, Slot, type SamplingWorkerData } from './worker-protocol';
+import { nextTickRateHz } from './tick-rate';
+import { HANDLER_RING_SIZE, SLOT_COUNT, Slot, type SamplingWorkerData } from './worker-protocol';
 
 const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/sampler' });
 
-/**
- * Probes allowed to wait for a stuck main thread: about one second's worth at 99 Hz. Far
- * below the worker's session renewal period (1024 probes), so the main thread runs a
- * session's probes while the worker is at most one session ahead (see _renewUnsettled).
- */
-const MAX_IN_FLIGHT = 100;
 /**
  * How long process.exit() may wait for the worker to drop its inspector session. Node prints
  * "Waiting for the debugger to disconnect..." when the process exits with a session still
@@ -22,6 +19,19 @@ const MAX_IN_FLIGHT = 100;
 const EXIT_DISCONNECT_WAIT_MILLIS = 200;
 /** The worker keeps ticking this long after the last root closed, then sleeps until woken. */
 const SLEEP_AFTER_IDLE_MILLIS = 1000;
+/**
+ * A tick probes only if the main thread got at least this share of a tick interval of CPU
+ * since the last probe. Below it the thread was waiting (for a core, or asleep between
+ * ticks), and a probe would land in a thread that ran nothing worth a sample.
+ */
+const MIN_CPU_SHARE_PER_PROBE = 0.1;
+/**
+ * The inspector's cost per probe on the main thread, assumed until the sampler has measured
+ * its own (and where it cannot: no /proc). Third-pass figures on a 2-vCPU VM were 100-140 us.
+ */
+const DEFAULT_DISPATCH_COST_NANOS = 150_000;
+/** How often the main thread looks for a changed tick rate to log. */
+const RATE_LOG_CHECK_MILLIS = 5000;
 
 /**
  * The engine's own Promise, even where the application replaced the global one (with
@@ -30,11 +40,19 @@ const SLEEP_AFTER_IDLE_MILLIS = 1000;
  */
 const NativePromise = (async () => {})().constructor as PromiseConstructor;
 
+/**
+ * Part of every probe key: random per copy of this module, so two copies of the library in
+ * one process (two versions in node_modules, or a bundle plus a dependency) never share a
+ * `Symbol.for` key, whose registry is process-wide.
+ */
+const MODULE_NONCE = randomBytes(6).toString('hex');
 let instances = 0;
 
 /** Options of {@link ProbeSampler}; the processor resolves and validates them. */
 export interface ProbeSamplerOptions {
   readonly frequencyHz: number;
+  /** The most of the main thread's time probes may take, in percent; Infinity for no cap. */
+  readonly maxOverheadPercent: number;
   readonly handler: SampleHandler;
 }
 
@@ -44,35 +62,44 @@ export interface ProbeSamplerOptions {
  * class installs on the main thread. V8 runs the probe at its next interrupt check, inside
  * the JavaScript that is running, so the handler sees that code's context and stack. When the
  * main thread is idle the probe runs from the event loop, with no user frames.
+ *
+ * Nothing starts until the first {@link acquire}: no worker, no global probe, no exit listener,
+ * no descriptor. If the environment refuses any of them, everything set up so far is undone,
+ * one warning is logged, and the sampler stays disabled (the processor passes spans through).
  */
 export class ProbeSampler implements Sampler {
-  /** The key of the probe on globalThis: per instance, so processors never share a probe. */
+  /** The key of the probe on globalThis: unique per instance and per copy of the library. */
   readonly probeKey: symbol;
-  /** The sourceURL of the probe expression: its frame is dropped from captured stacks. */
-  readonly probeUrl: string;
+  /**
+   * The sourceURL of the probe's stack frame: none. Debuggers attached to the process see
+   * one script per probe, and only scripts with a sourceURL are listed in their navigators.
+   */
+  readonly probeUrl = '';
   /** The function the inspector calls; stack captures start below it. */
   readonly probe: () => Promise<void>;
   private readonly _state = new Int32Array(new SharedArrayBuffer(SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT));
+  private readonly _lastProbe = new Float64Array(new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT));
+  private readonly _handlerNanos = new Int32Array(new SharedArrayBuffer(HANDLER_RING_SIZE * Int32Array.BYTES_PER_ELEMENT));
   private readonly _intervalMillis: number;
+  private readonly _maxOverheadPercent: number;
+  private _enabled = true;
+  private _started = false;
   private _worker: Worker | undefined;
   private _statFd = -1;
+  private _schedstatFd = -1;
   private _acquired = 0;
   private _stopped = false;
   private _probes = 0;
-  private _activeSinceHr = 0n;
-  private _activeNanos = 0n;
-  // Time between probes within one active stretch over the ticks in between (ticks skipped
-  // for a sleeping main thread included): the real period, not the configured one.
-  private _lastProbeHr = 0n;
-  private _lastProbeTicks = 0;
-  private _gapSumNanos = 0;
-  private _gapTicks = 0;
+  private _activeSinceHr = 0;
+  private _activeNanos = 0;
   // Returned by every probe. The inspector replies when it settles, which happens only once
   // the session that waits on it is gone (see sampling-worker.ts and _renewUnsettled).
   private _unsettled: Promise<void>;
   private _settleUnsettled: () => void = noop;
   private _settlePrevious: () => void = noop;
   private _epoch = 0;
+  private _loggedMillihz = 0;
+  private _rateTimer: NodeJS.Timeout | undefined;
   private readonly _onExit = (): void => {
     this._stop();
     // Blocking is allowed here (the process is exiting) and interrupts still run while the main
@@ -82,42 +109,52 @@ export class ProbeSampler implements Sampler {
 
   constructor(options: ProbeSamplerOptions) {
     const id = ++instances;
-    this.probeKey = Symbol.for(`otel-span-profiler.probe.${process.pid}.${id}`);
-    this.probeUrl = `otel-span-profiler-probe-${id}`;
+    this.probeKey = Symbol.for(`otel-span-profiler.probe.${process.pid}.${MODULE_NONCE}.${id}`);
     this._intervalMillis = 1000 / options.frequencyHz;
+    this._maxOverheadPercent = options.maxOverheadPercent;
     const handler = options.handler;
+    const state = this._state;
+    const lastProbe = this._lastProbe;
+    const handlerNanos = this._handlerNanos;
+    const timeOrigin = performance.timeOrigin;
     this._unsettled = new NativePromise<void>((settle) => (this._settleUnsettled = settle));
-    const probe = (this.probe = (): Promise<void> => {
-      const hr = nowHrNano();
-      this._probes++;
-      Atomics.add(this._state, Slot.RAN, 1);
-      const ticks = Atomics.load(this._state, Slot.TICKS);
-      // `| 0`: the counter is an Int32 and wraps.
-      const ticksBetween = (ticks - this._lastProbeTicks) | 0;
-      if (this._lastProbeHr !== 0n && ticksBetween > 0) {
-        this._gapSumNanos += Number(hr - this._lastProbeHr);
-        this._gapTicks += ticksBetween;
+    this.probe = (): Promise<void> => {
+      Atomics.add(state, Slot.RAN, 1);
+      if (Atomics.load(state, Slot.CALIBRATING) === 1) {
+        // Only the inspector's dispatch is measured: signal and return.
+        Atomics.store(state, Slot.CALIBRATING, 0);
+        Atomics.store(state, Slot.CAL_DONE, 1);
+        Atomics.notify(state, Slot.CAL_DONE);
+      } else {
+        const started = performance.now();
+        lastProbe[0] = timeOrigin + started;
+        const hr = started * 1e6; // nowHrNano(), read once
+        this._probes++;
+        const cpuNanos = Atomics.exchange(state, Slot.CPU_PENDING_MICROS, 0) * 1000;
+        try {
+          handler(hr, cpuNanos);
+        } catch {
+          // Nothing is logged from here: this runs inside the application's code.
+        }
+        handlerNanos[this._probes & (HANDLER_RING_SIZE - 1)] = Math.min(2 ** 31 - 1, Math.round((performance.now() - started) * 1e6) || 1);
       }
-      this._lastProbeHr = this._acquired > 0 ? hr : 0n;
-      this._lastProbeTicks = ticks;
-      try {
-        handler(hr);
-      } catch (err) {
-        logger.debug('sample handler failed', err);
-      }
-      const epoch = Atomics.load(this._state, Slot.EPOCH);
+      const epoch = Atomics.load(state, Slot.EPOCH);
       if (epoch !== this._epoch) {
         this._epoch = epoch;
         this._renewUnsettled();
       }
       return this._unsettled;
-    });
-    Object.defineProperty(globalThis, this.probeKey, { value: probe, configurable: true, enumerable: false });
-    // Stop ticking before teardown so no probe lands in a half-destroyed process.
-    process.once('exit', this._onExit);
-    // Started now, not at the first root: a worker and its inspector session take tens of
-    // milliseconds to come up, and the first requests after start-up deserve samples too.
-    this._startWorker();
+    };
+    if (!isMainThread) {
+      this._enabled = false;
+      logger.warn(
+        'ProfilingSpanProcessor created in a worker thread: it profiles nothing there (the sampler can only sample the main thread); spans pass through'
+      );
+    }
+  }
+
+  get enabled(): boolean {
+    return this._enabled;
   }
 
   /**
@@ -134,24 +171,39 @@ export class ProbeSampler implements Sampler {
   }
 
   get measuredIntervalNanos(): number {
-    return this._gapTicks > 0 ? this._gapSumNanos / this._gapTicks : this._intervalMillis * 1e6;
+    // Ticks are on a fixed grid at the rate in use; the budget may have lowered it.
+    const millihz = Atomics.load(this._state, Slot.TICK_MILLIHZ);
+    return millihz > 0 ? 1e12 / millihz : this._intervalMillis * 1e6;
   }
 
   get stats(): SamplerStats {
     let activeNanos = this._activeNanos;
     if (this._acquired > 0) activeNanos += nowHrNano() - this._activeSinceHr;
+    const state = this._state;
+    const millihz = Atomics.load(state, Slot.TICK_MILLIHZ);
+    const overheadPpm = Atomics.load(state, Slot.OVERHEAD_PPM);
+    const costNanos = Atomics.load(state, Slot.PROBE_COST_NANOS);
     return {
       probes: this._probes,
       active: this._acquired > 0,
       activeNanos,
-      skippedTicks: Atomics.load(this._state, Slot.SKIPPED),
-      offCpuTicks: Atomics.load(this._state, Slot.OFF_CPU),
+      skippedTicks: Atomics.load(state, Slot.SKIPPED),
+      offCpuTicks: Atomics.load(state, Slot.OFF_CPU),
+      noCpuTicks: Atomics.load(state, Slot.NO_CPU),
+      cpuTimeMeasured: this._schedstatFd >= 0,
+      tickRateHz: millihz > 0 ? millihz / 1000 : 1000 / this._intervalMillis,
+      overheadPercent: this._started && overheadPpm >= 0 ? overheadPpm / 1e4 : null,
+      probeCostMicros: this._started && costNanos >= 0 ? costNanos / 1000 : null,
     };
   }
 
   acquire(): void {
-    if (this._stopped) return;
+    if (this._stopped || !this._enabled) return;
     if (++this._acquired !== 1) return;
+    if (!this._started && !this._start()) {
+      this._acquired = 0;
+      return;
+    }
     this._activeSinceHr = nowHrNano();
     Atomics.store(this._state, Slot.ACTIVE, 1);
     // At most one wake-up per sleep: roots that open and close constantly never get here.
@@ -163,7 +215,25 @@ export class ProbeSampler implements Sampler {
     if (--this._acquired !== 0) return;
     Atomics.store(this._state, Slot.ACTIVE, 0);
     this._activeNanos += nowHrNano() - this._activeSinceHr;
-    this._lastProbeHr = 0n;
+  }
+
+  /**
+   * Logs a changed tick rate once, from a timer of the main thread: not by the worker through a
+   * message (a message listener would keep the process alive), and not from the probe (it runs
+   * inside the application's code).
+   */
+  private _checkRate(): void {
+    const millihz = Atomics.load(this._state, Slot.TICK_MILLIHZ);
+    if (millihz === this._loggedMillihz || millihz <= 0) return;
+    const first = this._loggedMillihz === 0;
+    this._loggedMillihz = millihz;
+    if (first && millihz === Math.round(1e6 / this._intervalMillis)) return;
+    const overhead = Atomics.load(this._state, Slot.OVERHEAD_PPM);
+    const cost = Atomics.load(this._state, Slot.PROBE_COST_NANOS);
+    logger.debug(
+      `tick rate now ${(millihz / 1000).toFixed(1)} Hz (configured ${(1000 / this._intervalMillis).toFixed(1)} Hz): probes took ` +
+        `${(overhead / 1e4).toFixed(2)}% of the main thread at ${(cost / 1000).toFixed(0)} us each, budget ${this._maxOverheadPercent}%`
+    );
   }
 
   async shutdown(): Promise<void> {
@@ -171,22 +241,24 @@ export class ProbeSampler implements Sampler {
     this._stop();
     this._worker = undefined;
     if (worker !== undefined) await worker.terminate();
-    this._closeStat();
+    this._closeFds();
     // The worker and its sessions are gone; a reply would find nobody to wake.
     this._settlePrevious();
     this._settleUnsettled();
   }
 
-  private _closeStat(): void {
+  private _closeFds(): void {
     // Only once the worker is gone: a descriptor number closed under a running reader could
     // be reused by some other file.
-    if (this._statFd < 0) return;
-    try {
-      closeSync(this._statFd);
-    } catch {
-      // Already closed: nothing to release.
+    for (const fd of [this._statFd, this._schedstatFd]) {
+      if (fd < 0) continue;
+      try {
+        closeSync(fd);
+      } catch {
+        // Already closed: nothing to release.
+      }
     }
-    this._statFd = -1;
+    this._statFd = this._schedstatFd = -1;
   }
 
   private _stop(): void {
@@ -197,26 +269,88 @@ export class ProbeSampler implements Sampler {
       this._acquired = 1;
       this.release();
     }
+    if (!this._started) return;
     Atomics.store(this._state, Slot.STOP, 1);
     // Wakes the worker wherever it sleeps: between ticks (STOP) or while idle (ACTIVE).
     Atomics.notify(this._state, Slot.STOP);
     Atomics.notify(this._state, Slot.ACTIVE);
     process.removeListener('exit', this._onExit);
+    if (this._rateTimer !== undefined) clearInterval(this._rateTimer);
     // Probes already queued in the inspector then evaluate to a no-op instead of throwing.
     Object.defineProperty(globalThis, this.probeKey, { value: noop, configurable: true, enumerable: false });
   }
 
+  /**
+   * Starts sampling at the first acquisition (a processor that never profiles a root, e.g. at
+   * `profilesSampleRate: 0`, starts nothing). Returns false, with everything undone and one
+   * warning, when the environment refuses it.
+   */
+  private _start(): boolean {
+    this._started = true;
+    try {
+      // Throws where Node was built without the inspector, or a permission model forbids it.
+      require('node:inspector');
+      this._statFd = openMainThreadFile('stat');
+      this._schedstatFd = openMainThreadFile('schedstat');
+      Object.defineProperty(globalThis, this.probeKey, { value: this.probe, configurable: true, enumerable: false });
+      this._startWorker();
+      // Stop ticking before teardown so no probe lands in a half-destroyed process.
+      process.once('exit', this._onExit);
+      this._rateTimer = setInterval(() => this._checkRate(), RATE_LOG_CHECK_MILLIS).unref();
+      return true;
+    } catch (err) {
+      this._disable('the environment refused what sampling needs', err);
+      return false;
+    }
+  }
+
+  /** Undoes whatever _start set up and profiles nothing from now on. */
+  private _disable(why: string, err: unknown): void {
+    this._enabled = false;
+    this._stopped = true;
+    this._acquired = 0;
+    Atomics.store(this._state, Slot.ACTIVE, 0);
+    Atomics.store(this._state, Slot.STOP, 1);
+    Atomics.notify(this._state, Slot.STOP);
+    Atomics.notify(this._state, Slot.ACTIVE);
+    process.removeListener('exit', this._onExit);
+    if (this._rateTimer !== undefined) clearInterval(this._rateTimer);
+    delete (globalThis as Record<symbol, unknown>)[this.probeKey];
+    const worker = this._worker;
+    this._worker = undefined;
+    const message = err instanceof Error ? `${(err as NodeJS.ErrnoException).code ?? err.name}: ${err.message}` : String(err);
+    logger.warn(`profiling is off: ${why} (${message}); spans pass through unprofiled`);
+    if (worker !== undefined) {
+      void worker.terminate().then(
+        () => this._closeFds(),
+        () => this._closeFds()
+      );
+    } else {
+      this._closeFds();
+    }
+    this._settlePrevious();
+    this._settleUnsettled();
+  }
+
   private _startWorker(): void {
-    this._statFd = openMainThreadStat();
+    const budget = this._maxOverheadPercent;
     const workerData: SamplingWorkerData = {
       state: this._state.buffer as SharedArrayBuffer,
       slots: Slot,
+      lastProbe: this._lastProbe.buffer as SharedArrayBuffer,
+      handlerNanos: this._handlerNanos.buffer as SharedArrayBuffer,
       intervalMillis: this._intervalMillis,
       // Symbol.for() keys survive the trip to the main thread's global scope as text.
-      expression: `globalThis[Symbol.for(${JSON.stringify(this.probeKey.description)})]()\n//# sourceURL=${this.probeUrl}`,
-      maxInFlight: MAX_IN_FLIGHT,
+      expression: `globalThis[Symbol.for(${JSON.stringify(this.probeKey.description)})]()`,
       sleepAfterIdleMillis: SLEEP_AFTER_IDLE_MILLIS,
       mainThreadStatFd: this._statFd,
+      mainThreadSchedstatFd: this._schedstatFd,
+      initialCpuNanos: readCpuNanos(this._schedstatFd),
+      maxOverheadFraction: Number.isFinite(budget) ? budget / 100 : Infinity,
+      minCpuNanosPerProbe: MIN_CPU_SHARE_PER_PROBE * this._intervalMillis * 1e6,
+      defaultDispatchCostNanos: DEFAULT_DISPATCH_COST_NANOS,
+      nextTickRateSource: nextTickRateHz.toString(),
+      debug: process.env.OTEL_SPAN_PROFILER_DEBUG_BUDGET === '1',
     };
     // `require` here is text: the eval'd worker's own require, which bundlers cannot rewrite.
     const worker = new Worker(`(${samplingWorkerMain.toString()})(require)`, {
@@ -231,10 +365,8 @@ export class ProbeSampler implements Sampler {
     });
     worker.unref();
     worker.on('error', (err) => {
-      logger.error('sampling thread failed; profiling stops', err);
-      this._worker = undefined;
-      this._stop();
-      this._closeStat();
+      // E.g. the inspector refused the connection (a permission model): profiling stops.
+      if (this._worker === worker) this._disable('the sampling thread failed', err);
     });
     this._worker = worker;
   }
@@ -242,15 +374,28 @@ export class ProbeSampler implements Sampler {
 
 function noop(): void {}
 
-/**
- * The main thread's scheduler state, for the worker to skip ticks while it sleeps. Its thread
- * id is the process id on Linux. Anywhere else, or when the sampler runs in a worker (whose
- * probe would run on that worker, a thread we cannot name here), every tick probes.
- */
-function openMainThreadStat(): number {
-  if (process.platform !== 'linux' || !isMainThread) return -1;
+/** The first field of a schedstat file (on-CPU nanoseconds), -1 when it cannot be read. Once per sampler. */
+function readCpuNanos(fd: number): number {
+  if (fd < 0) return -1;
   try {
-    return openSync(`/proc/self/task/${process.pid}/stat`, 'r');
+    const buf = Buffer.alloc(64);
+    const length = readSync(fd, buf, 0, buf.length, 0);
+    const value = Number(buf.toString('latin1', 0, length).split(' ')[0]);
+    return Number.isFinite(value) ? value : -1;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * A /proc file of the main thread, whose thread id is the process id on Linux: `stat` (its
+ * scheduler state, to skip ticks while it sleeps) and `schedstat` (its on-CPU nanoseconds).
+ * -1 anywhere else, or where /proc is not readable.
+ */
+function openMainThreadFile(name: 'stat' | 'schedstat'): number {
+  if (process.platform !== 'linux') return -1;
+  try {
+    return openSync(`/proc/self/task/${process.pid}/${name}`, 'r');
   } catch {
     return -1;
   }

@@ -8,6 +8,11 @@ import type { SamplingWorkerData } from './worker-protocol';
  * a second ticker (a prototype of this design ran away to 19x its rate that way). The loop
  * sleeps in Atomics.wait, not in timers, and probes get no replies: one wake-up per tick (a
  * timer-and-reply loop cost this thread about 0.33 ms of CPU per tick on a 2-vCPU VM).
+ *
+ * At most one probe is in flight. A tick that finds the previous probe not yet run sends
+ * nothing (counted): a main thread that is runnable but not running (waiting for a core, or
+ * throttled by a container's CPU quota) would otherwise run a queue of probes back to back
+ * when it gets the CPU again, and charge its waiting time to the code where it stopped.
  */
 export function samplingWorkerMain(load: NodeJS.Require): void {
   // Modules come through `load`, the worker's own require passed in by the starter: bundlers
@@ -20,7 +25,19 @@ export function samplingWorkerMain(load: NodeJS.Require): void {
   const data = workerData as SamplingWorkerData;
   const state = new Int32Array(data.state);
   const { ACTIVE, STOP, POSTED, SKIPPED, SLEEPING, DISCONNECTED, OFF_CPU, TICKS, RAN, EPOCH } = data.slots;
-  const interval = data.intervalMillis;
+  const { CPU_PENDING_MICROS, NO_CPU, CALIBRATING, CAL_DONE, TICK_MILLIHZ, OVERHEAD_PPM, PROBE_COST_NANOS, DISPATCH_COST_NANOS } =
+    data.slots;
+  const lastProbe = new Float64Array(data.lastProbe);
+  // The budget's rule, from its source text (tick-rate.ts): this function sees no module scope.
+  const nextTickRateHz = new Function(`return (${data.nextTickRateSource})`)() as (
+    currentHz: number,
+    overheadFraction: number,
+    budgetFraction: number,
+    maxHz: number
+  ) => number;
+  const handlerRing = new Int32Array(data.handlerNanos);
+  const minInterval = data.intervalMillis;
+  let interval = minInterval;
 
   // The probe returns a promise that does not settle while its session lives, and the
   // inspector answers an evaluation only when its promise settles: no reply comes back. A
@@ -43,9 +60,20 @@ export function samplingWorkerMain(load: NodeJS.Require): void {
   // now and then, its heap (and the process's memory) grows while sampling runs.
   const turnEvery = 32;
   let sinceTurn = 0;
-  // Probes posted that the main thread has not run yet (it counts those it ran).
-  const inFlight = (): number => (Atomics.load(state, POSTED) - Atomics.load(state, RAN)) | 0;
   const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  const post = (): void => {
+    Atomics.add(state, POSTED, 1);
+    session.post('Runtime.evaluate', params);
+    if (++sinceRenew >= renewEvery) {
+      sinceRenew = 0;
+      // Probes already posted still run: the old session goes after them, in order.
+      Atomics.add(state, EPOCH, 1);
+      session.disconnect();
+      session = connect();
+    }
+  };
+  // Whether the last probe posted has not run yet (both counters wrap together).
+  const inFlight = (): boolean => Atomics.load(state, POSTED) !== Atomics.load(state, RAN);
 
   // A probe sent to a sleeping main thread wakes it to find no JavaScript running: an idle
   // sample that no profile keeps, at the full price of a probe. The thread's scheduler state
@@ -59,18 +87,149 @@ export function samplingWorkerMain(load: NodeJS.Require): void {
     try {
       const length = fs.readSync(statFd, statBuf, 0, statBuf.length, 0);
       // The state letter follows the command name, which is in parentheses and may hold any byte.
-      const state = statBuf[statBuf.lastIndexOf(0x29, length - 1) + 2];
-      return state === 0x53 /* S */ || state === 0x44 /* D */;
+      const letter = statBuf[statBuf.lastIndexOf(0x29, length - 1) + 2];
+      return letter === 0x53 /* S */ || letter === 0x44 /* D */;
     } catch {
       statFd = -1;
       return false;
     }
   };
+  // The main thread's on-CPU time in nanoseconds (schedstat's first field), -1 where unknown.
+  // A double holds it exactly for 104 days of CPU; only differences are used.
+  let schedstatFd = data.mainThreadSchedstatFd;
+  const schedBuf = new Uint8Array(96);
+  const readCpuNanos = (): number => {
+    if (schedstatFd < 0) return -1;
+    try {
+      const length = fs.readSync(schedstatFd, schedBuf, 0, schedBuf.length, 0);
+      let value = 0;
+      for (let i = 0; i < length; i++) {
+        const digit = schedBuf[i] - 0x30;
+        if (digit < 0 || digit > 9) break;
+        value = value * 10 + digit;
+      }
+      return value;
+    } catch {
+      schedstatFd = -1;
+      return -1;
+    }
+  };
 
-  // Ticks sit on a fixed grid and a probe is posted only if a profiled root is open at the
-  // tick. Firing on every 0 -> 1 edge instead would over-sample the first instants of each
-  // root (request start-up code) whenever roots open and close constantly.
-  const origin = performance.now();
+  // CPU accounting. Each tick while ACTIVE adds the main thread's CPU since the previous tick
+  // to CPU_PENDING_MICROS; the probe takes the whole pending amount as its sample's value. So
+  // the values of all samples sum to the CPU measured while profiled roots were open, however
+  // many ticks were skipped, and a probe that waited (native code, GC) carries the time it
+  // waited on the CPU. CPU while nothing is profiled is nobody's and is dropped.
+  // From the main thread's reading at the first acquisition: the CPU of the first root before
+  // this thread was up (tens of milliseconds) is measured too.
+  let lastCpu = data.initialCpuNanos;
+  let carryNanos = 0;
+  // Returns false when this tick has no earlier reading to measure from (the first after a sleep).
+  const account = (active: boolean): boolean => {
+    const cpu = readCpuNanos();
+    if (cpu < 0) return true;
+    const measured = lastCpu >= 0;
+    if (active && measured && cpu > lastCpu) {
+      carryNanos += cpu - lastCpu;
+      const micros = Math.floor(carryNanos / 1000);
+      if (micros > 0) {
+        Atomics.add(state, CPU_PENDING_MICROS, micros);
+        carryNanos -= micros * 1000;
+      }
+    } else if (!active) {
+      carryNanos = 0;
+      Atomics.store(state, CPU_PENDING_MICROS, 0);
+    }
+    lastCpu = cpu;
+    return measured;
+  };
+  const minCpuMicros = data.minCpuNanosPerProbe / 1000;
+
+  // Calibration of the inspector's dispatch: a probe that only signals is sent to the main
+  // thread while it sleeps, and its CPU time (schedstat) from before the post to when it sleeps
+  // again is the whole price of a probe outside our JavaScript. It includes the thread's
+  // wake-up, which a busy thread does not pay, so the estimate errs high (the cap errs safe).
+  // A woken thread may also run other due work (a timer, I/O) before it sleeps again, which
+  // only ever adds: so the smallest of the last few measurements is used, and one taking more
+  // than 2 ms of CPU is discarded. One more is taken every few seconds.
+  const calibrations: number[] = [];
+  const CALIBRATIONS_KEPT = 7;
+  const MAX_CALIBRATION_NANOS = 2e6;
+  const RECALIBRATE_MILLIS = 5000;
+  let lastCalibration = -Infinity;
+  let calibrationAttempts = 0;
+  let dispatchCost = -1;
+  const calibrate = (): void => {
+    const before = readCpuNanos();
+    if (before < 0) return;
+    Atomics.store(state, CAL_DONE, 0);
+    // Cleared by the probe itself when it runs, however late: a calibration probe never samples.
+    Atomics.store(state, CALIBRATING, 1);
+    const posted = performance.now();
+    post();
+    // Read as soon as the probe signals: the wake-up and the dispatch up to our JavaScript,
+    // not whatever else the woken thread goes on to run.
+    const woken = Atomics.wait(state, CAL_DONE, 0, 20) !== 'timed-out' || Atomics.load(state, CAL_DONE) === 1;
+    const after = readCpuNanos();
+    const waited = performance.now() - posted;
+    // The calibration's CPU stays in the accounting (the next tick measures from lastCpu): it is
+    // the main thread's CPU like any other. A probe that took over a millisecond to run met other
+    // work (or a busy core) first: not a measurement.
+    if (!woken || waited > 1 || after <= before || after - before > MAX_CALIBRATION_NANOS) return;
+    calibrations.push(after - before);
+    if (calibrations.length > CALIBRATIONS_KEPT) calibrations.shift();
+    dispatchCost = Math.min(...calibrations);
+    Atomics.store(state, DISPATCH_COST_NANOS, Math.min(2 ** 31 - 1, Math.round(dispatchCost)));
+  };
+
+  // The budget: every window of about a second of sampling, the probes' share of the main
+  // thread's time is probes run x (dispatch cost + the median time of recent probes' JavaScript)
+  // / window.
+  // Over the budget, the tick rate falls in proportion; under it, it climbs back (at most 1.5x a
+  // window), never above the configured rate.
+  // Windows count sampling time only (ticks while ACTIVE, times their interval): a window that
+  // spans a pause in profiling would read as a low overhead and overshoot the next rate.
+  const WINDOW_MILLIS = 1000;
+  let windowActiveMillis = 0;
+  let windowRan = Atomics.load(state, RAN);
+  const medianHandlerNanos = (): number => {
+    const entries: number[] = [];
+    for (let i = 0; i < handlerRing.length; i++) if (handlerRing[i] > 0) entries.push(handlerRing[i]);
+    if (entries.length === 0) return 0;
+    entries.sort((a, b) => a - b);
+    return entries[entries.length >> 1];
+  };
+  Atomics.store(state, TICK_MILLIHZ, Math.round(1e6 / minInterval));
+  Atomics.store(state, OVERHEAD_PPM, -1);
+  Atomics.store(state, PROBE_COST_NANOS, -1);
+  Atomics.store(state, DISPATCH_COST_NANOS, -1);
+  const resetWindow = (): void => {
+    windowActiveMillis = 0;
+    windowRan = Atomics.load(state, RAN);
+  };
+  const closeWindow = (): void => {
+    const wallNanos = windowActiveMillis * 1e6;
+    const ran = (Atomics.load(state, RAN) - windowRan) | 0;
+    resetWindow();
+    if (ran <= 0 || wallNanos <= 0) return;
+    const dispatch = dispatchCost >= 0 ? dispatchCost : data.defaultDispatchCostNanos;
+    const probeCost = dispatch + medianHandlerNanos();
+    const overhead = (ran * probeCost) / wallNanos;
+    if (data.debug) console.error('budget', ran, Math.round(wallNanos / 1e6), Math.round(dispatchCost), Math.round(medianHandlerNanos()), Math.round(1000 / interval));
+    Atomics.store(state, PROBE_COST_NANOS, Math.min(2 ** 31 - 1, Math.round(probeCost)));
+    Atomics.store(state, OVERHEAD_PPM, Math.min(2 ** 31 - 1, Math.round(overhead * 1e6)));
+    if (!Number.isFinite(data.maxOverheadFraction)) return;
+    const hz = 1000 / interval;
+    const next = nextTickRateHz(hz, overhead, data.maxOverheadFraction, 1000 / minInterval);
+    if (next === hz) return;
+    interval = 1000 / next;
+    Atomics.store(state, TICK_MILLIHZ, Math.round(next * 1000));
+  };
+
+  // Ticks sit on a grid and a probe is posted only if a profiled root is open at the tick.
+  // Firing on every 0 -> 1 edge instead would over-sample the first instants of each root
+  // (request start-up code) whenever roots open and close constantly.
+  let origin = performance.now();
   const gridAfter = (t: number): number => origin + (Math.floor((t - origin) / interval) + 1) * interval;
 
   async function loop(): Promise<void> {
@@ -84,9 +243,18 @@ export function samplingWorkerMain(load: NodeJS.Require): void {
         continue;
       }
       // Stay on the grid, but never burst to catch up after the worker itself stalled.
+      const before = interval;
+      if (windowActiveMillis >= WINDOW_MILLIS) closeWindow();
+      if (interval !== before) origin = now;
       next += interval;
-      if (next <= now) next = gridAfter(now);
-      if (Atomics.load(state, ACTIVE) === 0) {
+      if (next <= now || interval !== before) next = gridAfter(now);
+      const active = Atomics.load(state, ACTIVE) !== 0;
+      const measured = account(active);
+      if (!active) {
+        if (now - lastCalibration >= RECALIBRATE_MILLIS && !inFlight() && mainThreadSleeps()) {
+          lastCalibration = now;
+          calibrate();
+        }
         if (now - lastActive < data.sleepAfterIdleMillis) continue;
         // A turn of the event loop before a long sleep, for its housekeeping.
         await drain();
@@ -96,25 +264,35 @@ export function samplingWorkerMain(load: NodeJS.Require): void {
         while (Atomics.load(state, ACTIVE) === 0 && Atomics.load(state, STOP) === 0) Atomics.wait(state, ACTIVE, 0);
         Atomics.store(state, SLEEPING, 0);
         lastActive = performance.now();
+        lastCpu = -1;
+        resetWindow();
         next = gridAfter(lastActive);
         continue;
       }
       lastActive = now;
       Atomics.add(state, TICKS, 1);
-      if (mainThreadSleeps()) {
-        Atomics.add(state, OFF_CPU, 1);
-      } else if (inFlight() < data.maxInFlight) {
-        Atomics.add(state, POSTED, 1);
-        session.post('Runtime.evaluate', params);
-        if (++sinceRenew >= renewEvery) {
-          sinceRenew = 0;
-          // Probes already posted still run: the old session goes after them, in order.
-          Atomics.add(state, EPOCH, 1);
-          session.disconnect();
-          session = connect();
-        }
-      } else {
+      windowActiveMillis += interval;
+      if (inFlight() || performance.timeOrigin + now - lastProbe[0] < interval / 2) {
+        // The previous probe has not run, or ran only just now (it waited for the thread):
+        // a probe now would make a burst of two.
         Atomics.add(state, SKIPPED, 1);
+      } else if (mainThreadSleeps()) {
+        Atomics.add(state, OFF_CPU, 1);
+        // A sleeping thread is the moment to measure what a probe costs it.
+        // The first three attempts come quickly, then one per RECALIBRATE_MILLIS, whether they
+        // measured or not: a thread that is slow to wake must not get a probe at every tick.
+        if (now - lastCalibration >= (calibrationAttempts < 3 ? 0 : RECALIBRATE_MILLIS) && schedstatFd >= 0) {
+          lastCalibration = now;
+          calibrationAttempts++;
+          calibrate();
+        }
+      } else if (!measured) {
+        // The first tick after a sleep only starts the measurement.
+      } else if (schedstatFd >= 0 && Atomics.load(state, CPU_PENDING_MICROS) < minCpuMicros) {
+        // Runnable but not running since the last probe: waiting is not CPU time.
+        Atomics.add(state, NO_CPU, 1);
+      } else {
+        post();
       }
       if (++sinceTurn >= turnEvery) {
         sinceTurn = 0;

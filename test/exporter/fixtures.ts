@@ -20,6 +20,7 @@ export function makeProfile(index = 0, sampleCount = 3): SpanProfile {
       timeUnixNano: START_UNIX_NANO + BigInt(i * PERIOD_NANOS),
       stack: i % 2 === 0 ? [query, handler] : [handler],
       spanId: i % 2 === 0 ? CHILD_SPAN_ID : ROOT_SPAN_ID,
+      cpuNanos: 0,
     });
   }
   return {

@@ -107,12 +107,16 @@ export function dictionaryViolations(request: Decoded): string[] {
           inRange(`${at} linkIndex`, (sample.linkIndex as number) ?? 0, 'linkTable');
           attributeList(at, ints(sample.attributeIndices));
           const timestamps = (sample.timestampsUnixNano ?? []) as string[];
-          if (timestamps.length === 0 || (sample.values ?? []).toString() !== '') {
-            problems.push(`${at} is not timestamps-only (the one shape this library emits)`);
+          const values = (sample.values ?? []) as unknown[];
+          // The two shapes this library emits: timestamps only (counts), or, where CPU time is
+          // measured, one timestamp with its CPU nanoseconds (Pyroscope takes one value per Sample).
+          if (timestamps.length === 0 || (values.length !== 0 && (values.length !== 1 || timestamps.length !== 1))) {
+            problems.push(`${at} is neither timestamps-only nor one timestamp with one value`);
           }
           for (const t of timestamps) {
             if (BigInt(t) < start || BigInt(t) >= end) problems.push(`${at} timestamp ${t} outside [${start}, ${end})`);
           }
+          if (values.length > 0) return;
           const identity = JSON.stringify([sample.stackIndex, sample.linkIndex, [...ints(sample.attributeIndices)].sort()]);
           if (identities.has(identity)) problems.push(`${at} has the identity of an earlier sample: not merged`);
           identities.add(identity);

@@ -20,6 +20,8 @@ export interface Resolved {
   traceId: string | undefined;
   spanId: string | undefined;
   attributes: Record<string, unknown>;
+  /** The sample's value (CPU nanoseconds) where the profile carries values, as decimal text. */
+  cpuNanos: string | undefined;
 }
 
 export function attributesOf(dict: D, indices: unknown): Record<string, unknown> {
@@ -48,15 +50,17 @@ export function resolveProfile(dict: D, profile: D): Resolved[] {
       return `${str('nameStrindex')}|${str('systemNameStrindex')}|${str('filenameStrindex')}:${line.line ?? 0}:${line.column ?? 0}${at}`;
     });
     const link = list(dict.linkTable)[(s.linkIndex as number) ?? 0];
-    for (const t of s.timestampsUnixNano as string[]) {
+    const values = s.values as unknown[] | undefined;
+    (s.timestampsUnixNano as string[]).forEach((t, i) => {
       out.push({
+        cpuNanos: values === undefined || values.length === 0 ? undefined : String(values[i]),
         time: t,
         frames,
         traceId: link.traceId as string | undefined,
         spanId: link.spanId as string | undefined,
         attributes: attributesOf(dict, s.attributeIndices),
       });
-    }
+    });
   }
   return sortResolved(out);
 }
@@ -70,7 +74,9 @@ export function resolveProfile(dict: D, profile: D): Resolved[] {
 export function expectedSamples(profile: SpanProfile): Resolved[] {
   const toRoot = profile.sampleLinks === 'local-root';
   const serviceName = profile.resource.attributes['service.name'] ?? `unknown_service:${basename(process.argv0) || 'node'}`;
+  const measured = profile.samples.some((s) => s.cpuNanos > 0);
   return sortResolved(profile.samples.map((s) => ({
+    cpuNanos: measured ? String(Math.round(s.cpuNanos)) : undefined,
     time: s.timeUnixNano.toString(),
     frames: (s.stack.length > 0 ? s.stack : [{ functionName: '(program)', fileName: '', lineNumber: 0, columnNumber: 0 }]).map((f: ProfileFrame) => {
       // A source-mapped frame keeps V8's name as the system name and its position as an attribute.

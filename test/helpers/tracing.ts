@@ -22,7 +22,8 @@ export function setUpProfiledTracing(
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
   const exporter = new InMemoryProfileExporter();
-  const processor = new ProfilingSpanProcessor({ exporter, batch: { scheduledDelayMillis: 50 }, ...options });
+  // No overhead cap unless a test sets one: the suites count samples at the configured rate.
+  const processor = new ProfilingSpanProcessor({ exporter, batch: { scheduledDelayMillis: 50 }, maxOverheadPercent: Infinity, ...options });
   const provider = new BasicTracerProvider({
     spanProcessors: [processor as unknown as SpanProcessor],
     ...sdk,

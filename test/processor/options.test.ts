@@ -14,6 +14,7 @@ describe('resolveProcessorOptions', function () {
       samplingFrequencyHz: 99,
       maxProfileDurationMillis: 30000,
       maxOpenProfiles: 4096,
+      maxOverheadPercent: 1,
       maxSamplesPerProfile: 5000,
       maxStackDepth: 64,
       linkSamplesTo: 'local-root',
@@ -30,6 +31,8 @@ describe('resolveProcessorOptions', function () {
     ['profilesSampleRate', '0.5', 'ProfilingSpanProcessor: option "profilesSampleRate" must be a number from 0 to 1, got "0.5"'],
     ['samplingFrequencyHz', 0, 'ProfilingSpanProcessor: option "samplingFrequencyHz" must be a number from 1 to 1000, got 0'],
     ['samplingFrequencyHz', NaN, 'ProfilingSpanProcessor: option "samplingFrequencyHz" must be a number from 1 to 1000, got NaN'],
+    ['maxOverheadPercent', 0, 'ProfilingSpanProcessor: option "maxOverheadPercent" must be a number from 0.01 to 100, got 0'],
+    ['maxOverheadPercent', '1', 'ProfilingSpanProcessor: option "maxOverheadPercent" must be a number from 0.01 to 100, got "1"'],
     ['maxProfileDurationMillis', -1, 'ProfilingSpanProcessor: option "maxProfileDurationMillis" must be an integer from 1 to 9007199254740991, got -1'],
     ['maxOpenProfiles', 2.5, 'ProfilingSpanProcessor: option "maxOpenProfiles" must be an integer from 1 to 9007199254740991, got 2.5'],
     ['maxSamplesPerProfile', 0, 'ProfilingSpanProcessor: option "maxSamplesPerProfile" must be an integer from 1 to 9007199254740991, got 0'],
@@ -54,6 +57,10 @@ describe('resolveProcessorOptions', function () {
       name: 'RangeError',
       message: 'ProfilingSpanProcessor: option "batch.maxExportBatchSize" must be an integer from 1 to 9007199254740991, got -3',
     });
+  });
+
+  it('should accept maxOverheadPercent = Infinity (no cap)', function () {
+    assert.strictEqual(resolveProcessorOptions({ exporter, maxOverheadPercent: Infinity }).maxOverheadPercent, Infinity);
   });
 
   it('should reject a missing options object', function () {

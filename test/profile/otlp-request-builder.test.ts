@@ -47,6 +47,31 @@ describe('buildExportRequest', function () {
     assert.strictEqual(request.resourceProfiles[0].scopeProfiles[0].profiles.length, 2);
   });
 
+  describe('sample values', function () {
+    const strings = (request: ReturnType<typeof buildExportRequest>) => request.dictionary.stringTable;
+
+    it('should send cpu/nanoseconds with one timestamp and its CPU value per Sample where CPU time was measured', function () {
+      const { query } = appStacks();
+      const samples = [sample(0n, query, undefined, 8_000_000), sample(10_000_000n, query, undefined, 3_500_000), sample(20_000_000n, query, undefined, 0)];
+      const request = buildExportRequest([spanProfile({ samples })]);
+      const [profile] = request.resourceProfiles[0].scopeProfiles[0].profiles;
+      const table = strings(request);
+      assert.deepStrictEqual([table[profile.sampleType.typeStrindex ?? 0], table[profile.sampleType.unitStrindex ?? 0]], ['cpu', 'nanoseconds']);
+      assert.deepStrictEqual([table[profile.periodType.typeStrindex ?? 0], table[profile.periodType.unitStrindex ?? 0]], ['cpu', 'nanoseconds']);
+      // Equal stacks are not merged: Pyroscope takes exactly one value per Sample.
+      assert.deepStrictEqual(profile.samples.map((s) => [s.timestampsUnixNano.length, s.values]), [[1, [8_000_000]], [1, [3_500_000]], [1, [0]]]);
+    });
+
+    it('should send samples/count with timestamps only, equal stacks merged, where CPU time was not measured', function () {
+      const { query } = appStacks();
+      const request = buildExportRequest([spanProfile({ samples: [sample(0n, query), sample(10_000_000n, query)] })]);
+      const [profile] = request.resourceProfiles[0].scopeProfiles[0].profiles;
+      const table = strings(request);
+      assert.deepStrictEqual([table[profile.sampleType.typeStrindex ?? 0], table[profile.sampleType.unitStrindex ?? 0]], ['samples', 'count']);
+      assert.deepStrictEqual(profile.samples.map((s) => [s.timestampsUnixNano.length, s.values]), [[2, undefined]]);
+    });
+  });
+
   it('should fall back to the nominal period when the measured one is unusable', function () {
     for (const periodNanos of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
       const [profile] = buildExportRequest([spanProfile({ periodNanos })]).resourceProfiles[0].scopeProfiles[0].profiles;

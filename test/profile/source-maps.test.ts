@@ -40,7 +40,7 @@ function profileOf(...stacks: ProfileFrame[][]): SpanProfile {
     startTimeUnixNano: 1n,
     endTimeUnixNano: 2n + BigInt(stacks.length),
     periodNanos: 10_101_010,
-    samples: stacks.map((stack, i) => ({ timeUnixNano: 2n + BigInt(i), stack, spanId: ROOT_SPAN_ID })),
+    samples: stacks.map((stack, i) => ({ timeUnixNano: 2n + BigInt(i), cpuNanos: 0, stack, spanId: ROOT_SPAN_ID })),
     truncated: false,
     droppedSamples: 0,
   };

@@ -33,8 +33,8 @@ export function copyFrames(stack: ProfileStack): ProfileStack {
   return stack.map((f) => ({ ...f }));
 }
 
-export function sample(offsetNanos: bigint, stack: ProfileStack, spanId = ROOT_SPAN_ID): ProfileSample {
-  return { timeUnixNano: START_UNIX_NANO + offsetNanos, stack, spanId };
+export function sample(offsetNanos: bigint, stack: ProfileStack, spanId = ROOT_SPAN_ID, cpuNanos = 0): ProfileSample {
+  return { timeUnixNano: START_UNIX_NANO + offsetNanos, stack, spanId, cpuNanos };
 }
 
 export function spanProfile(overrides: Partial<SpanProfile> = {}): SpanProfile {
