@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { buildCollector, startCollector, type RunningCollector } from '../helpers/collector';
 import { driveLoad, ExampleService } from './example-service';
 import { decodeProfiles, decodeTraces, type DecodedProfile, type DecodedSpan } from './otlp-decode';
-import { OtlpSink } from './otlp-sink';
+import { OtlpSink } from '../helpers/otlp-sink';
 
 // Each route of examples/service.js and the function only that route runs.
 const HOT_FUNCTIONS: Record<string, string> = {
@@ -17,7 +17,7 @@ const CONCURRENCY = 8;
 
 describe('End to end through the OpenTelemetry Collector', function () {
   const serviceName = `e2e-shop-${randomBytes(3).toString('hex')}`;
-  const sink = new OtlpSink();
+  const sink = OtlpSink.protobuf();
   let collector: RunningCollector | undefined;
   let service: ExampleService | undefined;
   let serviceExitCode: number | null = null;
@@ -43,8 +43,8 @@ describe('End to end through the OpenTelemetry Collector', function () {
     serviceExitCode = await service.stop();
     // The Collector drains its exporters' queues on shutdown, so after it exits the sink has everything.
     await collector.stop();
-    spans = sink.traceBodies.flatMap((body) => decodeTraces(body));
-    profiles = sink.profileBodies.flatMap((body) => decodeProfiles(body));
+    spans = sink.traceBodies().flatMap((body) => decodeTraces(body));
+    profiles = sink.profileBodies().flatMap((body) => decodeProfiles(body));
     for (const span of spans) spansById.set(span.spanId, span);
   });
 

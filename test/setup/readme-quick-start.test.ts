@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { AppProcess } from './app-process';
 import { CACHE, nodeBinary, npmCli, REPO } from './node-binaries';
-import { OtlpJsonSink, spansOf, summarizeProfiles } from './otlp-json-sink';
+import { OtlpSink } from '../helpers/otlp-sink';
+import { spansOf, summarizeProfiles } from './otlp-json-summary';
 import { codeBlocksUnder, readQuickStart, type QuickStart } from './readme-snippets';
 
 // The README's quick start, run as a user would run it: its `npm install` line in an empty project
@@ -61,10 +62,10 @@ describe('README quick start, installed from the packed package', function () {
   /** The sink got an Express span and a profile of HOT_FUNCTION, linked to exported traces. */
   function assertExported(serviceName: string): void {
     assert.deepEqual(sink.problems, []);
-    const spans = spansOf(sink.traceRequests());
+    const spans = spansOf(sink.traceBodies());
     assert.ok(spans.some((s) => s.name.startsWith('request handler')), `an Express span, got ${spans.map((s) => s.name).join(', ')}`);
     const traceIds = new Set(spans.map((s) => s.traceId));
-    const hot = sink.profileRequests().flatMap(summarizeProfiles).filter((p) => p.sampleCount > 0 && p.functionNames.has(HOT_FUNCTION));
+    const hot = sink.profileBodies().flatMap(summarizeProfiles).filter((p) => p.sampleCount > 0 && p.functionNames.has(HOT_FUNCTION));
     assert.ok(hot.length > 0, `a profile sampling ${HOT_FUNCTION}`);
     for (const profile of hot) {
       assert.equal(profile.serviceName, serviceName);
@@ -73,7 +74,7 @@ describe('README quick start, installed from the packed package', function () {
   }
 
   this.timeout(600_000);
-  const sink = new OtlpJsonSink();
+  const sink = OtlpSink.json();
   let tarball = '';
   let packDir = '';
 
