@@ -1,17 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { buildCollector, startCollector, type RunningCollector } from '../helpers/collector';
-import { driveLoad, ExampleService } from './example-service';
+import { driveLoad, ExampleService, exampleServiceEnv, HOT_FUNCTIONS, ROUTES } from './example-service';
 import { decodeProfiles, decodeTraces, type DecodedProfile, type DecodedSpan } from './otlp-decode';
 import { OtlpSink } from '../helpers/otlp-sink';
 
-// Each route of examples/service.js and the function only that route runs.
-const HOT_FUNCTIONS: Record<string, string> = {
-  '/report': 'buildInventoryReport',
-  '/parse': 'parseAccessLogDates',
-  '/hash': 'deriveKeyChain',
-};
-const ROUTES = Object.keys(HOT_FUNCTIONS);
 const LOAD_MILLIS = 4000;
 const CONCURRENCY = 8;
 
@@ -33,12 +26,7 @@ describe('End to end through the OpenTelemetry Collector', function () {
     this.timeout(180_000);
     await sink.start();
     collector = await startCollector({ forwardTo: sink.url, debugVerbosity: 'detailed' });
-    service = await ExampleService.start({
-      OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
-      OTEL_SERVICE_NAME: serviceName,
-      OTEL_BSP_SCHEDULE_DELAY: '200',
-      OTEL_LOG_LEVEL: 'error',
-    });
+    service = await ExampleService.start(exampleServiceEnv(collector.endpoint, serviceName));
     statuses = await driveLoad(service.url, ROUTES, LOAD_MILLIS, CONCURRENCY);
     serviceExitCode = await service.stop();
     // The Collector drains its exporters' queues on shutdown, so after it exits the sink has everything.

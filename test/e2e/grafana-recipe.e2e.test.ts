@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { buildCollector, repoRoot, startCollector, type RunningCollector } from '../helpers/collector';
 import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
 import { profilesOf, resolveProfile, type Resolved } from '../helpers/decode-resolve';
-import { driveLoad, ExampleService } from './example-service';
+import { driveLoad, ExampleService, ROUTES } from './example-service';
 import { decodeTraces, type DecodedSpan } from './otlp-decode';
 import { OtlpSink } from '../helpers/otlp-sink';
 
@@ -17,8 +17,6 @@ import { OtlpSink } from '../helpers/otlp-sink';
  * about the request (POST, exact Content-Type application/x-protobuf) stands in for it; the checks
  * are on what Pyroscope reads (plain resource keys, each sample's Link, the sample attributes).
  */
-
-const ROUTES = ['/report', '/parse', '/hash'];
 
 /** examples/grafana/service.env, with its hosts pointed at the test's loopback peers. */
 function recipeEnv(collector: string, pyroscope: string, serviceName: string): Record<string, string> {

@@ -2,28 +2,24 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { ManagedProcess } from '../helpers/child-process';
 import { repoRoot } from '../helpers/collector';
 
 /**
  * The package's viewer (`otel-span-profiler view --port N --otlp-port N`, the `bin` of
  * package.json) in its own Node process, as the Jaeger end-to-end test uses it: an OTLP/HTTP
  * endpoint for traces and profiles, and the JSON API that serves a span's folded stacks.
+ * `stop()` sends SIGTERM, SIGKILL after 10 s unless told otherwise.
  */
-export class ViewerProcess {
-  stdout = '';
-  stderr = '';
-  private readonly exited: Promise<number | null>;
-
+export class ViewerProcess extends ManagedProcess {
   private constructor(
-    private readonly child: ChildProcess,
+    child: ChildProcess,
     /** The UI and API base URL, e.g. `http://127.0.0.1:40123`. */
     readonly url: string,
     /** The OTLP/HTTP base URL (`/v1/traces`, `/v1development/profiles`). */
     readonly otlpUrl: string,
   ) {
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { this.stdout += chunk; });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { this.stderr += chunk; });
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    super(child, { killAfterMillis: 10_000 });
   }
 
   /** The viewer's entry script, from package.json's `bin`; throws, saying so, when there is none. */
@@ -60,17 +56,6 @@ export class ViewerProcess {
   async get(pathAndQuery: string): Promise<{ status: number; body: string }> {
     const response = await fetch(new URL(pathAndQuery, this.url));
     return { status: response.status, body: await response.text() };
-  }
-
-  /** SIGTERM, then SIGKILL after `timeoutMillis`; resolves with the exit code. */
-  async stop(timeoutMillis = 10_000): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMillis);
-    try {
-      return await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private async answers(): Promise<boolean> {
