@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { ManagedProcess } from '../helpers/child-process';
 import { repoRoot } from '../helpers/collector';
+import { canConnect, freePorts } from '../helpers/loopback-server';
 
 /**
  * The package's viewer (`otel-span-profiler view --port N --otlp-port N`, the `bin` of
@@ -62,7 +62,7 @@ export class ViewerProcess extends ManagedProcess {
     try {
       const api = await fetch(new URL('/api/traces', this.url));
       await api.arrayBuffer();
-      return api.status === 200 && (await canConnect(new URL(this.otlpUrl).port));
+      return api.status === 200 && (await canConnect(Number(new URL(this.otlpUrl).port)));
     } catch {
       return false;
     }
@@ -94,26 +94,4 @@ export function parseFolded(folded: string): FoldedLine[] {
 export function valueOfFunction(lines: readonly FoldedLine[], name: string): number {
   const isFrame = (frame: string): boolean => frame === name || frame.startsWith(`${name} `);
   return lines.filter((line) => line.frames.some(isFrame)).reduce((sum, line) => sum + line.value, 0);
-}
-
-/** Ports free on 127.0.0.1 now (the viewer binds them right after; another process could race it). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
-function canConnect(port: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(Number(port), '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
 }

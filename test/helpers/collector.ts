@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import * as net from 'node:net';
 import { ManagedProcess } from './child-process';
 import { buildGoBinary, launchWithConfig } from './go-binary';
+import { canConnect } from './loopback-server';
 
 export { repoRoot } from './go-binary';
 
@@ -131,14 +131,6 @@ export class RunningCollector extends ManagedProcess {
     }
     return undefined;
   }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /**
