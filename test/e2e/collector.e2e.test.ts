@@ -1,23 +1,16 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { buildCollector, startCollector, type RunningCollector } from '../helpers/collector';
-import { driveLoad, ExampleService } from './example-service';
+import { driveLoad, ExampleService, exampleServiceEnv, HOT_FUNCTIONS, ROUTES } from './example-service';
 import { decodeProfiles, decodeTraces, type DecodedProfile, type DecodedSpan } from './otlp-decode';
-import { OtlpSink } from './otlp-sink';
+import { OtlpSink } from '../helpers/otlp-sink';
 
-// Each route of examples/service.js and the function only that route runs.
-const HOT_FUNCTIONS: Record<string, string> = {
-  '/report': 'buildInventoryReport',
-  '/parse': 'parseAccessLogDates',
-  '/hash': 'deriveKeyChain',
-};
-const ROUTES = Object.keys(HOT_FUNCTIONS);
 const LOAD_MILLIS = 4000;
 const CONCURRENCY = 8;
 
 describe('End to end through the OpenTelemetry Collector', function () {
   const serviceName = `e2e-shop-${randomBytes(3).toString('hex')}`;
-  const sink = new OtlpSink();
+  const sink = OtlpSink.protobuf();
   let collector: RunningCollector | undefined;
   let service: ExampleService | undefined;
   let serviceExitCode: number | null = null;
@@ -33,18 +26,13 @@ describe('End to end through the OpenTelemetry Collector', function () {
     this.timeout(180_000);
     await sink.start();
     collector = await startCollector({ forwardTo: sink.url, debugVerbosity: 'detailed' });
-    service = await ExampleService.start({
-      OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
-      OTEL_SERVICE_NAME: serviceName,
-      OTEL_BSP_SCHEDULE_DELAY: '200',
-      OTEL_LOG_LEVEL: 'error',
-    });
+    service = await ExampleService.start(exampleServiceEnv(collector.endpoint, serviceName));
     statuses = await driveLoad(service.url, ROUTES, LOAD_MILLIS, CONCURRENCY);
     serviceExitCode = await service.stop();
     // The Collector drains its exporters' queues on shutdown, so after it exits the sink has everything.
     await collector.stop();
-    spans = sink.traceBodies.flatMap((body) => decodeTraces(body));
-    profiles = sink.profileBodies.flatMap((body) => decodeProfiles(body));
+    spans = sink.traceBodies().flatMap((body) => decodeTraces(body));
+    profiles = sink.profileBodies().flatMap((body) => decodeProfiles(body));
     for (const span of spans) spansById.set(span.spanId, span);
   });
 

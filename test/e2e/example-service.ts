@@ -1,20 +1,29 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { ManagedProcess } from '../helpers/child-process';
 import { repoRoot } from '../helpers/collector';
 
-/** examples/service.js running in its own Node process (the same Node binary as the test). */
-export class ExampleService {
-  stdout = '';
-  stderr = '';
+/** Each route of examples/service.js and the function only that route runs. */
+export const HOT_FUNCTIONS: Readonly<Record<string, string>> = {
+  '/report': 'buildInventoryReport',
+  '/parse': 'parseAccessLogDates',
+  '/hash': 'deriveKeyChain',
+};
+/** The routes of examples/service.js that the end-to-end tests load. */
+export const ROUTES: readonly string[] = Object.keys(HOT_FUNCTIONS);
+
+/**
+ * examples/service.js running in its own Node process (the same Node binary as the test).
+ * `stop()` sends SIGTERM (the service flushes telemetry, then exits by itself), SIGKILL after
+ * 30 s unless told otherwise.
+ */
+export class ExampleService extends ManagedProcess {
   /** Base URL, e.g. `http://127.0.0.1:40123`; set once it listens. */
   url = '';
-  private readonly exited: Promise<number | null>;
 
-  private constructor(private readonly child: ChildProcess) {
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { this.stdout += chunk; });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { this.stderr += chunk; });
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  private constructor(child: ChildProcess) {
+    super(child, { killAfterMillis: 30_000 });
   }
 
   /** Starts the service with `env` added to this process's environment; resolves once it listens. */
@@ -38,17 +47,19 @@ export class ExampleService {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
+}
 
-  /** SIGTERM (the service flushes telemetry, then exits by itself); SIGKILL after `timeoutMillis`. */
-  async stop(timeoutMillis = 30_000): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMillis);
-    try {
-      return await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+/**
+ * The service's environment for exporting (OTLP/HTTP to the base URL `otlpEndpoint`) as
+ * `serviceName`, as the end-to-end tests run it: spans batched every 200 ms, only SDK errors logged.
+ */
+export function exampleServiceEnv(otlpEndpoint: string, serviceName: string): Record<string, string> {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+    OTEL_SERVICE_NAME: serviceName,
+    OTEL_BSP_SCHEDULE_DELAY: '200',
+    OTEL_LOG_LEVEL: 'error',
+  };
 }
 
 /**

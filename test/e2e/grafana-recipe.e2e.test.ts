@@ -6,9 +6,9 @@ import * as path from 'node:path';
 import { buildCollector, repoRoot, startCollector, type RunningCollector } from '../helpers/collector';
 import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
 import { profilesOf, resolveProfile, type Resolved } from '../helpers/decode-resolve';
-import { driveLoad, ExampleService } from './example-service';
+import { driveLoad, ExampleService, ROUTES } from './example-service';
 import { decodeTraces, type DecodedSpan } from './otlp-decode';
-import { OtlpSink } from './otlp-sink';
+import { OtlpSink } from '../helpers/otlp-sink';
 
 /*
  * The recipe of docs/grafana.md and examples/grafana/, run with examples/service.js: traces through
@@ -17,8 +17,6 @@ import { OtlpSink } from './otlp-sink';
  * about the request (POST, exact Content-Type application/x-protobuf) stands in for it; the checks
  * are on what Pyroscope reads (plain resource keys, each sample's Link, the sample attributes).
  */
-
-const ROUTES = ['/report', '/parse', '/hash'];
 
 /** examples/grafana/service.env, with its hosts pointed at the test's loopback peers. */
 function recipeEnv(collector: string, pyroscope: string, serviceName: string): Record<string, string> {
@@ -33,8 +31,8 @@ function recipeEnv(collector: string, pyroscope: string, serviceName: string): R
 }
 
 describe('The Grafana recipe (examples/grafana) with the example service', function () {
-  const traceSink = new OtlpSink();
-  const pyroscope = new OtlpSink();
+  const traceSink = OtlpSink.protobuf();
+  const pyroscope = OtlpSink.protobuf();
   const serviceName = `recipe-${randomBytes(3).toString('hex')}`;
   let collector: RunningCollector | undefined;
   let service: ExampleService | undefined;
@@ -52,8 +50,8 @@ describe('The Grafana recipe (examples/grafana) with the example service', funct
     await driveLoad(service.url, ROUTES, 3000, 6);
     assert.equal(await service.stop(), 0, service.stderr);
     await collector.stop();
-    spans = traceSink.traceBodies.flatMap((body) => decodeTraces(body));
-    requests = pyroscope.profileBodies.map((body) => decodeWithProtoc(body));
+    spans = traceSink.traceBodies().flatMap((body) => decodeTraces(body));
+    requests = pyroscope.profileBodies().map((body) => decodeWithProtoc(body));
   });
 
   after(async function () {
@@ -75,8 +73,8 @@ describe('The Grafana recipe (examples/grafana) with the example service', funct
     assert.deepEqual(pyroscope.problems, []);
     assert.deepEqual(traceSink.problems, []);
     assert.ok(requests.length > 0, `no profiles arrived; service stderr: ${service?.stderr}`);
-    assert.equal(pyroscope.traceBodies.length, 0);
-    assert.equal(traceSink.profileBodies.length, 0, 'profiles went through the Collector');
+    assert.equal(pyroscope.traceBodies().length, 0);
+    assert.equal(traceSink.profileBodies().length, 0, 'profiles went through the Collector');
     assert.ok(spans.length > 0, 'no spans arrived through the Collector');
   });
 

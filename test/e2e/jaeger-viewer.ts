@@ -1,29 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
+import { ManagedProcess } from '../helpers/child-process';
 import { repoRoot } from '../helpers/collector';
+import { canConnect, freePorts } from '../helpers/loopback-server';
 
 /**
  * The package's viewer (`otel-span-profiler view --port N --otlp-port N`, the `bin` of
  * package.json) in its own Node process, as the Jaeger end-to-end test uses it: an OTLP/HTTP
  * endpoint for traces and profiles, and the JSON API that serves a span's folded stacks.
+ * `stop()` sends SIGTERM, SIGKILL after 10 s unless told otherwise.
  */
-export class ViewerProcess {
-  stdout = '';
-  stderr = '';
-  private readonly exited: Promise<number | null>;
-
+export class ViewerProcess extends ManagedProcess {
   private constructor(
-    private readonly child: ChildProcess,
+    child: ChildProcess,
     /** The UI and API base URL, e.g. `http://127.0.0.1:40123`. */
     readonly url: string,
     /** The OTLP/HTTP base URL (`/v1/traces`, `/v1development/profiles`). */
     readonly otlpUrl: string,
   ) {
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { this.stdout += chunk; });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { this.stderr += chunk; });
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    super(child, { killAfterMillis: 10_000 });
   }
 
   /** The viewer's entry script, from package.json's `bin`; throws, saying so, when there is none. */
@@ -62,22 +58,11 @@ export class ViewerProcess {
     return { status: response.status, body: await response.text() };
   }
 
-  /** SIGTERM, then SIGKILL after `timeoutMillis`; resolves with the exit code. */
-  async stop(timeoutMillis = 10_000): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMillis);
-    try {
-      return await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   private async answers(): Promise<boolean> {
     try {
       const api = await fetch(new URL('/api/traces', this.url));
       await api.arrayBuffer();
-      return api.status === 200 && (await canConnect(new URL(this.otlpUrl).port));
+      return api.status === 200 && (await canConnect(Number(new URL(this.otlpUrl).port)));
     } catch {
       return false;
     }
@@ -109,26 +94,4 @@ export function parseFolded(folded: string): FoldedLine[] {
 export function valueOfFunction(lines: readonly FoldedLine[], name: string): number {
   const isFrame = (frame: string): boolean => frame === name || frame.startsWith(`${name} `);
   return lines.filter((line) => line.frames.some(isFrame)).reduce((sum, line) => sum + line.value, 0);
-}
-
-/** Ports free on 127.0.0.1 now (the viewer binds them right after; another process could race it). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
-function canConnect(port: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(Number(port), '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
 }

@@ -15,16 +15,9 @@ import {
   type JaegerTrace,
   type RunningJaeger,
 } from '../helpers/jaeger';
-import { driveLoad, ExampleService } from './example-service';
+import { driveLoad, ExampleService, exampleServiceEnv, HOT_FUNCTIONS, ROUTES } from './example-service';
 import { parseFolded, valueOfFunction, ViewerProcess, type FoldedLine } from './jaeger-viewer';
 
-// Each route of examples/service.js and the function only that route runs.
-const HOT_FUNCTIONS: Record<string, string> = {
-  '/report': 'buildInventoryReport',
-  '/parse': 'parseAccessLogDates',
-  '/hash': 'deriveKeyChain',
-};
-const ROUTES = Object.keys(HOT_FUNCTIONS);
 const LOAD_MILLIS = 4000;
 const CONCURRENCY = 8;
 const PROFILE_ID = 'pyroscope.profile.id';
@@ -98,12 +91,7 @@ describe('Correlation in Jaeger, end to end (service -> Collector -> Jaeger, pro
       traces: viewer ? [jaeger.otlpEndpoint, viewer.otlpUrl] : [jaeger.otlpEndpoint],
       profiles: viewer ? [viewer.otlpUrl] : [],
     });
-    service = await ExampleService.start({
-      OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
-      OTEL_SERVICE_NAME: serviceName,
-      OTEL_BSP_SCHEDULE_DELAY: '200',
-      OTEL_LOG_LEVEL: 'error',
-    });
+    service = await ExampleService.start(exampleServiceEnv(collector.endpoint, serviceName));
     statuses = await driveLoad(service.url, ROUTES, LOAD_MILLIS, CONCURRENCY);
     serviceExitCode = await service.stop();
     // The Collector drains its exporters' queues on shutdown: after it exits, Jaeger and the viewer have everything.

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { DEFAULT_PROFILES_FILE_PATH, FileProfileExporter } from '../../src/exporter/file-profile-exporter';
 import { DiagRecorder } from '../helpers/diag-recorder';
-import { makeProfiles, START_UNIX_NANO, TRACE_ID } from './fixtures';
+import { makeProfiles, START_UNIX_NANO, TRACE_ID } from '../helpers/synthetic-profiles';
 
 interface JsonRequest {
   resourceProfiles: Array<{ scopeProfiles: Array<{ profiles: Array<{ samples: Array<{ timestampsUnixNano: string[] }> }> }> }>;

@@ -10,7 +10,7 @@ import { OTLPProfileExporter } from '../../src/exporter/otlp-profile-exporter';
 import { createRetryingTransport } from '../../src/exporter/retrying-transport';
 import { DiagRecorder } from '../helpers/diag-recorder';
 import { decodeWithProtoc, encodeWithProtoc } from '../helpers/decode-protoc';
-import { makeProfiles, START_UNIX_NANO } from './fixtures';
+import { makeProfiles, START_UNIX_NANO } from '../helpers/synthetic-profiles';
 import { LoopbackGrpcServer } from './loopback-grpc-server';
 
 /** Protobuf wire helpers for a google.rpc.Status with a RetryInfo detail, written by hand. */

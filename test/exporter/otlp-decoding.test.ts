@@ -4,7 +4,7 @@ import { encodeRequestJson, encodeRequestProtobuf } from '../../src/exporter/otl
 import { buildExportRequest } from '../../src/profile/otlp-request-builder';
 import { Uint64, type PbExportProfilesServiceRequest } from '../../src/profile/otlp-model';
 import { encodeWithProtoc } from '../helpers/decode-protoc';
-import { makeProfile, START_UNIX_NANO, TRACE_ID, ROOT_SPAN_ID, CHILD_SPAN_ID } from './fixtures';
+import { makeProfile, START_UNIX_NANO, TRACE_ID, ROOT_SPAN_ID, CHILD_SPAN_ID } from '../helpers/synthetic-profiles';
 
 /** A request with two resources, truncation and dropped-sample attributes, and fixed profile ids. */
 function request(): PbExportProfilesServiceRequest {

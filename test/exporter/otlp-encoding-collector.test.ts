@@ -6,7 +6,7 @@ import { dictionaryViolations } from '../helpers/decode-checks';
 import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
 import { useForwardingCollector } from '../helpers/forwarding-collector';
 import { profilesOf } from '../helpers/decode-resolve';
-import { appStacks, CHILD_SPAN_ID, sample, spanProfile } from '../profile/synthetic';
+import { appStacks, CHILD_SPAN_ID, sample, spanProfile } from '../helpers/synthetic-profiles';
 
 /** POSTs a body straight to the receiver (no exporter in between); resolves to the status code. */
 function post(url: string, contentType: string, body: Uint8Array | string): Promise<number> {

@@ -8,7 +8,7 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from '../../src/version';
 import { dictionaryViolations } from '../helpers/decode-checks';
 import { decodeRaw, decodeWithProtoc, encodeWithProtoc, protoDir, type Decoded } from '../helpers/decode-protoc';
 import { attributesOf, expectedSamples, profilesOf, resolveProfile, resourceAttributes } from '../helpers/decode-resolve';
-import { appStacks, CHILD_SPAN_ID, copyFrames, ROOT_SPAN_ID, sample, spanProfile, TRACE_ID } from '../profile/synthetic';
+import { appStacks, CHILD_SPAN_ID, copyFrames, ROOT_SPAN_ID, sample, spanProfile, TRACE_ID } from '../helpers/synthetic-profiles';
 
 type D = Decoded;
 const list = (v: unknown) => (v ?? []) as D[];
@@ -258,11 +258,11 @@ describe('otlp-encoding', () => {
       ]);
       const [p] = profilesOf(request);
       assert.match(p.profileId as string, /^[0-9a-f]{32}$/);
-      assert.strictEqual(p.timeUnixNano, '1755000000000000000');
+      assert.strictEqual(p.timeUnixNano, '1764150000123456789');
       assert.strictEqual(p.period, '10101011');
       assert.strictEqual(typeof p.durationNano, 'string');
       assert.strictEqual(list(p.samples)[0].stackIndex, 1);
-      assert.deepStrictEqual(list(p.samples)[0].timestampsUnixNano, ['1755000000001000000']);
+      assert.deepStrictEqual(list(p.samples)[0].timestampsUnixNano, ['1764150000124456789']);
       assert.strictEqual(typeof list(list(dict.locationTable)[1].lines)[0].line, 'string');
     });
   });

@@ -6,7 +6,7 @@ import { createHttpTransport } from '../../src/exporter/http-transport';
 import { describeFailure, OTLPProfileExporter } from '../../src/exporter/otlp-profile-exporter';
 import type { SpanProfile } from '../../src/profile/span-profile';
 import { useForwardingCollector } from '../helpers/forwarding-collector';
-import { makeProfile, START_UNIX_NANO } from './fixtures';
+import { makeProfile, START_UNIX_NANO } from '../helpers/synthetic-profiles';
 
 /** Two profiles whose resource names a marker, so the forwarded copy can be found. */
 function markedProfiles(marker: string): SpanProfile[] {

@@ -6,7 +6,7 @@ import type { OTLPProfileExporterOptions } from '../../src/exporter/exporter-opt
 import { OTLPProfileExporter } from '../../src/exporter/otlp-profile-exporter';
 import type { SpanProfile } from '../../src/profile/span-profile';
 import { CERTS_DIR, useGrpcCollector } from './grpc-collector';
-import { makeProfile, START_UNIX_NANO } from './fixtures';
+import { makeProfile, START_UNIX_NANO } from '../helpers/synthetic-profiles';
 
 const ENV_KEYS = [
   'OTEL_EXPORTER_OTLP_PROTOCOL',

@@ -9,7 +9,7 @@ import type { OTLPProfileExporterOptions } from '../../src/exporter/exporter-opt
 import { OTLPProfileExporter } from '../../src/exporter/otlp-profile-exporter';
 import { DiagRecorder } from '../helpers/diag-recorder';
 import { CERTS_DIR } from './grpc-collector';
-import { makeProfiles } from './fixtures';
+import { makeProfiles } from '../helpers/synthetic-profiles';
 
 const ENV_KEYS = [
   'OTEL_EXPORTER_OTLP_CERTIFICATE',

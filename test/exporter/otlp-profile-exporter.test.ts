@@ -10,7 +10,7 @@ import { DropCounter } from '../../src/processor-stats';
 import { decodeWithProtoc, encodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
 import { LoopbackServer, neverAnswer, reply, unusedPort, type Responder } from '../helpers/loopback-server';
 import { DiagRecorder } from '../helpers/diag-recorder';
-import { makeProfile, makeProfiles, START_UNIX_NANO, TRACE_ID } from './fixtures';
+import { makeProfile, makeProfiles, START_UNIX_NANO, TRACE_ID } from '../helpers/synthetic-profiles';
 
 const ENV_KEYS = [
   'OTEL_EXPORTER_OTLP_ENDPOINT',

@@ -17,7 +17,7 @@ import { DropCounter, type DropExplanations, type DropReason } from '../../src/p
 import type { ProfileExporter } from '../../src/exporter/profile-exporter';
 import type { SpanProfile } from '../../src/profile/span-profile';
 import { DiagRecorder } from '../helpers/diag-recorder';
-import { makeProfile, makeProfiles } from './fixtures';
+import { makeProfile, makeProfiles } from '../helpers/synthetic-profiles';
 
 /** An exporter double whose callbacks the test controls: succeed, fail, throw, or hold until released. */
 class ControlledExporter implements ProfileExporter {

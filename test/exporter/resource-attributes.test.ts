@@ -12,7 +12,7 @@ import type { SpanProfile } from '../../src/profile/span-profile';
 import { decodeWithProtoc } from '../helpers/decode-protoc';
 import { DiagRecorder } from '../helpers/diag-recorder';
 import { LoopbackServer } from '../helpers/loopback-server';
-import { makeProfile } from './fixtures';
+import { makeProfile } from '../helpers/synthetic-profiles';
 
 const SDK_ERROR = 'Accessing resource attributes before async attributes settled';
 

@@ -1,25 +1,15 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as net from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { ManagedProcess } from './child-process';
+import { buildGoBinary, launchWithConfig } from './go-binary';
+import { canConnect } from './loopback-server';
+
+export { repoRoot } from './go-binary';
 
 /**
  * Builds, starts and stops a real OpenTelemetry Collector (built from Go modules by
  * scripts/build-collector.sh) for end-to-end tests. A build failure throws with the builder's
  * output, so a test that needs the Collector fails instead of skipping.
  */
-
-/** The repository root, found from this file whether it runs from test/ or build/test/. */
-export function repoRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'scripts', 'build-collector.sh'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`collector helper: no scripts/build-collector.sh above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
-}
 
 let builtBinary: Promise<string> | undefined;
 
@@ -28,24 +18,9 @@ let builtBinary: Promise<string> | undefined;
  * process unless `env` (extra environment for scripts/build-collector.sh) is given.
  */
 export function buildCollector(env?: Record<string, string>): Promise<string> {
-  if (env !== undefined) return runBuildScript(env);
-  builtBinary ??= runBuildScript({});
+  if (env !== undefined) return buildGoBinary('build-collector.sh', 'the OpenTelemetry Collector', env);
+  builtBinary ??= buildGoBinary('build-collector.sh', 'the OpenTelemetry Collector');
   return builtBinary;
-}
-
-function runBuildScript(env: Record<string, string>): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const script = path.join(repoRoot(), 'scripts', 'build-collector.sh');
-    execFile('bash', [script], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const lines = stdout.trim().split('\n');
-      const binary = lines[lines.length - 1];
-      if (error || !binary || !fs.existsSync(binary)) {
-        reject(new Error(`building the OpenTelemetry Collector failed (${error?.message ?? 'no binary'}):\n${stderr}\n${stdout}`));
-        return;
-      }
-      resolve(binary);
-    });
-  });
 }
 
 /** What the started Collector does with what it receives. */
@@ -86,21 +61,15 @@ export function collectorConfig(receiverPort: number, options: CollectorOptions)
   };
 }
 
-/** A Collector process started by {@link startCollector}. */
-export class RunningCollector {
-  private stdoutText = '';
-  private stderrText = '';
-  private readonly exited: Promise<number | null>;
-
+/**
+ * A Collector process started by {@link startCollector}: `stdout` is the debug exporter's printout,
+ * `stderr` the Collector's own logs, one JSON object per line.
+ */
+export class RunningCollector extends ManagedProcess {
   private boundEndpoint: string | undefined;
 
-  constructor(
-    private readonly child: ChildProcess,
-    readonly configPath: string,
-  ) {
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { this.stdoutText += chunk; });
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { this.stderrText += chunk; });
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  constructor(child: ChildProcess, readonly configPath: string) {
+    super(child);
   }
 
   /** The OTLP/HTTP receiver's base URL, e.g. `http://127.0.0.1:43181`; set once ready. */
@@ -108,15 +77,6 @@ export class RunningCollector {
     if (this.boundEndpoint === undefined) throw new Error('Collector is not ready yet');
     return this.boundEndpoint;
   }
-
-  /** The debug exporter's printout (stdout). */
-  get stdout(): string { return this.stdoutText; }
-
-  /** The Collector's own logs, one JSON object per line (stderr). */
-  get stderr(): string { return this.stderrText; }
-
-  /** Whether the process has exited. */
-  get hasExited(): boolean { return this.child.exitCode !== null || this.child.signalCode !== null; }
 
   /** Log lines of level error or worse (and any stderr line that is not a JSON log record). */
   errorLines(): string[] {
@@ -140,20 +100,6 @@ export class RunningCollector {
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-  }
-
-  /** Stops the Collector (SIGTERM, then SIGKILL after 15 s); resolves with its exit code. */
-  async stop(): Promise<number | null> {
-    if (!this.hasExited) {
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-      try {
-        return await this.exited;
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-    return this.exited;
   }
 
   /** Resolves once the receiver accepts connections; rejects when the process exits first. */
@@ -187,34 +133,23 @@ export class RunningCollector {
   }
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 /**
  * Builds (if needed) and starts the Collector with `traces` and `profiles` pipelines (OTLP/HTTP
  * receiver on a free loopback port -> debug, and otlp_http when `forwardTo` is set), and waits
  * until it accepts connections. Call `stop()` after.
  */
 export async function startCollector(options: CollectorOptions = {}): Promise<RunningCollector> {
-  const binary = await buildCollector();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otelcol-e2e-'));
-  const configPath = path.join(dir, 'config.yaml');
   // Port 0: the Collector binds a free port itself and logs it, so no other process can take it first.
-  fs.writeFileSync(configPath, JSON.stringify(collectorConfig(0, options), null, 2));
-  const child = spawn(binary, ['--config', configPath, '--feature-gates=service.profilesSupport'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const collector = new RunningCollector(child, configPath);
-  try {
-    await collector.waitUntilReady(options.startTimeoutMillis ?? 60_000);
-  } catch (error) {
-    await collector.stop();
-    throw error;
-  }
-  return collector;
+  return startCollectorWithConfig(collectorConfig(0, options), 'otelcol-e2e-', options.startTimeoutMillis ?? 60_000);
+}
+
+/**
+ * Builds (if needed) and starts the Collector with `config` (see {@link collectorConfig}) and the
+ * profiles feature gate, in a temporary directory named after `tmpPrefix`; waits until its OTLP/HTTP
+ * receiver accepts connections. Call `stop()` after.
+ */
+export async function startCollectorWithConfig(config: object, tmpPrefix: string, startTimeoutMillis = 60_000): Promise<RunningCollector> {
+  const binary = await buildCollector();
+  return launchWithConfig(binary, config, { tmpPrefix, extraArgs: ['--feature-gates=service.profilesSupport'], startTimeoutMillis },
+    (child, configPath) => new RunningCollector(child, configPath));
 }

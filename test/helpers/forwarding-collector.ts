@@ -11,11 +11,17 @@ export interface ForwardingCollector {
   forwardedProfiles(marker: string): Promise<Decoded>;
 }
 
+/** Starts a Collector that forwards to the OTLP/HTTP base URL `forwardTo`. */
+export type StartForwardingCollector = (forwardTo: string) => Promise<RunningCollector>;
+
 /**
  * Registers mocha hooks in the calling `describe`: build the Collector (fails, never skips),
- * start it forwarding to a loopback sink before the tests, stop both after.
+ * start it with `start` (default: OTLP/HTTP in, debug at basic verbosity) forwarding to a loopback
+ * sink before the tests, stop both after.
  */
-export function useForwardingCollector(): ForwardingCollector {
+export function useForwardingCollector(
+  start: StartForwardingCollector = (forwardTo) => startCollector({ forwardTo, debugVerbosity: 'basic' }),
+): ForwardingCollector {
   const sink = new LoopbackServer();
   let running: RunningCollector | undefined;
 
@@ -25,7 +31,7 @@ export function useForwardingCollector(): ForwardingCollector {
     await buildCollector();
     this.timeout(120_000);
     await sink.start();
-    running = await startCollector({ forwardTo: sink.origin, debugVerbosity: 'basic' });
+    running = await start(sink.origin);
   });
 
   after(async function () {

@@ -1,8 +1,7 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { buildCollector, repoRoot, RunningCollector } from './collector';
+import type { ChildProcess } from 'node:child_process';
+import { ManagedProcess } from './child-process';
+import { startCollectorWithConfig, type RunningCollector } from './collector';
+import { buildGoBinary, launchWithConfig } from './go-binary';
 
 /**
  * Builds, starts and stops a real Jaeger v2 (built from Go modules by scripts/build-jaeger.sh) for
@@ -15,18 +14,7 @@ let builtBinary: Promise<string> | undefined;
 
 /** Builds Jaeger (a no-op when the cached binary exists); resolves to its path. Memoized per process. */
 export function buildJaeger(): Promise<string> {
-  builtBinary ??= new Promise<string>((resolve, reject) => {
-    const script = path.join(repoRoot(), 'scripts', 'build-jaeger.sh');
-    execFile('bash', [script], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const lines = stdout.trim().split('\n');
-      const binary = lines[lines.length - 1];
-      if (error || !binary || !fs.existsSync(binary)) {
-        reject(new Error(`building Jaeger failed (${error?.message ?? 'no binary'}):\n${stderr}\n${stdout}`));
-        return;
-      }
-      resolve(binary);
-    });
-  });
+  builtBinary ??= buildGoBinary('build-jaeger.sh', 'Jaeger');
   return builtBinary;
 }
 
@@ -101,20 +89,12 @@ export function rootSpanOf(trace: JaegerTrace): JaegerSpan | undefined {
 }
 
 /** A Jaeger process started by {@link startJaeger}. */
-export class RunningJaeger {
-  private stderrText = '';
-  private stdoutText = '';
-  private readonly exited: Promise<number | null>;
+export class RunningJaeger extends ManagedProcess {
   private otlpBase: string | undefined;
   private queryBase: string | undefined;
 
-  constructor(
-    private readonly child: ChildProcess,
-    readonly configPath: string,
-  ) {
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { this.stdoutText += chunk; });
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { this.stderrText += chunk; });
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  constructor(child: ChildProcess, readonly configPath: string) {
+    super(child);
   }
 
   /** The OTLP/HTTP receiver's base URL, e.g. `http://127.0.0.1:43181`; set once ready. */
@@ -131,8 +111,6 @@ export class RunningJaeger {
 
   /** Jaeger's logs, one JSON object per line. */
   get logs(): string { return this.stderrText + this.stdoutText; }
-
-  get hasExited(): boolean { return this.child.exitCode !== null || this.child.signalCode !== null; }
 
   /** Log records of level error or worse. */
   errorLines(): string[] {
@@ -189,20 +167,6 @@ export class RunningJaeger {
     return (JSON.parse(body) as { data: JaegerTrace[] }).data;
   }
 
-  /** Stops Jaeger (SIGTERM, then SIGKILL after 15 s); resolves with its exit code. */
-  async stop(): Promise<number | null> {
-    if (!this.hasExited) {
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-      try {
-        return await this.exited;
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-    return this.exited;
-  }
-
   private logRecords(): Record<string, unknown>[] {
     const records: Record<string, unknown>[] = [];
     for (const line of this.logs.split('\n')) {
@@ -220,18 +184,8 @@ export class RunningJaeger {
 /** Builds (if needed) and starts Jaeger, waits until it is ready. Call `stop()` after. */
 export async function startJaeger(options: JaegerOptions = {}): Promise<RunningJaeger> {
   const binary = await buildJaeger();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jaeger-e2e-'));
-  const configPath = path.join(dir, 'config.yaml');
-  fs.writeFileSync(configPath, JSON.stringify(jaegerConfig(options), null, 2));
-  const child = spawn(binary, ['--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const jaeger = new RunningJaeger(child, configPath);
-  try {
-    await jaeger.waitUntilReady(options.startTimeoutMillis ?? 60_000);
-  } catch (error) {
-    await jaeger.stop();
-    throw error;
-  }
-  return jaeger;
+  return launchWithConfig(binary, jaegerConfig(options), { tmpPrefix: 'jaeger-e2e-', startTimeoutMillis: options.startTimeoutMillis ?? 60_000 },
+    (child, configPath) => new RunningJaeger(child, configPath));
 }
 
 /** Where the Collector started by {@link startCollectorInFront} sends each signal. */
@@ -272,19 +226,5 @@ export function routingCollectorConfig(routes: CollectorRoutes): object {
  * `routes` says, as a user puts it in front of Jaeger and a profile store; waits until it is ready.
  */
 export async function startCollectorInFront(routes: CollectorRoutes, startTimeoutMillis = 60_000): Promise<RunningCollector> {
-  const binary = await buildCollector();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otelcol-jaeger-e2e-'));
-  const configPath = path.join(dir, 'config.yaml');
-  fs.writeFileSync(configPath, JSON.stringify(routingCollectorConfig(routes), null, 2));
-  const child = spawn(binary, ['--config', configPath, '--feature-gates=service.profilesSupport'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const collector = new RunningCollector(child, configPath);
-  try {
-    await collector.waitUntilReady(startTimeoutMillis);
-  } catch (error) {
-    await collector.stop();
-    throw error;
-  }
-  return collector;
+  return startCollectorWithConfig(routingCollectorConfig(routes), 'otelcol-jaeger-e2e-', startTimeoutMillis);
 }

@@ -130,9 +130,32 @@ export class LoopbackServer {
 
 /** A loopback port that nothing listens on right now (it was free a moment ago). */
 export async function unusedPort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', () => resolve()));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>(resolve => probe.close(() => resolve()));
+  const [port] = await freePorts(1);
   return port;
+}
+
+/**
+ * `count` distinct ports free on 127.0.0.1 now (all held at once while they are picked, then
+ * released: a process started right after binds them, though another one could race it).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    })),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+/** Whether something accepts TCP connections on `port` of 127.0.0.1. */
+export function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
 }

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert';
 import { DictionaryBuilder, NO_JS_FRAME_STACK, toAnyValue } from '../../src/profile/dictionary';
-import { appStacks, copyFrames, frame, ROOT_SPAN_ID, TRACE_ID } from './synthetic';
+import { appStacks, copyFrames, frame, ROOT_SPAN_ID, TRACE_ID } from '../helpers/synthetic-profiles';
 
 describe('DictionaryBuilder', function () {
   describe('build', function () {

@@ -12,7 +12,7 @@ import type { ProfileFrame, SpanProfile } from '../../src/profile/span-profile';
 import { dictionaryViolations } from '../helpers/decode-checks';
 import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
 import { expectedSamples, profilesOf, resolveProfile } from '../helpers/decode-resolve';
-import { frame, ROOT_SPAN_ID, sample, spanProfile } from './synthetic';
+import { frame, ROOT_SPAN_ID, sample, spanProfile } from '../helpers/synthetic-profiles';
 
 function mapped(original: ProfileFrame, generated: ProfileFrame): ProfileFrame {
   return { ...original, generated };

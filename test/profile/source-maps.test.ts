@@ -11,7 +11,7 @@ import { sourceMappingUrl } from '../../src/profile/source-map-loader';
 import { SourceMapper } from '../../src/profile/source-maps';
 import type { ProfileFrame, SpanProfile } from '../../src/profile/span-profile';
 import { DiagRecorder } from '../helpers/diag-recorder';
-import { frame, ROOT_SPAN_ID, TRACE_ID } from './synthetic';
+import { frame, ROOT_SPAN_ID, TRACE_ID } from '../helpers/synthetic-profiles';
 
 const TS_SOURCE = `export function crunchNumbers(rounds: number): number {
   let total: number = 0;

@@ -4,9 +4,10 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { AppProcess } from './app-process';
+import { AppProcess, type AppExit } from './app-process';
 import { CACHE, nodeBinary, npmCli, REPO } from './node-binaries';
-import { OtlpJsonSink, spansOf, summarizeProfiles } from './otlp-json-sink';
+import { OtlpSink } from '../helpers/otlp-sink';
+import { spansOf, summarizeProfiles } from './otlp-json-summary';
 import { codeBlocksUnder, readQuickStart, type QuickStart } from './readme-snippets';
 
 // The README's quick start, run as a user would run it: its `npm install` line in an empty project
@@ -58,13 +59,26 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 describe('README quick start, installed from the packed package', function () {
+  /** With the sink emptied: waits until `app` listens, asserts REQUESTS answers of 200 on /work, stops it (kills it on failure). */
+  async function serveRequests(app: AppProcess): Promise<AppExit> {
+    sink.reset();
+    try {
+      await app.ready();
+      assert.deepEqual(await app.get('/work', REQUESTS), Array(REQUESTS).fill(200));
+    } catch (error) {
+      app.kill();
+      throw error;
+    }
+    return app.stop();
+  }
+
   /** The sink got an Express span and a profile of HOT_FUNCTION, linked to exported traces. */
   function assertExported(serviceName: string): void {
     assert.deepEqual(sink.problems, []);
-    const spans = spansOf(sink.traceRequests());
+    const spans = spansOf(sink.traceBodies());
     assert.ok(spans.some((s) => s.name.startsWith('request handler')), `an Express span, got ${spans.map((s) => s.name).join(', ')}`);
     const traceIds = new Set(spans.map((s) => s.traceId));
-    const hot = sink.profileRequests().flatMap(summarizeProfiles).filter((p) => p.sampleCount > 0 && p.functionNames.has(HOT_FUNCTION));
+    const hot = sink.profileBodies().flatMap(summarizeProfiles).filter((p) => p.sampleCount > 0 && p.functionNames.has(HOT_FUNCTION));
     assert.ok(hot.length > 0, `a profile sampling ${HOT_FUNCTION}`);
     for (const profile of hot) {
       assert.equal(profile.serviceName, serviceName);
@@ -73,7 +87,7 @@ describe('README quick start, installed from the packed package', function () {
   }
 
   this.timeout(600_000);
-  const sink = new OtlpJsonSink();
+  const sink = OtlpSink.json();
   let tarball = '';
   let packDir = '';
 
@@ -145,15 +159,7 @@ describe('README quick start, installed from the packed package', function () {
             cwd: project,
             env: { ...cleanEnv(), OTEL_SERVICE_NAME: 'zero-code', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_METRICS_EXPORTER: 'none' },
           });
-          sink.reset();
-          try {
-            await app.ready();
-            assert.deepEqual(await app.get('/work', REQUESTS), Array(REQUESTS).fill(200));
-          } catch (error) {
-            app.kill();
-            throw error;
-          }
-          const exit = await app.stop();
+          const exit = await serveRequests(app);
           assert.equal(exit.signal, 'SIGTERM', exit.stderr);
           assertExported('zero-code');
         });
@@ -171,15 +177,7 @@ describe('README quick start, installed from the packed package', function () {
             cwd: project,
             env: { ...cleanEnv(), OTEL_SERVICE_NAME: 'esm-hook', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROFILES_PROTOCOL: 'http/json' },
           });
-          sink.reset();
-          try {
-            await app.ready();
-            assert.deepEqual(await app.get('/work', REQUESTS), Array(REQUESTS).fill(200));
-          } catch (error) {
-            app.kill();
-            throw error;
-          }
-          const exit = await app.stop();
+          const exit = await serveRequests(app);
           assert.equal(exit.code, 0, `exit ${exit.code} ${exit.signal}\n${exit.stderr}`);
           assertExported('esm-hook');
         });
@@ -195,15 +193,7 @@ describe('README quick start, installed from the packed package', function () {
             // The README's variables, then where the sink is; it reads JSON, so profiles are sent as http/json.
             env: { ...cleanEnv(), ...quickStart.run.env, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROFILES_PROTOCOL: 'http/json' },
           });
-          sink.reset();
-          try {
-            await app.ready();
-            assert.deepEqual(await app.get('/work', REQUESTS), Array(REQUESTS).fill(200));
-          } catch (error) {
-            app.kill();
-            throw error;
-          }
-          const exit = await app.stop();
+          const exit = await serveRequests(app);
           assert.equal(exit.code, 0, `exit ${exit.code} ${exit.signal}\n${exit.stderr}`);
           assert.equal(exit.stderr, '', 'a clean run prints no warning');
           assertExported(quickStart.run.env.OTEL_SERVICE_NAME!);

@@ -4,7 +4,8 @@ import { profilesExporterName } from '../../src/auto/profile-exporter-from-env';
 import { loadInstrumentations } from '../../src/auto/start-from-env';
 import { DiagRecorder } from '../helpers/diag-recorder';
 import { AppProcess, type AppExit } from './app-process';
-import { OtlpJsonSink, spansOf, summarizeProfiles } from './otlp-json-sink';
+import { OtlpSink } from '../helpers/otlp-sink';
+import { spansOf, summarizeProfiles } from './otlp-json-summary';
 
 // build/test/setup/ -> the repository root; the fixtures stay in the source tree.
 const repo = path.join(__dirname, '..', '..', '..');
@@ -26,7 +27,7 @@ interface Run {
 
 describe('otel-span-profiler/register', function () {
   this.timeout(60_000);
-  const sink = new OtlpJsonSink();
+  const sink = OtlpSink.json();
   let app: AppProcess | undefined;
 
   before(async () => sink.start());
@@ -54,11 +55,11 @@ describe('otel-span-profiler/register', function () {
     assert.deepEqual(sink.problems, []);
     // SIGTERM with no handler of the app's own: flushed, then ended by the signal as without us.
     assert.equal(result.exit.signal, 'SIGTERM', result.exit.stderr);
-    const spans = spansOf(sink.traceRequests());
+    const spans = spansOf(sink.traceBodies());
     const traceIds = new Set(spans.map((s) => s.traceId));
     assert.ok(spans.some((s) => s.name === 'GET /work'), `an HTTP server span, got ${spans.map((s) => s.name).join(', ')}`);
     assert.ok(spans.some((s) => s.name.startsWith('request handler')), `an Express span, got ${spans.map((s) => s.name).join(', ')}`);
-    const profiles = sink.profileRequests().flatMap(summarizeProfiles);
+    const profiles = sink.profileBodies().flatMap(summarizeProfiles);
     const hot = profiles.filter((p) => p.sampleCount > 0 && p.functionNames.has(HOT_FUNCTION));
     assert.ok(hot.length > 0, `a profile sampling ${HOT_FUNCTION}, got ${profiles.length} profiles`);
     for (const profile of hot) {
@@ -78,21 +79,21 @@ describe('otel-span-profiler/register', function () {
   it('should export traces and no profiles with OTEL_PROFILES_EXPORTER=none', async () => {
     const result = await run(['--require', 'otel-span-profiler/register', 'express-app.js'], { OTEL_PROFILES_EXPORTER: 'none' });
     assert.equal(result.exit.signal, 'SIGTERM', result.exit.stderr);
-    assert.ok(spansOf(sink.traceRequests()).length >= REQUESTS);
-    assert.deepEqual(sink.profileRequests(), []);
+    assert.ok(spansOf(sink.traceBodies()).length >= REQUESTS);
+    assert.deepEqual(sink.profileBodies(), []);
   });
 
   it('should export profiles and no traces with OTEL_TRACES_EXPORTER=none', async () => {
     await run(['--require', 'otel-span-profiler/register', 'express-app.js'], { OTEL_TRACES_EXPORTER: 'none' });
-    assert.deepEqual(sink.traceRequests(), []);
-    assert.ok(sink.profileRequests().flatMap(summarizeProfiles).some((p) => p.functionNames.has(HOT_FUNCTION)));
+    assert.deepEqual(sink.traceBodies(), []);
+    assert.ok(sink.profileBodies().flatMap(summarizeProfiles).some((p) => p.functionNames.has(HOT_FUNCTION)));
   });
 
   it('should print spans with OTEL_TRACES_EXPORTER=console and still export profiles', async () => {
     const result = await run(['--require', 'otel-span-profiler/register', 'express-app.js'], { OTEL_TRACES_EXPORTER: 'console' });
     assert.match(result.exit.stdout, /name: 'GET \/work'/);
-    assert.deepEqual(sink.traceRequests(), []);
-    assert.ok(sink.profileRequests().flatMap(summarizeProfiles).some((p) => p.functionNames.has(HOT_FUNCTION)));
+    assert.deepEqual(sink.traceBodies(), []);
+    assert.ok(sink.profileBodies().flatMap(summarizeProfiles).some((p) => p.functionNames.has(HOT_FUNCTION)));
   });
 
   it('should warn on the console about an unknown OTEL_PROFILES_EXPORTER and export OTLP', async () => {

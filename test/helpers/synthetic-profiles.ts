@@ -1,14 +1,16 @@
 /*
- * Hand-made span profiles for builder and encoder tests. Frames are shared objects within one
- * call, like the sampler's interned frames; `copyFrames` makes equal frames distinct objects to
- * exercise deduplication by contents.
+ * Hand-made span profiles for builder, encoder and exporter tests: small, synthetic, no sampler
+ * involved. Frames are shared objects within one call, like the sampler's interned frames;
+ * `copyFrames` makes equal frames distinct objects to exercise deduplication by contents.
  */
 import type { ProfileFrame, ProfileResource, ProfileSample, ProfileStack, SpanProfile } from '../../src/profile/span-profile';
 
-export const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
-export const ROOT_SPAN_ID = 'b7ad6b7169203331';
-export const CHILD_SPAN_ID = '00f067aa0ba902b7';
-export const START_UNIX_NANO = 1755000000000000000n;
+export const TRACE_ID = '5b8efff798038103d269b633813fc60c';
+export const ROOT_SPAN_ID = 'eee19b7ec3c1b174';
+export const CHILD_SPAN_ID = 'e457b5a2e4d86bd1';
+/** Needs all 64 bits: a JS number would round it. */
+export const START_UNIX_NANO = 1764150000123456789n;
+export const PERIOD_NANOS = 10_101_010;
 
 export function frame(functionName: string, fileName: string, lineNumber: number, columnNumber: number): ProfileFrame {
   return { functionName, fileName, lineNumber, columnNumber };
@@ -33,10 +35,12 @@ export function copyFrames(stack: ProfileStack): ProfileStack {
   return stack.map((f) => ({ ...f }));
 }
 
+/** A sample `offsetNanos` after START_UNIX_NANO, charged to `spanId`, standing for `cpuNanos` of CPU (0 = unmeasured). */
 export function sample(offsetNanos: bigint, stack: ProfileStack, spanId = ROOT_SPAN_ID, cpuNanos = 0): ProfileSample {
   return { timeUnixNano: START_UNIX_NANO + offsetNanos, stack, spanId, cpuNanos };
 }
 
+/** A 100 ms profile of six samples over the `appStacks` stacks and two spans; `overrides` replace fields. */
 export function spanProfile(overrides: Partial<SpanProfile> = {}): SpanProfile {
   const stacks = appStacks();
   const resource: ProfileResource = { attributes: { 'service.name': 'checkout', 'process.pid': 4242 } };
@@ -60,4 +64,26 @@ export function spanProfile(overrides: Partial<SpanProfile> = {}): SpanProfile {
     droppedSamples: 0,
     ...overrides,
   };
+}
+
+/**
+ * A profile of `sampleCount` samples one period apart, alternating two stacks and two spans
+ * (first the child span in `runQuery`); its root span name varies with `index`.
+ */
+export function makeProfile(index = 0, sampleCount = 3): SpanProfile {
+  const handler = frame('handleRequest', '/app/server.js', 12, 5);
+  const query = frame('runQuery', '/app/db.js', 40, 17);
+  const samples = Array.from({ length: sampleCount }, (_, i) =>
+    sample(BigInt(i * PERIOD_NANOS), i % 2 === 0 ? [query, handler] : [handler], i % 2 === 0 ? CHILD_SPAN_ID : ROOT_SPAN_ID));
+  return spanProfile({
+    rootSpanName: `GET /items/${index}`,
+    resource: { attributes: { 'service.name': 'exporter-test' } },
+    endTimeUnixNano: START_UNIX_NANO + BigInt(sampleCount * PERIOD_NANOS),
+    periodNanos: PERIOD_NANOS,
+    samples,
+  });
+}
+
+export function makeProfiles(count: number, sampleCount = 3): SpanProfile[] {
+  return Array.from({ length: count }, (_, i) => makeProfile(i, sampleCount));
 }
