@@ -82,8 +82,10 @@ describe('ProfilingSpanProcessor sampling rate (counted probes)', function () {
       const after = tracing.processor.stats;
       span.end();
       const probes = after.probes - before.probes;
-      // A probe already posted when the sleep began may still run: at most one.
-      assert.ok(probes <= 1, `${probes} probes to a thread that slept`);
+      // Ticks at 99 Hz over 500 ms: ~49. Probes allowed: one already posted when the sleep began,
+      // and the wake-ups our own timers cause (the processor's 1 s sweep, the sampler's budget
+      // timer), during which the thread really is on the CPU. Seen on Node 24 in CI: 2.
+      assert.ok(probes <= 3, `${probes} probes to a thread that slept`);
       assert.ok(after.offCpuTicks > before.offCpuTicks, 'no tick was counted as off-CPU');
     });
   });
