@@ -1,4 +1,5 @@
 import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './exporter/profile-batcher';
+import { checkBoolean, checkNumber } from './option-checks';
 import type { ProfileExporter } from './exporter/profile-exporter';
 
 /** Options of {@link ProfilingSpanProcessor}. Every field but `exporter` is optional. */
@@ -99,14 +100,8 @@ export function resolveProcessorOptions(options: ProfilingSpanProcessorOptions):
   if (linkSamplesTo !== 'active-span' && linkSamplesTo !== 'local-root') {
     throw new TypeError(`ProfilingSpanProcessor: option "linkSamplesTo" must be 'active-span' or 'local-root', got ${describe(linkSamplesTo)}`);
   }
-  const pyroscope = options.pyroscopeProfileIdAttribute ?? DEFAULTS.pyroscopeProfileIdAttribute;
-  if (typeof pyroscope !== 'boolean') {
-    throw new TypeError(`ProfilingSpanProcessor: option "pyroscopeProfileIdAttribute" must be a boolean, got ${describe(pyroscope)}`);
-  }
-  const sourceMaps = options.sourceMaps ?? DEFAULTS.sourceMaps;
-  if (typeof sourceMaps !== 'boolean') {
-    throw new TypeError(`ProfilingSpanProcessor: option "sourceMaps" must be a boolean, got ${describe(sourceMaps)}`);
-  }
+  const pyroscope = checkBoolean('ProfilingSpanProcessor: option "pyroscopeProfileIdAttribute"', options.pyroscopeProfileIdAttribute ?? DEFAULTS.pyroscopeProfileIdAttribute);
+  const sourceMaps = checkBoolean('ProfilingSpanProcessor: option "sourceMaps"', options.sourceMaps ?? DEFAULTS.sourceMaps);
   const batch = resolveBatchOptions(options.batch ?? {});
   return {
     exporter,
@@ -129,12 +124,7 @@ type NumericOption = {
 }[keyof typeof DEFAULTS];
 
 function number(options: ProfilingSpanProcessorOptions, name: NumericOption, min: number, max: number, integer: boolean): number {
-  const value = options[name] ?? DEFAULTS[name];
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    const kind = integer ? 'an integer' : 'a number';
-    throw new RangeError(`ProfilingSpanProcessor: option "${name}" must be ${kind} from ${min} to ${max}, got ${describe(value)}`);
-  }
-  return value;
+  return checkNumber(`ProfilingSpanProcessor: option "${name}"`, options[name] ?? DEFAULTS[name], min, max, integer);
 }
 
 function describe(value: unknown): string {

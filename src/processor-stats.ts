@@ -88,10 +88,10 @@ export interface ProcessorStats {
   readonly sourceMaps: SourceMapStats | undefined;
 }
 
-/** What the warning of each reason's first drop says; the processor fills in its option values. */
+/** What the warning of each reason's first drop says; the processor fills in its option values where a reason has one. */
 export type DropExplanations = Readonly<Record<DropReason, string>>;
 
-/** The wording without option values, for a counter made without its own. */
+/** The wording without option values; a counter's own wording replaces any of them. */
 const DEFAULT_EXPLANATIONS: DropExplanations = {
   maxOpenProfiles: 'too many profiled roots are open; more roots are not profiled',
   maxSamplesPerProfile: 'a profile reached its sample cap; later samples are dropped',
@@ -117,11 +117,14 @@ export class DropCounter {
   };
   private readonly _logged = new Set<DropReason>();
   private _pending = false;
+  private readonly _explanations: DropExplanations;
 
   constructor(
     private readonly _logger: DiagLogger,
-    private readonly _explanations: DropExplanations = DEFAULT_EXPLANATIONS,
-  ) {}
+    explanations: Partial<DropExplanations> = {},
+  ) {
+    this._explanations = { ...DEFAULT_EXPLANATIONS, ...explanations };
+  }
 
   /** Counts `count` drops. Never logs: safe in the probe path. */
   count(reason: DropReason, count = 1): void {

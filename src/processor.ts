@@ -71,8 +71,6 @@ export class ProfilingSpanProcessor {
       maxSamplesPerProfile: `a profile reached ${o.maxSamplesPerProfile} samples; later samples are dropped`,
       maxQueueSize: `the export queue holds ${o.batch.maxQueueSize} profiles; later profiles are dropped`,
       maxQueuedSamples: `the export queue holds ${o.batch.maxQueuedSamples} samples; later profiles are dropped`,
-      afterShutdown: 'a profile finished after shutdown and is dropped',
-      exportFailed: 'an export failed; its profiles are dropped',
     });
     this._stats = new ProfilerStats(drops);
     this._maxDurationNanos = this._options.maxProfileDurationMillis * 1e6;
@@ -223,11 +221,7 @@ export class ProfilingSpanProcessor {
       root = this._openByTrace.get(span.spanContext().traceId);
       unrecorded = true;
     }
-    if (root === undefined) {
-      this._stats.otherProbes++;
-      return;
-    }
-    if (!root.open) {
+    if (root === undefined || !root.open) {
       this._stats.otherProbes++;
       return;
     }

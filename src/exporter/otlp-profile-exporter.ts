@@ -150,7 +150,8 @@ export function describeFailure(error: Error): string {
 function readReason(body: Uint8Array, contentType: string): string {
   if (body.length === 0) return '';
   const type = contentType.toLowerCase();
-  if (type.includes('protobuf')) return readStatusMessage(body) ?? '';
+  // A Collector's protobuf refusal is a `google.rpc.Status`: its message is the reason.
+  if (type.includes('protobuf')) return decodeRpcStatus(body)?.message ?? '';
   const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   if (type.includes('json')) {
     try {
@@ -161,11 +162,6 @@ function readReason(body: Uint8Array, contentType: string): string {
     }
   }
   return text;
-}
-
-/** Field 2 (`message`) of a `google.rpc.Status`, the body a Collector sends with a protobuf refusal. */
-function readStatusMessage(body: Uint8Array): string | undefined {
-  return decodeRpcStatus(body)?.message;
 }
 
 function createTransport(options: ResolvedExporterOptions): ProfileTransport {

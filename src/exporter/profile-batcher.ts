@@ -1,5 +1,6 @@
 import { context, diag, ROOT_CONTEXT } from '@opentelemetry/api';
 import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
+import { checkNumber } from '../option-checks';
 import { DropCounter, type DropReason } from '../processor-stats';
 import type { SourceMapper } from '../profile/source-maps';
 import type { SpanProfile } from '../profile/span-profile';
@@ -61,14 +62,7 @@ export function resolveBatchOptions(options: BatchOptions = {}): ResolvedBatchOp
     if (value === undefined) continue;
     const integer = name === 'maxQueueSize' || name === 'maxExportBatchSize' || name === 'maxQueuedSamples';
     const min = name === 'scheduledDelayMillis' ? 0 : 1;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > Number.MAX_SAFE_INTEGER || (integer && !Number.isInteger(value))) {
-      const kind = integer ? 'an integer' : 'a number';
-      const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' && value !== null ? 'an object' : String(value);
-      throw new (typeof value === 'number' ? RangeError : TypeError)(
-        `ProfilingSpanProcessor: option "batch.${name}" must be ${kind} from ${min} to ${Number.MAX_SAFE_INTEGER}, got ${shown}`,
-      );
-    }
-    resolved[name] = value;
+    resolved[name] = checkNumber(`ProfilingSpanProcessor: option "batch.${name}"`, value, min, Number.MAX_SAFE_INTEGER, integer);
   }
   return resolved;
 }

@@ -1,11 +1,10 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
 import { repoRoot } from '../helpers/collector';
 
 /**
- * Decoders for what the Collector's otlp_http exporter forwards: profiles with the project's own
- * proto/ (the schema the library sends with), traces with test/e2e/proto/trace-min.proto.
+ * Decoders for what the Collector's otlp_http exporter forwards, profiles and traces, with the project's own
+ * proto/ (the schema the library sends with, and the traces messages the viewer decodes).
  * Ids come out as lowercase hex, 64-bit integers as decimal strings.
  */
 
@@ -13,21 +12,13 @@ let root: protobuf.Root | undefined;
 
 function schema(): protobuf.Root {
   if (root !== undefined) return root;
-  const repo = repoRoot();
-  const includeDirs = [path.join(repo, 'proto'), path.join(repo, 'test', 'e2e', 'proto')];
+  const protoDir = path.join(repoRoot(), 'proto');
   const loaded = new protobuf.Root();
   // Imports name paths relative to proto/, as protoc's -I does.
-  loaded.resolvePath = (origin, target) => {
-    if (path.isAbsolute(target)) return target;
-    for (const dir of includeDirs) {
-      const candidate = path.join(dir, target);
-      if (fs.existsSync(candidate)) return candidate;
-    }
-    return protobuf.util.path.resolve(origin, target);
-  };
+  loaded.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(protoDir, target));
   loaded.loadSync([
     'opentelemetry/proto/collector/profiles/v1development/profiles_service.proto',
-    'trace-min.proto',
+    'opentelemetry/proto/collector/trace/v1/trace_service.proto',
   ], { keepCase: false });
   root = loaded;
   return loaded;
@@ -75,7 +66,7 @@ function hex(bytes: unknown): string {
 
 /** Decodes a binary OTLP trace export into its spans. */
 export function decodeTraces(body: Uint8Array): DecodedSpan[] {
-  const type = schema().lookupType('otelspanprofiler.e2e.trace.ExportTraceServiceRequest');
+  const type = schema().lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
   const request = type.toObject(type.decode(body), { ...TO_OBJECT, bytes: Buffer }) as {
     resourceSpans?: { resource?: { attributes?: unknown }; scopeSpans?: { spans?: Record<string, unknown>[] }[] }[];
   };
