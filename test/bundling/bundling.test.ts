@@ -3,7 +3,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { decodeRequestJson } from '../../src/exporter/otlp-decoding';
+import { decodeRequestJson } from '../helpers/otlp-decoding';
 import { encodeRequestProtobuf } from '../../src/exporter/otlp-encoding';
 import { dictionaryViolations } from '../helpers/decode-checks';
 import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { decodeRequestJson, decodeRequestProtobuf } from '../../src/exporter/otlp-decoding';
+import { decodeRequestJson, decodeRequestProtobuf } from '../helpers/otlp-decoding';
 import { encodeRequestJson, encodeRequestProtobuf } from '../../src/exporter/otlp-encoding';
 import { buildExportRequest } from '../../src/profile/otlp-request-builder';
 import { Uint64, type PbExportProfilesServiceRequest } from '../../src/profile/otlp-model';

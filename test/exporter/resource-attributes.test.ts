@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { FileProfileExporter } from '../../src/exporter/file-profile-exporter';
-import { decodeRequestJson } from '../../src/exporter/otlp-decoding';
+import { decodeRequestJson } from '../helpers/otlp-decoding';
 import { OTLPProfileExporter } from '../../src/exporter/otlp-profile-exporter';
 import type { ProfileExporter } from '../../src/exporter/profile-exporter';
 import type { SpanProfile } from '../../src/profile/span-profile';

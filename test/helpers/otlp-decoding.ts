@@ -1,7 +1,7 @@
 import type * as Protobuf from 'protobufjs';
-import { Uint64, type PbExportProfilesServiceRequest } from '../profile/otlp-model';
-import { HEX_BYTES_FIELDS, INT64_TYPES } from './otlp-encoding';
-import { otlpSchema } from './otlp-schema';
+import { Uint64, type PbExportProfilesServiceRequest } from '../../src/profile/otlp-model';
+import { HEX_BYTES_FIELDS, INT64_TYPES } from '../../src/exporter/otlp-encoding';
+import { otlpSchema } from '../../src/exporter/otlp-schema';
 
 /*
  * Reads OTLP `ExportProfilesServiceRequest`s, binary or JSON, into the request model the encoder
@@ -9,7 +9,7 @@ import { otlpSchema } from './otlp-schema';
  * fields always arrays, bytes as Uint8Array. Unsigned 64-bit fields (timestamps, durations,
  * addresses) become exact `Uint64`s; signed 64-bit ones (period, line, values, int_value) become
  * numbers, exact below 2^53. Fields the model does not type (e.g. `values`, `keyStrindex`) are
- * decoded the same way. Internal: for the viewer and for tests, not part of the package's API.
+ * decoded the same way. A test helper: tests decode what the package wrote back into the model it encodes.
  */
 
 const UNSIGNED_64_TYPES = new Set(['uint64', 'fixed64']);
