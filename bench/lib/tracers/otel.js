@@ -101,25 +101,33 @@ function init(config) {
 
 /**
  * Forwards to the ProfilingSpanProcessor only the spans started while enabled (and their ends),
- * so one server can alternate between profiling and not every few seconds. Its own cost, one
- * WeakSet lookup per span, is paid in both states.
+ * so one server can alternate between profiling and not every few seconds. Forwarded spans are
+ * marked with a symbol-keyed field, checked at their end in both states. (Up to the fifth pass
+ * this was a WeakSet entry per forwarded span, paid only while enabled: its GC work, ephemerons
+ * in a workload that allocates a lot, was charged to the profiler. `BENCH_TOGGLE=weakset`
+ * restores it for comparison.)
  */
+const FORWARDED = Symbol('bench.forwarded');
 class ToggleProcessor {
   constructor(inner) {
     this.inner = inner;
     this.enabled = false;
-    this.forwarded = new WeakSet();
+    this.weak = process.env.BENCH_TOGGLE === 'weakset' ? new WeakSet() : undefined;
   }
   onStart(span, ctx) {
     if (!this.enabled) return;
-    this.forwarded.add(span);
+    if (this.weak) this.weak.add(span);
+    else span[FORWARDED] = true;
     this.inner.onStart(span, ctx);
   }
+  forwarded(span) {
+    return this.weak ? this.weak.has(span) : span[FORWARDED] === true;
+  }
   onEnding(span) {
-    if (this.forwarded.has(span) && this.inner.onEnding) this.inner.onEnding(span);
+    if (this.forwarded(span) && this.inner.onEnding) this.inner.onEnding(span);
   }
   onEnd(span) {
-    if (this.forwarded.has(span)) this.inner.onEnd(span);
+    if (this.forwarded(span)) this.inner.onEnd(span);
   }
   forceFlush() {
     return this.inner.forceFlush();
