@@ -1,5 +1,5 @@
 import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './exporter/profile-batcher';
-import { checkBoolean, checkNumber } from './option-checks';
+import { checkBoolean, checkNumber, describeValue } from './option-checks';
 import type { ProfileExporter } from './exporter/profile-exporter';
 
 /** Options of {@link ProfilingSpanProcessor}. Every field but `exporter` is optional. */
@@ -127,8 +127,8 @@ function number(options: ProfilingSpanProcessorOptions, name: NumericOption, min
   return checkNumber(`ProfilingSpanProcessor: option "${name}"`, options[name] ?? DEFAULTS[name], min, max, integer);
 }
 
+/** describeValue, with the wording these checks have always used for an object (most often an exporter without its methods). */
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object without the expected methods';
-  return String(value);
+  const shown = describeValue(value);
+  return shown === 'an object' ? 'an object without the expected methods' : shown;
 }
