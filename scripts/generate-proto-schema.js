@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 // Compiles every .proto file under proto/ into one protobufjs JSON descriptor, written next to the
-// compiled encoder (<outDir>/exporter/otlp-schema.json), so the package never reads proto/ at run
+// compiled encoder (<outDir>/otlp/otlp-schema.json), so the package never reads proto/ at run
 // time and bundlers inline the schema. Run by `npm run build` (outDir dist) and `npm run build:test`
 // (outDir build/src). Usage: node scripts/generate-proto-schema.js <outDir>
 const fs = require('node:fs');
@@ -32,7 +32,7 @@ if (files.length === 0) {
   console.error(`generate-proto-schema: no .proto files under ${protoDir}`);
   process.exit(1);
 }
-const target = path.resolve(repo, outDir, 'exporter', 'otlp-schema.json');
+const target = path.resolve(repo, outDir, 'otlp', 'otlp-schema.json');
 fs.mkdirSync(path.dirname(target), { recursive: true });
 // --keep-case off: field names become lowerCamelCase, as the request model and OTLP JSON use them.
 pbjs.main(['--target', 'json', '--path', protoDir, '--out', target, ...files], error => {

@@ -1,12 +1,12 @@
-export { ProfilingSpanProcessor } from './processor';
-export type { ProfilingSpanProcessorOptions } from './processor-options';
-export type { ProcessorStats, DropReason } from './processor-stats';
+export { ProfilingSpanProcessor } from './processor/processor';
+export type { ProfilingSpanProcessorOptions } from './processor/processor-options';
+export type { ProcessorStats, DropReason } from './processor/processor-stats';
 export { OTLPProfileExporter } from './exporter/otlp-profile-exporter';
 export type { OTLPProfileExporterOptions, OTLPProfileProtocol, OTLPProfileCompression } from './exporter/exporter-options';
 export { FileProfileExporter } from './exporter/file-profile-exporter';
 export type { FileProfileExporterOptions } from './exporter/file-profile-exporter';
 export { InMemoryProfileExporter } from './exporter/in-memory-profile-exporter';
 export type { ProfileExporter } from './exporter/profile-exporter';
-export type { BatchOptions, BatcherStats } from './exporter/profile-batcher';
+export type { BatchOptions, BatcherStats } from './processor/profile-batcher';
 export type { SpanProfile, ProfileSample, ProfileStack, ProfileFrame, ProfileResource } from './profile/span-profile';
-export type { SourceMapStats } from './profile/source-maps';
+export type { SourceMapStats } from './source-maps/source-maps';

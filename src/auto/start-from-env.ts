@@ -1,6 +1,6 @@
 import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
 import type { Environment } from '../exporter/exporter-options';
-import { ProfilingSpanProcessor } from '../processor';
+import { ProfilingSpanProcessor } from '../processor/processor';
 import { createOptionalLoader, optionalRequireNextTo, type OptionalLoader, type OptionalRequire } from './optional-require';
 import { profileExporterFromEnv } from './profile-exporter-from-env';
 import { traceProcessorsFromEnv } from './trace-processors-from-env';

@@ -1,12 +1,12 @@
 /*
  * The one place the converters and the viewer decode OTLP protobuf (profiles and traces requests),
- * through the schema the package generates at build time (src/exporter/otlp-schema.ts), so the CLI
+ * through the schema the package generates at build time (src/otlp/otlp-schema.ts), so the CLI
  * works from a bundle or an installed package without proto/. The output is the same shape as
  * OTLP JSON read with JSON.parse, except that ids are bytes (Uint8Array) and 64-bit integers are
  * decimal strings; `otlp-values.ts` reads both.
  */
 import type * as Protobuf from 'protobufjs';
-import { otlpSchema } from '../exporter/otlp-schema';
+import { otlpSchema } from '../otlp/otlp-schema';
 
 const TRACES_REQUEST = 'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest';
 

@@ -4,9 +4,9 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { inspect } from 'util';
 import type { SpanProfile } from '../profile/span-profile';
-import { encodeJson, preloadEncoding } from './otlp-encoding';
+import { encodeJson, preloadEncoding } from '../otlp/otlp-encoding';
 import type { ProfileExporter } from './profile-exporter';
-import { waitForResourceAttributes } from './resource-attributes';
+import { waitForResourceAttributes } from '../otlp/resource-attributes';
 
 /** Where {@link FileProfileExporter} writes unless told otherwise, relative to the working directory. */
 export const DEFAULT_PROFILES_FILE_PATH = 'otel-profiles.jsonl';

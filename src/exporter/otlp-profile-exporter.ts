@@ -11,9 +11,9 @@ import {
 } from './exporter-options';
 import { createGrpcTransport } from './grpc-transport';
 import { createHttpTransport, HttpStatusError } from './http-transport';
-import { decodeExportResponse, encodeJson, encodeProtobuf, preloadEncoding } from './otlp-encoding';
+import { decodeExportResponse, encodeJson, encodeProtobuf, preloadEncoding } from '../otlp/otlp-encoding';
 import type { ProfileExporter } from './profile-exporter';
-import { waitForResourceAttributes } from './resource-attributes';
+import { waitForResourceAttributes } from '../otlp/resource-attributes';
 import { createRetryingTransport } from './retrying-transport';
 import { decodeRpcStatus } from './rpc-status';
 

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodeRequestJson } from '../helpers/otlp-decoding';
-import { encodeRequestProtobuf } from '../../src/exporter/otlp-encoding';
+import { encodeRequestProtobuf } from '../../src/otlp/otlp-encoding';
 import { dictionaryViolations } from '../helpers/decode-checks';
 import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
 import { LoopbackServer } from '../helpers/loopback-server';
@@ -30,7 +30,7 @@ interface Scratch {
 function packInto(dir: string): string {
   const tarball = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], { cwd: repo, encoding: 'utf8' }).trim().split('\n').pop()!;
   const listing = execFileSync('tar', ['tzf', path.join(dir, tarball)], { encoding: 'utf8' });
-  assert.ok(listing.includes('package/dist/exporter/otlp-schema.json'), 'the packed package lacks the generated schema');
+  assert.ok(listing.includes('package/dist/otlp/otlp-schema.json'), 'the packed package lacks the generated schema');
   fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
   execFileSync('tar', ['xzf', path.join(dir, tarball), '-C', dir]);
   fs.renameSync(path.join(dir, 'package'), path.join(dir, 'node_modules', 'otel-span-profiler'));

@@ -8,7 +8,7 @@ import { Profile } from 'pprof-format';
 import { readOtlpFiles } from '../../src/convert/otlp-input';
 import { SampleSet } from '../../src/convert/profile-samples';
 import { spansOfRequest } from '../../src/convert/trace-spans';
-import { encodeRequestProtobuf } from '../../src/exporter/otlp-encoding';
+import { encodeRequestProtobuf } from '../../src/otlp/otlp-encoding';
 import { runExampleService, type ServiceRun } from '../viewer/example-service-run';
 
 const BIN = join(__dirname, '..', '..', 'src', 'cli', 'bin.js');

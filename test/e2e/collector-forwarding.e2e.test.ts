@@ -7,7 +7,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { InMemoryProfileExporter } from '../../src/exporter/in-memory-profile-exporter';
 import { OTLPProfileExporter } from '../../src/exporter/otlp-profile-exporter';
-import { ProfilingSpanProcessor } from '../../src/processor';
+import { ProfilingSpanProcessor } from '../../src/processor/processor';
 import type { SpanProfile } from '../../src/profile/span-profile';
 import { dictionaryViolations } from '../helpers/decode-checks';
 import type { Decoded } from '../helpers/decode-protoc';

@@ -1,11 +1,11 @@
 import type * as Protobuf from 'protobufjs';
-import { Uint64, type PbExportProfilesServiceRequest } from '../../src/profile/otlp-model';
-import { HEX_BYTES_FIELDS, INT64_TYPES } from '../../src/exporter/otlp-encoding';
-import { otlpSchema } from '../../src/exporter/otlp-schema';
+import { Uint64, type PbExportProfilesServiceRequest } from '../../src/otlp/otlp-model';
+import { HEX_BYTES_FIELDS, INT64_TYPES } from '../../src/otlp/otlp-encoding';
+import { otlpSchema } from '../../src/otlp/otlp-schema';
 
 /*
  * Reads OTLP `ExportProfilesServiceRequest`s, binary or JSON, into the request model the encoder
- * writes (src/profile/otlp-model.ts): lowerCamelCase fields, zero-valued scalars left out, repeated
+ * writes (src/otlp/otlp-model.ts): lowerCamelCase fields, zero-valued scalars left out, repeated
  * fields always arrays, bytes as Uint8Array. Unsigned 64-bit fields (timestamps, durations,
  * addresses) become exact `Uint64`s; signed 64-bit ones (period, line, values, int_value) become
  * numbers, exact below 2^53. Fields the model does not type (e.g. `values`, `keyStrindex`) are

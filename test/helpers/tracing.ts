@@ -2,8 +2,8 @@ import { context, trace, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, type IdGenerator, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { InMemoryProfileExporter } from '../../src/exporter/in-memory-profile-exporter';
-import { ProfilingSpanProcessor } from '../../src/processor';
-import type { ProfilingSpanProcessorOptions } from '../../src/processor-options';
+import { ProfilingSpanProcessor } from '../../src/processor/processor';
+import type { ProfilingSpanProcessorOptions } from '../../src/processor/processor-options';
 
 /** A tracer provider with a ProfilingSpanProcessor and an in-memory exporter, as a test fixture. */
 export interface ProfiledTracing {

@@ -171,7 +171,7 @@ describe('ProfilingSpanProcessor lifecycle', function () {
     const repo = path.join(__dirname, '..', '..', '..');
     const child = spawn(
       process.execPath,
-      [path.join(repo, 'test', 'fixtures', name), require.resolve('../../src/processor'), require.resolve('../../src/exporter/in-memory-profile-exporter')],
+      [path.join(repo, 'test', 'fixtures', name), require.resolve('../../src/processor/processor'), require.resolve('../../src/exporter/in-memory-profile-exporter')],
       { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] }
     );
     let stdout = '';

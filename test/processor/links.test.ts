@@ -1,6 +1,6 @@
 import * as assert from 'node:assert';
 import { context, trace, type Span } from '@opentelemetry/api';
-import { encodeProtobuf } from '../../src/exporter/otlp-encoding';
+import { encodeProtobuf } from '../../src/otlp/otlp-encoding';
 import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
 import { dictionaryViolations } from '../helpers/decode-checks';
 import { profilesOf } from '../helpers/decode-resolve';

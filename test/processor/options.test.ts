@@ -1,7 +1,7 @@
 import * as assert from 'node:assert';
 import { InMemoryProfileExporter } from '../../src/exporter/in-memory-profile-exporter';
-import { ProfilingSpanProcessor } from '../../src/processor';
-import { resolveProcessorOptions, type ProfilingSpanProcessorOptions } from '../../src/processor-options';
+import { ProfilingSpanProcessor } from '../../src/processor/processor';
+import { resolveProcessorOptions, type ProfilingSpanProcessorOptions } from '../../src/processor/processor-options';
 
 describe('resolveProcessorOptions', function () {
   const exporter = new InMemoryProfileExporter();

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert';
-import { encodeJson, encodeProtobuf } from '../../src/exporter/otlp-encoding';
+import { encodeJson, encodeProtobuf } from '../../src/otlp/otlp-encoding';
 import { dictionaryViolations } from '../helpers/decode-checks';
 import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
 import { expectedSamples, profilesOf, resolveProfile } from '../helpers/decode-resolve';

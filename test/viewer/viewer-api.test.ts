@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { readOtlpFiles } from '../../src/convert/otlp-input';
-import { encodeRequestProtobuf } from '../../src/exporter/otlp-encoding';
+import { encodeRequestProtobuf } from '../../src/otlp/otlp-encoding';
 import { TraceStore, type ProfiledRoot } from '../../src/viewer/trace-store';
 import { startViewer, type RunningViewer } from '../../src/viewer/viewer-server';
 import { runExampleService, type ServiceRun } from './example-service-run';

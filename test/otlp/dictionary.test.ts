@@ -1,5 +1,5 @@
 import * as assert from 'node:assert';
-import { DictionaryBuilder, NO_JS_FRAME_STACK, toAnyValue } from '../../src/profile/dictionary';
+import { DictionaryBuilder, NO_JS_FRAME_STACK, toAnyValue } from '../../src/otlp/dictionary';
 import { appStacks, copyFrames, frame, ROOT_SPAN_ID, TRACE_ID } from '../helpers/synthetic-profiles';
 
 describe('DictionaryBuilder', function () {

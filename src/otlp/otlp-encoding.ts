@@ -1,6 +1,6 @@
 import type * as Protobuf from 'protobufjs';
-import { buildExportRequest } from '../profile/otlp-request-builder';
-import type { PbExportProfilesServiceRequest } from '../profile/otlp-model';
+import { buildExportRequest } from './otlp-request-builder';
+import type { PbExportProfilesServiceRequest } from './otlp-model';
 import type { SpanProfile } from '../profile/span-profile';
 import { otlpSchema as schema } from './otlp-schema';
 

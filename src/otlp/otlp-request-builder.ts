@@ -11,7 +11,7 @@ import {
   type PbResourceProfiles,
   type PbSample,
 } from './otlp-model';
-import type { ProfileResource, SpanProfile } from './span-profile';
+import type { ProfileResource, SpanProfile } from '../profile/span-profile';
 
 /** Profile attribute, `true` when the duration cap closed the profile before its root span ended. */
 export const TRUNCATED_ATTRIBUTE = 'otel_span_profiler.truncated';

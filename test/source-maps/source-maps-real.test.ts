@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { ProfileFrame } from '../../src/profile/span-profile';
-import type { SourceMapStats } from '../../src/profile/source-maps';
+import type { SourceMapStats } from '../../src/source-maps/source-maps';
 
 // Issue #13: a TypeScript app, built for real by tsc and by esbuild, sampled for real in a child
 // process; the hot function's frames must name the .ts file and the line of its hot loop.
@@ -90,7 +90,7 @@ describe('Source-mapped frames of real builds (issue #13)', function () {
   async function run(app: string, options: { nodeArgs?: string[]; sourceMaps?: boolean; noShutdown?: boolean } = {}): Promise<Run> {
     const outFile = path.join(project, `profiles-${path.basename(path.dirname(app))}-${Date.now()}.jsonl`);
     const config = {
-      processor: require.resolve('../../src/processor'),
+      processor: require.resolve('../../src/processor/processor'),
       exporters: require.resolve('../../src/index'),
       app: path.join(project, app),
       outFile,

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeSourceMap, scriptPath, type OriginalPosition, type ScriptSourceMap } from './source-map-loader';
 import { SourceMapThread } from './source-map-thread';
-import type { ProfileFrame, ProfileSample, ProfileStack, SpanProfile } from './span-profile';
+import type { ProfileFrame, ProfileSample, ProfileStack, SpanProfile } from '../profile/span-profile';
 
 /** Scripts known to have no usable map, remembered at most before starting over. */
 const MAX_KNOWN_WITHOUT_MAP = 16_384;

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { decodeRequestJson, decodeRequestProtobuf } from '../helpers/otlp-decoding';
-import { encodeRequestJson, encodeRequestProtobuf } from '../../src/exporter/otlp-encoding';
-import { buildExportRequest } from '../../src/profile/otlp-request-builder';
-import { Uint64, type PbExportProfilesServiceRequest } from '../../src/profile/otlp-model';
+import { encodeRequestJson, encodeRequestProtobuf } from '../../src/otlp/otlp-encoding';
+import { buildExportRequest } from '../../src/otlp/otlp-request-builder';
+import { Uint64, type PbExportProfilesServiceRequest } from '../../src/otlp/otlp-model';
 import { encodeWithProtoc } from '../helpers/decode-protoc';
 import { makeProfile, START_UNIX_NANO, TRACE_ID, ROOT_SPAN_ID, CHILD_SPAN_ID } from '../helpers/synthetic-profiles';
 

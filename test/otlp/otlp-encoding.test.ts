@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { decodeExportResponse, encodeJson, encodeProtobuf } from '../../src/exporter/otlp-encoding';
+import { decodeExportResponse, encodeJson, encodeProtobuf } from '../../src/otlp/otlp-encoding';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../../src/version';
 import { dictionaryViolations } from '../helpers/decode-checks';
 import { decodeRaw, decodeWithProtoc, encodeWithProtoc, protoDir, type Decoded } from '../helpers/decode-protoc';
@@ -172,7 +172,7 @@ describe('otlp-encoding', () => {
     it('should encode from the built package (dist/) with the generated schema, never reading proto/ (issue #9.4)', function () {
       const encoder = join(dirname(protoDir()), 'dist', 'exporter', 'otlp-encoding.js');
       assert.ok(existsSync(encoder), `${encoder} is missing: run npm run build first (npm test does)`);
-      assert.ok(existsSync(join(dirname(encoder), 'otlp-schema.json')), 'dist/exporter/otlp-schema.json was not generated');
+      assert.ok(existsSync(join(dirname(encoder), 'otlp-schema.json')), 'dist/otlp/otlp-schema.json was not generated');
       // Any read under a proto/ folder fails, so only the generated schema can serve.
       const script = `
         const fs = require('node:fs');

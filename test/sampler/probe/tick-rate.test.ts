@@ -1,5 +1,5 @@
 import * as assert from 'node:assert';
-import { nextTickRateHz } from '../../src/sampler/tick-rate';
+import { nextTickRateHz } from '../../../src/sampler/probe/tick-rate';
 
 describe('nextTickRateHz (the overhead budget rule)', function () {
   it('should lower the rate in proportion when probes take more than the budget', function () {

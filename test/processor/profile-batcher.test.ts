@@ -12,8 +12,8 @@ import {
 } from '@opentelemetry/core';
 import { InMemoryProfileExporter } from '../../src/exporter/in-memory-profile-exporter';
 import { diag } from '@opentelemetry/api';
-import { ProfileBatcher } from '../../src/exporter/profile-batcher';
-import { DropCounter, type DropExplanations, type DropReason } from '../../src/processor-stats';
+import { ProfileBatcher } from '../../src/processor/profile-batcher';
+import { DropCounter, type DropExplanations, type DropReason } from '../../src/processor/processor-stats';
 import type { ProfileExporter } from '../../src/exporter/profile-exporter';
 import type { SpanProfile } from '../../src/profile/span-profile';
 import { DiagRecorder } from '../helpers/diag-recorder';
@@ -318,7 +318,7 @@ describe('ProfileBatcher', () => {
     });
 
     it('should not keep the process alive with its timer', () => {
-      const batcherModule = path.resolve(__dirname, '../../src/exporter/profile-batcher.js');
+      const batcherModule = path.resolve(__dirname, '../../src/processor/profile-batcher.js');
       const script = `
         const { ProfileBatcher } = require(${JSON.stringify(batcherModule)});
         const exporter = { export: (p, cb) => cb({ code: 0 }), shutdown: async () => {} };

@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@opentelemetry/api';
-import type { ProfileFrame, ProfileStack } from './span-profile';
+import type { ProfileFrame, ProfileStack } from '../profile/span-profile';
 import type {
   PbAnyValue,
   PbFunction,

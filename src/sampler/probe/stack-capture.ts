@@ -1,4 +1,4 @@
-import type { ProfileFrame, ProfileStack } from '../profile/span-profile';
+import type { ProfileFrame, ProfileStack } from '../../profile/span-profile';
 
 /**
  * Frames and stack-trie nodes the interner keeps before it starts over. Profiles keep their own

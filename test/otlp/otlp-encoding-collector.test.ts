@@ -1,6 +1,6 @@
 import * as assert from 'node:assert';
 import * as http from 'node:http';
-import { encodeJson, encodeProtobuf } from '../../src/exporter/otlp-encoding';
+import { encodeJson, encodeProtobuf } from '../../src/otlp/otlp-encoding';
 import type { SpanProfile } from '../../src/profile/span-profile';
 import { dictionaryViolations } from '../helpers/decode-checks';
 import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';

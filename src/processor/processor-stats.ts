@@ -1,7 +1,7 @@
 import type { DiagLogger } from '@opentelemetry/api';
-import type { BatcherStats } from './exporter/profile-batcher';
-import type { SourceMapStats } from './profile/source-maps';
-import type { SamplerStats } from './sampler/sampler';
+import type { BatcherStats } from './profile-batcher';
+import type { SourceMapStats } from '../source-maps/source-maps';
+import type { SamplerStats } from '../sampler/engine';
 
 /**
  * Why data was left out, named after the cap (option) that refused it, or after the event.

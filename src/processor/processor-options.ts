@@ -1,6 +1,6 @@
-import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './exporter/profile-batcher';
-import { checkBoolean, checkNumber, describeValue } from './option-checks';
-import type { ProfileExporter } from './exporter/profile-exporter';
+import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './profile-batcher';
+import { checkBoolean, checkNumber, describeValue } from '../option-checks';
+import type { ProfileExporter } from '../exporter/profile-exporter';
 
 /** Options of {@link ProfilingSpanProcessor}. Every field but `exporter` is optional. */
 export interface ProfilingSpanProcessorOptions {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert';
-import { Uint64 } from '../../src/profile/otlp-model';
+import { Uint64 } from '../../src/otlp/otlp-model';
 
 describe('Uint64', function () {
   const cases: Array<[bigint, number, number]> = [

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert';
-import type { ProfileStack } from '../../src/profile/span-profile';
-import { namedHotFunction, setUpProfiledTracing, spin, type ProfiledTracing } from '../helpers/tracing';
+import type { ProfileStack } from '../../../src/profile/span-profile';
+import { namedHotFunction, setUpProfiledTracing, spin, type ProfiledTracing } from '../../helpers/tracing';
 
 describe('StackCapturer (through real sampling)', function () {
   let tracing: ProfiledTracing;

@@ -1,13 +1,13 @@
 import { context, diag, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
-import { nowHrNano } from './clock';
-import { ProfileBatcher } from './exporter/profile-batcher';
+import { nowHrNano } from '../clock';
+import { ProfileBatcher } from './profile-batcher';
 import { resolveProcessorOptions, type ProfilingSpanProcessorOptions, type ResolvedProcessorOptions } from './processor-options';
-import { NO_JS_FRAME_STACK } from './profile/dictionary';
-import { RootProfile } from './profile/root-profile';
-import { SourceMapper } from './profile/source-maps';
-import type { ProfileResource, SpanProfile } from './profile/span-profile';
-import { ProbeSampler } from './sampler/probe-sampler';
-import { StackCapturer } from './sampler/stack-capture';
+import { NO_JS_FRAME_STACK } from '../otlp/dictionary';
+import { RootProfile } from '../profile/root-profile';
+import { SourceMapper } from '../source-maps/source-maps';
+import type { ProfileResource, SpanProfile } from '../profile/span-profile';
+import { ProbeSampler } from '../sampler/probe/probe-sampler';
+import { StackCapturer } from '../sampler/probe/stack-capture';
 import { DropCounter, ProfilerStats, type ProcessorStats } from './processor-stats';
 
 const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/processor' });

@@ -1,10 +1,10 @@
 import { context, diag, ROOT_CONTEXT } from '@opentelemetry/api';
 import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import { checkNumber } from '../option-checks';
-import { DropCounter, type DropReason } from '../processor-stats';
-import type { SourceMapper } from '../profile/source-maps';
+import { DropCounter, type DropReason } from './processor-stats';
+import type { SourceMapper } from '../source-maps/source-maps';
 import type { SpanProfile } from '../profile/span-profile';
-import type { ProfileExporter } from './profile-exporter';
+import type { ProfileExporter } from '../exporter/profile-exporter';
 
 /** How {@link ProfileBatcher} queues and batches profiles; like the SDK's `BufferConfig`. */
 export interface BatchOptions {

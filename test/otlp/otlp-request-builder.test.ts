@@ -1,7 +1,7 @@
 import * as assert from 'node:assert';
-import { buildExportRequest } from '../../src/profile/otlp-request-builder';
-import { ACTIVE_SPAN_ID_ATTRIBUTE } from '../../src/profile/otlp-request-builder';
-import type { PbExportProfilesServiceRequest } from '../../src/profile/otlp-model';
+import { buildExportRequest } from '../../src/otlp/otlp-request-builder';
+import { ACTIVE_SPAN_ID_ATTRIBUTE } from '../../src/otlp/otlp-request-builder';
+import type { PbExportProfilesServiceRequest } from '../../src/otlp/otlp-model';
 import { appStacks, CHILD_SPAN_ID, ROOT_SPAN_ID, sample, spanProfile } from '../helpers/synthetic-profiles';
 
 function counterBytes(): { calls: number[]; random: (size: number) => Uint8Array } {
