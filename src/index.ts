@@ -1,8 +1,10 @@
 export { ProfilingSpanProcessor } from './processor/processor';
 export type { ProfilingSpanProcessorOptions } from './processor/processor-options';
-export type { ProcessorStats, DropReason } from './processor/processor-stats';
+export type { ProcessorStats } from './processor/processor-stats';
+export type { DropReason } from './processor/drop-counter';
 export { OTLPProfileExporter } from './exporter/otlp-profile-exporter';
-export type { OTLPProfileExporterOptions, OTLPProfileProtocol, OTLPProfileCompression } from './exporter/exporter-options';
+export type { OTLPProfileExporterOptions } from './exporter/exporter-options';
+export type { OTLPProfileProtocol, OTLPProfileCompression } from './exporter/otlp-protocol';
 export { FileProfileExporter } from './exporter/file-profile-exporter';
 export type { FileProfileExporterOptions } from './exporter/file-profile-exporter';
 export { InMemoryProfileExporter } from './exporter/in-memory-profile-exporter';

@@ -1,5 +1,5 @@
 import { diag } from '@opentelemetry/api';
-import type { Environment } from '../exporter/exporter-options';
+import type { Environment } from '../exporter/exporter-env';
 import { FileProfileExporter } from '../exporter/file-profile-exporter';
 import { OTLPProfileExporter } from '../exporter/otlp-profile-exporter';
 import type { ProfileExporter } from '../exporter/profile-exporter';

@@ -1,5 +1,5 @@
 import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
-import type { Environment } from '../exporter/exporter-options';
+import type { Environment } from '../exporter/exporter-env';
 import { ProfilingSpanProcessor } from '../processor/processor';
 import { createOptionalLoader, optionalRequireNextTo, type OptionalLoader, type OptionalRequire } from './optional-require';
 import { profileExporterFromEnv } from './profile-exporter-from-env';

@@ -1,5 +1,5 @@
 import { diag } from '@opentelemetry/api';
-import type { Environment } from '../exporter/exporter-options';
+import type { Environment } from '../exporter/exporter-env';
 import type { OptionalRequire } from './optional-require';
 
 const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/register' });

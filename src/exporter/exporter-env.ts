@@ -3,7 +3,7 @@ import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
 import * as fs from 'fs';
 import * as path from 'path';
 import { inspect } from 'util';
-import type { OTLPProfileCompression, OTLPProfileProtocol } from './exporter-options';
+import type { OTLPProfileCompression, OTLPProfileProtocol } from './otlp-protocol';
 
 /** An environment to read, normally `process.env`. */
 export type Environment = Readonly<Record<string, string | undefined>>;

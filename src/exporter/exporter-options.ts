@@ -13,12 +13,7 @@ import {
   type ReadFile,
   type TlsFiles,
 } from './exporter-env';
-
-export type { Environment } from './exporter-env';
-
-/** OTLP/HTTP with a binary protobuf body or an OTLP JSON body, or OTLP/gRPC. */
-export type OTLPProfileProtocol = 'http/protobuf' | 'http/json' | 'grpc';
-export type OTLPProfileCompression = 'gzip' | 'none';
+import type { OTLPProfileCompression, OTLPProfileProtocol } from './otlp-protocol';
 
 /**
  * Options of {@link OTLPProfileExporter}. Each one falls back to `OTEL_EXPORTER_OTLP_PROFILES_*`,

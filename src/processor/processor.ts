@@ -8,7 +8,8 @@ import { SourceMapper } from '../source-maps/source-maps';
 import type { ProfileResource, SpanProfile } from '../profile/span-profile';
 import { ProbeSampler } from '../sampler/probe/probe-sampler';
 import { StackCapturer } from '../sampler/probe/stack-capture';
-import { DropCounter, ProfilerStats, type ProcessorStats } from './processor-stats';
+import { DropCounter } from './drop-counter';
+import { ProfilerStats, type ProcessorStats } from './processor-stats';
 
 const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/processor' });
 

@@ -1,7 +1,7 @@
 import { context, diag, ROOT_CONTEXT } from '@opentelemetry/api';
 import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import { checkNumber } from '../option-checks';
-import { DropCounter, type DropReason } from './processor-stats';
+import { DropCounter, type DropReason } from './drop-counter';
 import type { SourceMapper } from '../source-maps/source-maps';
 import type { SpanProfile } from '../profile/span-profile';
 import type { ProfileExporter } from '../exporter/profile-exporter';

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
+import type { Environment } from '../../src/exporter/exporter-env';
 import {
   resolveExporterOptions,
-  type Environment,
   type OTLPProfileExporterOptions,
   type ResolvedExporterOptions,
 } from '../../src/exporter/exporter-options';

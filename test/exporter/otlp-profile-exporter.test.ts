@@ -6,7 +6,7 @@ import { OTLPProfileExporter } from '../../src/exporter/otlp-profile-exporter';
 import type { OTLPProfileExporterOptions } from '../../src/exporter/exporter-options';
 import { diag } from '@opentelemetry/api';
 import { ProfileBatcher } from '../../src/processor/profile-batcher';
-import { DropCounter } from '../../src/processor/processor-stats';
+import { DropCounter } from '../../src/processor/drop-counter';
 import { decodeWithProtoc, encodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
 import { LoopbackServer, neverAnswer, reply, unusedPort, type Responder } from '../helpers/loopback-server';
 import { DiagRecorder } from '../helpers/diag-recorder';

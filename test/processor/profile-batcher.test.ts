@@ -13,7 +13,7 @@ import {
 import { InMemoryProfileExporter } from '../../src/exporter/in-memory-profile-exporter';
 import { diag } from '@opentelemetry/api';
 import { ProfileBatcher } from '../../src/processor/profile-batcher';
-import { DropCounter, type DropExplanations, type DropReason } from '../../src/processor/processor-stats';
+import { DropCounter, type DropExplanations, type DropReason } from '../../src/processor/drop-counter';
 import type { ProfileExporter } from '../../src/exporter/profile-exporter';
 import type { SpanProfile } from '../../src/profile/span-profile';
 import { DiagRecorder } from '../helpers/diag-recorder';
