@@ -2,6 +2,7 @@
 import { CONVERT_HELP, convertCommand } from './convert-command';
 import { CliError, EXIT } from './exit-codes';
 import { VIEW_HELP, viewCommand } from './view-command';
+import { errorMessage } from '../shared/errors';
 
 export const MAIN_HELP = `Usage: otel-span-profiler <command> [options]
 
@@ -42,7 +43,7 @@ export async function main(args: string[]): Promise<number> {
     // parseArgs reports unknown options and missing values with these codes.
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (code.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`otel-span-profiler ${command}: ${(err as Error).message} (see --help)\n`);
+      process.stderr.write(`otel-span-profiler ${command}: ${errorMessage(err)} (see --help)\n`);
       return EXIT.usage;
     }
     process.stderr.write(`otel-span-profiler ${command ?? ''}: unexpected error: ${(err as Error).stack ?? String(err)}\n`);

@@ -6,6 +6,8 @@ import { TraceStore } from '../viewer/trace-store';
 import { startViewer, type RunningViewer } from '../viewer/viewer-server';
 import { CliError, EXIT } from './exit-codes';
 import { readInputs } from './read-inputs';
+import { errorMessage } from '../shared/errors';
+import { plural } from '../shared/wording';
 
 export const VIEW_HELP = `Usage: otel-span-profiler view [IN...] [options]
 
@@ -81,10 +83,10 @@ export async function viewCommand(args: string[]): Promise<number> {
       onError: (message) => process.stderr.write(`otel-span-profiler view: ${message}\n`),
     });
   } catch (err) {
-    throw new CliError(EXIT.failure, `cannot listen: ${(err as Error).message}`);
+    throw new CliError(EXIT.failure, `cannot listen: ${errorMessage(err)}`);
   }
   const roots = store.roots().length;
-  process.stdout.write(`viewer: ${viewer.url}/  (${roots} profiled root span${roots === 1 ? '' : 's'} loaded)\n`);
+  process.stdout.write(`viewer: ${viewer.url}/  (${plural(roots, 'profiled root span')} loaded)\n`);
   if (viewer.otlpUrl !== undefined) process.stdout.write(`OTLP/HTTP endpoint: ${viewer.otlpUrl}  (OTEL_EXPORTER_OTLP_ENDPOINT=${viewer.otlpUrl})\n`);
   if (values.out !== undefined) process.stdout.write(`received data is appended to ${values.out}/\n`);
   process.stdout.write('press Ctrl-C to stop\n');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { decodeProfilesRequest, decodeTracesRequest } from './otlp-protobuf';
 import { asRecord } from './otlp-values';
+import { errorMessage } from '../shared/errors';
 
 /** OTLP requests read from one or more inputs, in input order. */
 export interface OtlpRequests {
@@ -76,7 +77,7 @@ export function readOtlpBytes(bytes: Uint8Array, name: string, into: OtlpRequest
     try {
       data = gunzipSync(data);
     } catch (err) {
-      throw new InputError(name, `looks gzipped but does not decompress: ${(err as Error).message}`);
+      throw new InputError(name, `looks gzipped but does not decompress: ${errorMessage(err)}`);
     }
   }
   if (data.length === 0 || data.every((byte) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09)) {
@@ -116,7 +117,7 @@ function readJson(text: string, name: string, into: OtlpRequests): void {
           // fall through: report the line
         }
       }
-      throw new InputError(`${name}:${i + 1}`, `not valid JSON (${(err as Error).message}); expected one OTLP JSON request per line`);
+      throw new InputError(`${name}:${i + 1}`, `not valid JSON (${errorMessage(err)}); expected one OTLP JSON request per line`);
     }
   }
   for (const { where, value } of documents) sortRequest(value, where, into);

@@ -4,6 +4,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { inspect } from 'util';
 import type { OTLPProfileCompression, OTLPProfileProtocol } from './otlp-protocol';
+import { errorMessage } from '../shared/errors';
+import { plural } from '../shared/wording';
 
 /** An environment to read, normally `process.env`. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -147,7 +149,7 @@ function readTlsFiles(env: Environment, readFile: ReadFile): TlsFiles {
     try {
       contents = readFile(path.resolve(file.trim()));
     } catch (error) {
-      logger.warn(`Configuration: ${name} names a file that cannot be read (actual: '${file}': ${(error as Error).message}); not using it`);
+      logger.warn(`Configuration: ${name} names a file that cannot be read (actual: '${file}': ${errorMessage(error)}); not using it`);
       return undefined;
     }
     // Checked here, where a warning can name the variable: TLS would only fail at the first connection.
@@ -232,7 +234,7 @@ function headersFromEnv(env: Environment, name: string): Record<string, string> 
   if (malformed > 0) {
     // Counts only: header values are often credentials.
     logger.warn(
-      `Configuration: ${name} has ${malformed} malformed ${malformed === 1 ? 'entry' : 'entries'}, ` +
+      `Configuration: ${name} has ${plural(malformed, 'malformed entry', 'malformed entries')}, ` +
         `expected comma-separated key=value pairs with URL-encoded values; ignoring ${malformed === 1 ? 'it' : 'them'}`,
     );
   }

@@ -7,6 +7,7 @@ import type { SpanProfile } from '../profile/span-profile';
 import { encodeJson, preloadEncoding } from '../otlp/otlp-encoding';
 import type { ProfileExporter } from './profile-exporter';
 import { waitForResourceAttributes } from '../otlp/resource-attributes';
+import { plural } from '../shared/wording';
 
 /** Where {@link FileProfileExporter} writes unless told otherwise, relative to the working directory. */
 export const DEFAULT_PROFILES_FILE_PATH = 'otel-profiles.jsonl';
@@ -82,7 +83,7 @@ export class FileProfileExporter implements ProfileExporter {
         () => ({ code: ExportResultCode.SUCCESS }),
         (error: Error) => ({
           code: ExportResultCode.FAILED,
-          error: new Error(`FileProfileExporter: could not encode or write ${profiles.length} profile${profiles.length === 1 ? '' : 's'} to ${this.filePath}: ${error.message}`, {
+          error: new Error(`FileProfileExporter: could not encode or write ${plural(profiles.length, 'profile')} to ${this.filePath}: ${error.message}`, {
             cause: error,
           }),
         }),

@@ -2,6 +2,7 @@ import type * as Grpc from '@grpc/grpc-js';
 import type { TlsFiles } from './exporter-env';
 import type { ExportResponse, ProfileTransport } from './export-response';
 import { decodeRpcStatus } from './rpc-status';
+import { toError } from '../shared/errors';
 
 /**
  * Status codes worth another attempt (OTLP/gRPC spec, "Failures"): CANCELLED, DEADLINE_EXCEEDED,
@@ -120,8 +121,4 @@ function toResponse(error: Grpc.ServiceError): ExportResponse {
 
 function identity(value: Buffer): Buffer {
   return value;
-}
-
-function toError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
 }

@@ -2,6 +2,7 @@ import type * as http from 'http';
 import type * as https from 'https';
 import { promisify } from 'util';
 import * as zlib from 'zlib';
+import { toError } from '../shared/errors';
 import type { ExportResponse, ProfileTransport } from './export-response';
 
 // zlib's async form runs on the libuv pool, so compressing a large batch does not stall the event loop.
@@ -193,8 +194,4 @@ export class HttpStatusError extends Error {
     super(`HTTP ${statusCode}${statusMessage ? ` ${statusMessage}` : ''}`);
     this.name = 'HttpStatusError';
   }
-}
-
-function toError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
 }

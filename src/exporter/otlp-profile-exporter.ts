@@ -1,6 +1,8 @@
 import { context, diag } from '@opentelemetry/api';
 import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import type { SpanProfile } from '../profile/span-profile';
+import { errorMessage, toError } from '../shared/errors';
+import { plural } from '../shared/wording';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
 import type { ExportResponse, ProfileTransport } from './export-response';
 import {
@@ -104,7 +106,7 @@ export class OTLPProfileExporter implements ProfileExporter {
     try {
       bytes = this._options.protocol === 'http/json' ? Buffer.from(encodeJson(profiles), 'utf8') : encodeProtobuf(profiles);
     } catch (error) {
-      return this._failed(`could not encode ${count(profiles.length)}: ${(error as Error).message}`, error);
+      return this._failed(`could not encode ${plural(profiles.length, 'profile')}: ${errorMessage(error)}`, error);
     }
     const timeoutMillis = waited === 'none' ? this._options.timeoutMillis : Math.max(1, startMillis + this._options.timeoutMillis - Date.now());
     const response: ExportResponse = await this._transport.send(bytes, timeoutMillis);
@@ -113,9 +115,9 @@ export class OTLPProfileExporter implements ProfileExporter {
         this._reportPartialSuccess(response.body, response.contentType, profiles.length);
         return { code: ExportResultCode.SUCCESS };
       case 'failure':
-        return this._failed(`${this._options.url} refused ${count(profiles.length)}: ${describeFailure(response.error)}; not retrying`, response.error);
+        return this._failed(`${this._options.url} refused ${plural(profiles.length, 'profile')}: ${describeFailure(response.error)}; not retrying`, response.error);
       case 'retryable':
-        return this._failed(`could not send ${count(profiles.length)} to ${this._options.url}: ${describeFailure(response.error)}`, response.error);
+        return this._failed(`could not send ${plural(profiles.length, 'profile')} to ${this._options.url}: ${describeFailure(response.error)}`, response.error);
     }
   }
 
@@ -123,20 +125,12 @@ export class OTLPProfileExporter implements ProfileExporter {
     const partial = decodeExportResponse(body, contentType);
     if (partial === undefined || (partial.rejectedProfiles === 0 && partial.errorMessage === '')) return;
     const message = partial.errorMessage === '' ? '' : `: ${quote(partial.errorMessage)}`;
-    this._logger.warn(`${this._options.url} rejected ${partial.rejectedProfiles} of ${count(total)}${message}`);
+    this._logger.warn(`${this._options.url} rejected ${partial.rejectedProfiles} of ${plural(total, 'profile')}${message}`);
   }
 
   private _failed(message: string, cause: unknown): ExportResult {
     return { code: ExportResultCode.FAILED, error: new Error(`OTLPProfileExporter: ${message}`, { cause }) };
   }
-}
-
-function toError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
-}
-
-function count(profiles: number): string {
-  return `${profiles} profile${profiles === 1 ? '' : 's'}`;
 }
 
 /** An export error in one line: for a refusal, its status and the server's reason, quoted and cut short. */

@@ -1,5 +1,6 @@
 import { diag } from '@opentelemetry/api';
 import type { ExportResponse, ProfileTransport } from './export-response';
+import { plural } from '../shared/wording';
 
 /** Wait before the first retry, before jitter. */
 export const INITIAL_BACKOFF_MILLIS = 1000;
@@ -84,10 +85,6 @@ class RetryingTransport implements ProfileTransport {
 function giveUp(response: ExportResponse & { status: 'retryable' }, why: string): ExportResponse {
   const error = new Error(`${response.error.message} (gave up after ${why})`, { cause: response.error });
   return { status: 'retryable', error, retryAfterMillis: response.retryAfterMillis };
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function sleep(millis: number): Promise<void> {

@@ -1,4 +1,5 @@
 import type { SpanProfile } from '../profile/span-profile';
+import { settlesWithin } from '../shared/timeouts';
 
 /** The part of the SDK's `Resource` (2.x and 3.x) that says whether async detectors have settled. */
 interface AsyncResource {
@@ -27,12 +28,5 @@ export async function waitForResourceAttributes(
     waits.push(Promise.resolve().then(() => candidate.waitForAsyncAttributes!()).catch(() => undefined));
   }
   if (waits.length === 0) return 'none';
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>(resolve => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMillis);
-    timer.unref();
-  });
-  const settled = await Promise.race([Promise.all(waits).then(() => 'settled' as const), timedOut]);
-  clearTimeout(timer);
-  return settled;
+  return (await settlesWithin(timeoutMillis, () => Promise.all(waits))) ? 'settled' : 'timeout';
 }

@@ -1,5 +1,5 @@
 import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './profile-batcher';
-import { checkBoolean, checkNumber, describeValue } from '../option-checks';
+import { checkBoolean, checkNumber, describeValue } from '../shared/option-checks';
 import type { ProfileExporter } from '../exporter/profile-exporter';
 
 /** Options of {@link ProfilingSpanProcessor}. Every field but `exporter` is optional. */

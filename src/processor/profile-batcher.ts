@@ -1,6 +1,9 @@
 import { context, diag, ROOT_CONTEXT } from '@opentelemetry/api';
 import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
-import { checkNumber } from '../option-checks';
+import { toError } from '../shared/errors';
+import { checkNumber } from '../shared/option-checks';
+import { settlesWithin } from '../shared/timeouts';
+import { plural } from '../shared/wording';
 import { DropCounter, type DropReason } from './drop-counter';
 import type { SourceMapper } from '../source-maps/source-maps';
 import type { SpanProfile } from '../profile/span-profile';
@@ -198,14 +201,14 @@ export class ProfileBatcher {
           this._exported += batch.length;
         } else {
           this._drop('exportFailed', batch.length);
-          globalErrorHandler(result.error ?? new Error(`export of ${profileCount(batch.length)} failed`));
+          globalErrorHandler(result.error ?? new Error(`export of ${plural(batch.length, 'profile')} failed`));
         }
         resolve();
       };
       const timer = setTimeout(() => {
         finish({
           code: ExportResultCode.FAILED,
-          error: new Error(`export of ${profileCount(batch.length)} timed out after ${this._exportTimeoutMillis} ms`),
+          error: new Error(`export of ${plural(batch.length, 'profile')} timed out after ${this._exportTimeoutMillis} ms`),
         });
       }, this._exportTimeoutMillis);
       timer.unref();
@@ -216,7 +219,7 @@ export class ProfileBatcher {
         try {
           this._exporter.export(profiles, finish);
         } catch (error) {
-          finish({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+          finish({ code: ExportResultCode.FAILED, error: toError(error) });
         }
       });
       // Source maps load asynchronously, within half the export time; mapProfiles never rejects.
@@ -226,25 +229,16 @@ export class ProfileBatcher {
   }
 
   private async _flushAll(operation: string): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>(resolve => {
-      timer = setTimeout(() => resolve(true), this._exportTimeoutMillis);
-      timer.unref();
-    });
-    const drained = this._drain()
-      .then(() => this._exporter.forceFlush?.())
-      .then(
-        () => false,
+    const drain = (): Promise<void> =>
+      this._drain()
+        .then(() => this._exporter.forceFlush?.())
         // Handled here, not after the race: a flush that lost the race may still fail later.
-        (error: unknown) => {
-          globalErrorHandler(error as Error);
-          return false;
-        },
-      );
-    if (await Promise.race([drained, timedOut])) {
+        .catch((error: unknown) => globalErrorHandler(toError(error)));
+    // The deadline starts first: an export stuck in the drain times out at the same moment, and
+    // the flush must still report that it did not finish.
+    if (!(await settlesWithin(this._exportTimeoutMillis, drain))) {
       this._logger.warn(`${operation} did not finish within exportTimeoutMillis (${this._exportTimeoutMillis} ms)`);
     }
-    clearTimeout(timer);
   }
 
   private async _drain(): Promise<void> {
@@ -269,8 +263,4 @@ export class ProfileBatcher {
     }
     this._exportSoon = false;
   }
-}
-
-function profileCount(count: number): string {
-  return `${count} profile${count === 1 ? '' : 's'}`;
 }

@@ -3,6 +3,7 @@ import * as nodeModule from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AnyMap, decodedMappings, traceSegment, type TraceMap } from '@jridgewell/trace-mapping';
+import { errorMessage } from '../shared/errors';
 
 /** Scripts and map files larger than this are not read (a map that large is counted as failed). */
 export const MAX_SOURCE_MAP_FILE_BYTES = 64 * 1024 * 1024;
@@ -80,7 +81,7 @@ export async function loadSourceMap(fileName: string): Promise<SourceMapLoadResu
   try {
     script = await readBounded(file);
   } catch (error) {
-    return { kind: 'failed', reason: `script unreadable: ${describeError(error)}` };
+    return { kind: 'failed', reason: `script unreadable: ${errorMessage(error)}` };
   }
   const url = sourceMappingUrl(script);
   script = '';
@@ -91,7 +92,7 @@ export async function loadSourceMap(fileName: string): Promise<SourceMapLoadResu
     try {
       text = data[1].endsWith(';base64') ? Buffer.from(data[2], 'base64').toString('utf8') : decodeURIComponent(data[2]);
     } catch (error) {
-      return { kind: 'failed', reason: `inline map undecodable: ${describeError(error)}` };
+      return { kind: 'failed', reason: `inline map undecodable: ${errorMessage(error)}` };
     }
     return parse(text, file, 'inline');
   }
@@ -101,7 +102,7 @@ export async function loadSourceMap(fileName: string): Promise<SourceMapLoadResu
     try {
       mapFile = fileURLToPath(url);
     } catch (error) {
-      return { kind: 'failed', reason: `map URL invalid: ${describeError(error)}` };
+      return { kind: 'failed', reason: `map URL invalid: ${errorMessage(error)}` };
     }
   } else {
     mapFile = path.resolve(path.dirname(file), safeDecodeUri(url));
@@ -109,7 +110,7 @@ export async function loadSourceMap(fileName: string): Promise<SourceMapLoadResu
   try {
     return parse(await readBounded(mapFile), mapFile, 'file');
   } catch (error) {
-    return { kind: 'failed', reason: `map file unreadable: ${describeError(error)}` };
+    return { kind: 'failed', reason: `map file unreadable: ${errorMessage(error)}` };
   }
 }
 
@@ -142,7 +143,7 @@ function parse(text: string, mapUrl: string, from: 'inline' | 'file'): SourceMap
     decodedMappings(map);
     return { kind: 'map', map: new TraceMapScript(map, weight), from };
   } catch (error) {
-    return { kind: 'failed', reason: `invalid map: ${describeError(error)}` };
+    return { kind: 'failed', reason: `invalid map: ${errorMessage(error)}` };
   }
 }
 
@@ -217,8 +218,4 @@ function safeDecodeUri(url: string): string {
   } catch {
     return url;
   }
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

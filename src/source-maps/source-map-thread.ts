@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LookupRequest, LookupResponse } from './source-map-worker';
+import { errorMessage } from '../shared/errors';
 
 type Scripts = LookupRequest['scripts'];
 type Answers = LookupResponse['scripts'];
@@ -52,7 +53,7 @@ export class SourceMapThread {
       worker.on('exit', (code) => this._fail(`source-map thread exited with code ${code}`));
       this._worker = worker;
     } catch (error) {
-      this._fail(`source-map thread could not start: ${error instanceof Error ? error.message : String(error)}`);
+      this._fail(`source-map thread could not start: ${errorMessage(error)}`);
     }
     return this._worker;
   }

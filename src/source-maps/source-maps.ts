@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { nodeSourceMap, scriptPath, type OriginalPosition, type ScriptSourceMap } from './source-map-loader';
 import { SourceMapThread } from './source-map-thread';
 import type { ProfileFrame, ProfileSample, ProfileStack, SpanProfile } from '../profile/span-profile';
+import { settlesWithin } from '../shared/timeouts';
 
 /** Scripts known to have no usable map, remembered at most before starting over. */
 const MAX_KNOWN_WITHOUT_MAP = 16_384;
@@ -95,7 +96,7 @@ export class SourceMapper {
   async mapProfiles(profiles: SpanProfile[], budgetMillis: number): Promise<SpanProfile[]> {
     try {
       const lookups = this._lookUpNewFrames(profiles);
-      if (lookups !== undefined && !(await settlesWithin(lookups, budgetMillis))) {
+      if (lookups !== undefined && !(await settlesWithin(budgetMillis, () => lookups))) {
         if (this._counts.batchesUnmapped++ === 0) {
           this._logger.debug(`source maps took longer than ${budgetMillis} ms to load; this batch is exported unmapped`);
         }
@@ -266,14 +267,4 @@ export class SourceMapper {
     }
     return shown;
   }
-}
-
-/** True when `promise` settles within `millis`; the timer never holds the process open. */
-function settlesWithin(promise: Promise<unknown>, millis: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), millis);
-    timer.unref();
-  });
-  return Promise.race([promise.then(() => true, () => true), timeout]).finally(() => clearTimeout(timer));
 }
