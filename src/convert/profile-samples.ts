@@ -3,12 +3,8 @@
  * with its own span, its stack as frame ids (outermost first) and its weight, so converters and
  * the viewer never touch dictionary indices.
  */
+import { ACTIVE_SPAN_ID_ATTRIBUTE, SERVICE_NAME_ATTRIBUTE, SPAN_NAME_ATTRIBUTE } from '../otlp/attribute-names';
 import { anyValueText, asArray, asBigInt, asHexId, asInt, asRecord, keyValues, type Json } from './otlp-values';
-
-/** The sample attribute naming the span that was active when the sample was taken. */
-export const ACTIVE_SPAN_ATTRIBUTE = 'otel_span_profiler.active_span_id';
-/** The sample attribute with the local root span's name. */
-export const SPAN_NAME_ATTRIBUTE = 'span_name';
 
 /** One stack frame: a function at a position. Lines and columns are 1-based (0 = unknown). */
 export interface Frame {
@@ -104,7 +100,7 @@ export class SampleSet {
     let added = 0;
     for (const resourceValue of asArray(req.resourceProfiles)) {
       const resource = asRecord(resourceValue);
-      const serviceName = keyValues(asRecord(resource.resource).attributes, strings).get('service.name') ?? '';
+      const serviceName = keyValues(asRecord(resource.resource).attributes, strings).get(SERVICE_NAME_ATTRIBUTE) ?? '';
       for (const scopeValue of asArray(resource.scopeProfiles)) {
         for (const profileValue of asArray(asRecord(scopeValue).profiles)) {
           added += this._addProfile(asRecord(profileValue), { serviceName, str, at, framesOfLocation, stacks, links, attributes, strings });
@@ -154,7 +150,7 @@ export class SampleSet {
       for (const attributeIndex of asArray(sample.attributeIndices)) {
         const attribute = ctx.at(ctx.attributes, attributeIndex, `${where}: attribute index`) ?? {};
         const key = ctx.str(attribute.keyStrindex, `${where}: attribute key_strindex`);
-        if (key === ACTIVE_SPAN_ATTRIBUTE) activeSpanId = spanIdValue(attribute.value, ctx.strings);
+        if (key === ACTIVE_SPAN_ID_ATTRIBUTE) activeSpanId = spanIdValue(attribute.value, ctx.strings);
         else if (key === SPAN_NAME_ATTRIBUTE) rootSpanName = anyValueText(attribute.value, ctx.strings);
       }
       const timestamps = asArray(sample.timestampsUnixNano).map(asBigInt);

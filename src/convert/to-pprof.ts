@@ -1,6 +1,7 @@
 /* Gzipped pprof (profile.proto), written with the `pprof-format` package: `go tool pprof` reads it. */
 import { gzipSync } from 'node:zlib';
 import { Function as PprofFunction, Label, Line, Location, Profile, Sample, StringTable, ValueType } from 'pprof-format';
+import { SPAN_NAME_ATTRIBUTE } from '../otlp/attribute-names';
 import type { FlatSample, Frame } from './profile-samples';
 
 /**
@@ -30,7 +31,7 @@ export function toPprof(frames: readonly Frame[], samples: readonly FlatSample[]
     spanId: strings.dedup('span_id'),
     traceId: strings.dedup('trace_id'),
     rootSpanId: strings.dedup('local_root_span_id'),
-    spanName: strings.dedup('span_name'),
+    spanName: strings.dedup(SPAN_NAME_ATTRIBUTE),
   };
   let first: bigint | undefined;
   let last: bigint | undefined;

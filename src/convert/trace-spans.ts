@@ -1,4 +1,5 @@
 /* Reads the spans of an OTLP `ExportTraceServiceRequest` (JSON-shaped, see otlp-values.ts). */
+import { SERVICE_NAME_ATTRIBUTE } from '../otlp/attribute-names';
 import { asArray, asBigInt, asHexId, asInt, asRecord, keyValues } from './otlp-values';
 
 /** One span as the viewer shows it. */
@@ -23,7 +24,7 @@ export function spansOfRequest(request: unknown): SpanRecord[] {
   const out: SpanRecord[] = [];
   for (const resourceValue of asArray(asRecord(request).resourceSpans)) {
     const resource = asRecord(resourceValue);
-    const serviceName = keyValues(asRecord(resource.resource).attributes).get('service.name') ?? '';
+    const serviceName = keyValues(asRecord(resource.resource).attributes).get(SERVICE_NAME_ATTRIBUTE) ?? '';
     for (const scopeValue of asArray(resource.scopeSpans)) {
       for (const spanValue of asArray(asRecord(scopeValue).spans)) {
         const span = asRecord(spanValue);

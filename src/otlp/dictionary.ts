@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@opentelemetry/api';
 import type { ProfileFrame, ProfileStack } from '../profile/span-profile';
+import { FRAME_TYPE_ATTRIBUTE, GENERATED_POSITION_ATTRIBUTE, V8JS_FRAME_TYPE } from './attribute-names';
 import type {
   PbAnyValue,
   PbFunction,
@@ -13,9 +14,6 @@ import type {
 
 /** Display name of a function V8 reports without one. */
 export const ANONYMOUS_FUNCTION_NAME = '(anonymous)';
-/** Semantic-conventions value of `profile.frame.type` for V8/JavaScript frames. */
-export const V8JS_FRAME_TYPE = 'v8js';
-const FRAME_TYPE_KEY = 'profile.frame.type';
 /**
  * The name of the placeholder frame of a sample taken with no JavaScript frame under the probe:
  * the inspector ran the probe from the event loop, so the main thread was in libuv or native
@@ -29,11 +27,6 @@ export const NO_JS_FRAME_NAME = '(program)';
 export const NO_JS_FRAME_STACK: ProfileStack = Object.freeze([
   Object.freeze({ functionName: NO_JS_FRAME_NAME, fileName: '', lineNumber: 0, columnNumber: 0 }),
 ]);
-/**
- * Location attribute of a source-mapped frame: where V8 ran it, `<script>:<line>:<column>` as V8
- * named the script (docs/source-maps.md says why an attribute and not the Location's address).
- */
-export const GENERATED_POSITION_KEY = 'otel_span_profiler.generated_position';
 const VALID_TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/i;
 const VALID_SPAN_ID = /^(?!0{16})[0-9a-f]{16}$/i;
 
@@ -243,13 +236,13 @@ export class DictionaryBuilder {
 
   private _generatedPosition(generated: ProfileFrame): number {
     const position = `${generated.fileName}:${positiveInt(generated.lineNumber)}:${positiveInt(generated.columnNumber)}`;
-    return this.attribute(GENERATED_POSITION_KEY, position)!;
+    return this.attribute(GENERATED_POSITION_ATTRIBUTE, position)!;
   }
 
   // One attribute entry and one shared index list serve every location.
   private _frameType(): readonly number[] {
     if (this._frameTypeAttributes === undefined) {
-      this._frameTypeAttributes = Object.freeze([this.attribute(FRAME_TYPE_KEY, V8JS_FRAME_TYPE)!]);
+      this._frameTypeAttributes = Object.freeze([this.attribute(FRAME_TYPE_ATTRIBUTE, V8JS_FRAME_TYPE)!]);
     }
     return this._frameTypeAttributes;
   }

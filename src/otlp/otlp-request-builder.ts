@@ -2,6 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Attributes } from '@opentelemetry/api';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
+import {
+  ACTIVE_SPAN_ID_ATTRIBUTE,
+  DROPPED_SAMPLES_ATTRIBUTE,
+  SERVICE_NAME_ATTRIBUTE,
+  SPAN_NAME_ATTRIBUTE,
+  TRUNCATED_ATTRIBUTE,
+} from './attribute-names';
 import { DictionaryBuilder, toAnyValue } from './dictionary';
 import {
   Uint64,
@@ -13,31 +20,6 @@ import {
 } from './otlp-model';
 import type { ProfileResource, SpanProfile } from '../profile/span-profile';
 
-/** Profile attribute, `true` when the duration cap closed the profile before its root span ended. */
-export const TRUNCATED_ATTRIBUTE = 'otel_span_profiler.truncated';
-/** Profile attribute, the number of samples dropped by the per-profile sample cap (only when > 0). */
-export const DROPPED_SAMPLES_ATTRIBUTE = 'otel_span_profiler.dropped_samples';
-/**
- * Sample attribute with the local root span's name, the label Grafana's otel-profiling-go puts on
- * span profiles; Pyroscope turns sample attributes into pprof labels, so flame graphs can be
- * grouped by endpoint.
- */
-export const SPAN_NAME_ATTRIBUTE = 'span_name';
-/**
- * Sample attribute with the ID of the span that was active when the sample was taken, as an
- * 8-byte `bytes_value`, on every sample of a profile whose Links name the local root
- * (`sampleLinks: 'local-root'`, the processor's default). A consumer finds a sample's own span
- * as: this attribute if present, else the Link's span. Bytes rather than a hex string because
- * Grafana Pyroscope turns every string or integer sample attribute into a series label (one
- * series per span), and ignores bytes; see docs/grafana.md.
- */
-export const ACTIVE_SPAN_ID_ATTRIBUTE = 'otel_span_profiler.active_span_id';
-/**
- * A resource attribute, and repeated as a sample attribute on every sample: sample attributes
- * live in the dictionary, which the Collector forwards as it came, while it rewrites resource
- * attributes into string-table references that Pyroscope cannot read (docs/grafana.md).
- */
-const SERVICE_NAME = 'service.name';
 // Used when the sampler could not measure an interval: the sampler's nominal 99 Hz.
 const FALLBACK_PERIOD_NANOS = 10_101_010;
 
@@ -76,7 +58,7 @@ export function buildExportRequest(
       bucket = byResourceKey.get(key);
       if (bucket === undefined) {
         bucket = [];
-        serviceNames.set(bucket, attributes.find((kv) => kv.key === SERVICE_NAME)?.value.stringValue ?? '');
+        serviceNames.set(bucket, attributes.find((kv) => kv.key === SERVICE_NAME_ATTRIBUTE)?.value.stringValue ?? '');
         byResourceKey.set(key, bucket);
         resourceProfiles.push({
           resource: { attributes },
@@ -189,7 +171,7 @@ function buildProfile(
 function profileSampleAttributes(profile: SpanProfile, dictionary: DictionaryBuilder, serviceName: string): readonly number[] {
   const indices: number[] = [];
   if (profile.rootSpanName !== '') indices.push(dictionary.attribute(SPAN_NAME_ATTRIBUTE, profile.rootSpanName)!);
-  if (serviceName !== '') indices.push(dictionary.attribute(SERVICE_NAME, serviceName)!);
+  if (serviceName !== '') indices.push(dictionary.attribute(SERVICE_NAME_ATTRIBUTE, serviceName)!);
   return Object.freeze(indices);
 }
 
@@ -209,11 +191,11 @@ function resourceAttributes(attributes: Attributes): PbKeyValue[] {
   for (const key of Object.keys(attributes)) {
     const value = toAnyValue(attributes[key]);
     if (value === undefined) continue;
-    if (key === SERVICE_NAME) hasServiceName = true;
+    if (key === SERVICE_NAME_ATTRIBUTE) hasServiceName = true;
     out.push({ key, value });
   }
   if (!hasServiceName) {
-    out.push({ key: SERVICE_NAME, value: { stringValue: `unknown_service:${basename(process.argv0) || 'node'}` } });
+    out.push({ key: SERVICE_NAME_ATTRIBUTE, value: { stringValue: `unknown_service:${basename(process.argv0) || 'node'}` } });
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert';
 import { buildExportRequest } from '../../src/otlp/otlp-request-builder';
-import { ACTIVE_SPAN_ID_ATTRIBUTE } from '../../src/otlp/otlp-request-builder';
+import { ACTIVE_SPAN_ID_ATTRIBUTE } from '../../src/otlp/attribute-names';
 import type { PbExportProfilesServiceRequest } from '../../src/otlp/otlp-model';
 import { appStacks, CHILD_SPAN_ID, ROOT_SPAN_ID, sample, spanProfile } from '../helpers/synthetic-profiles';
 

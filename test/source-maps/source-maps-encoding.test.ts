@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import * as ts from 'typescript';
 import { encodeProtobuf } from '../../src/otlp/otlp-encoding';
 import { ProfileBatcher } from '../../src/processor/profile-batcher';
-import { DictionaryBuilder, GENERATED_POSITION_KEY } from '../../src/otlp/dictionary';
+import { GENERATED_POSITION_ATTRIBUTE } from '../../src/otlp/attribute-names';
+import { DictionaryBuilder } from '../../src/otlp/dictionary';
 import { SourceMapper } from '../../src/source-maps/source-maps';
 import type { ProfileFrame, SpanProfile } from '../../src/profile/span-profile';
 import { dictionaryViolations } from '../helpers/decode-checks';
@@ -40,7 +41,7 @@ describe('Encoding of source-mapped frames', function () {
       const attributes = location.attributeIndices!.map((i) => [s(dict.attributeTable[i].keyStrindex), dict.attributeTable[i].value]);
       assert.deepStrictEqual(attributes, [
         ['profile.frame.type', { stringValue: 'v8js' }],
-        [GENERATED_POSITION_KEY, { stringValue: '/app/dist/bundle.js:1:23' }],
+        [GENERATED_POSITION_ATTRIBUTE, { stringValue: '/app/dist/bundle.js:1:23' }],
       ]);
     });
 
