@@ -36,7 +36,65 @@ Options:
 Exit codes: 0 done, 2 bad command line, 3 unreadable or malformed input, 4 no sample matched.
 `;
 
+type Format = 'pprof' | 'cpuprofile' | 'folded';
+
+/** The command line, checked. */
+interface ConvertArgs {
+  readonly format: Format;
+  readonly output: string;
+  readonly inputs: string[];
+  readonly trace?: string;
+  readonly span?: string;
+  readonly self?: boolean;
+  readonly rootName?: string;
+  readonly value?: string;
+}
+
 export function convertCommand(args: string[]): number {
+  const parsed = parseConvertArgs(args);
+  if (parsed === 'help') {
+    process.stdout.write(CONVERT_HELP);
+    return EXIT.ok;
+  }
+  const requests = readInputs(() => readOtlpFiles(parsed.inputs));
+  const set = new SampleSet();
+  for (const { where, request } of requests.profiles) {
+    try {
+      set.addRequest(request);
+    } catch (err) {
+      if (err instanceof OtlpContentError) throw new CliError(EXIT.badInput, `${where}: ${err.message}`);
+      throw err;
+    }
+  }
+  if (requests.profiles.length === 0) throw new CliError(EXIT.noSamples, 'the input holds no OTLP profiles (only traces?)');
+  const samples = selectSamples(set.samples, {
+    traceId: parsed.trace,
+    spanId: parsed.span,
+    selfOnly: parsed.self,
+    rootName: parsed.rootName,
+    descendantSpanIds: parsed.span === undefined ? new Set() : descendantsOf(parsed.span, requests.traces),
+  });
+  if (samples.length === 0) throw new CliError(EXIT.noSamples, `no sample matched (of ${set.samples.length} read)`);
+
+  let output: string | Buffer;
+  if (parsed.format === 'pprof') output = toPprof(set.frames, samples);
+  else if (parsed.format === 'cpuprofile') output = JSON.stringify(toCpuProfile(set.frames, samples));
+  else output = toFolded(set.frames, samples, parsed.value === 'samples' ? 'samples' : 'cpu-nanos');
+  if (parsed.output === '-') process.stdout.write(output);
+  else {
+    try {
+      writeFileSync(parsed.output, output);
+    } catch (err) {
+      throw new CliError(EXIT.failure, `cannot write ${parsed.output}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    const count = samples.reduce((sum, s) => sum + s.count, 0);
+    process.stderr.write(`wrote ${parsed.output} (${parsed.format}, ${count} samples${set.cpuMeasured ? '' : ', CPU time estimated from the sampling period'})\n`);
+  }
+  return EXIT.ok;
+}
+
+/** The command line as options, or 'help'; throws a usage CliError naming what is wrong. */
+function parseConvertArgs(args: string[]): ConvertArgs | 'help' {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -51,10 +109,7 @@ export function convertCommand(args: string[]): number {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) {
-    process.stdout.write(CONVERT_HELP);
-    return EXIT.ok;
-  }
+  if (values.help) return 'help';
   const format = values.to;
   if (format !== 'pprof' && format !== 'cpuprofile' && format !== 'folded') {
     throw new CliError(EXIT.usage, `--to must be pprof, cpuprofile or folded, got ${format === undefined ? 'nothing' : `'${format}'`}`);
@@ -65,51 +120,28 @@ export function convertCommand(args: string[]): number {
   if (values.span !== undefined && !/^[0-9a-fA-F]{16}$/.test(values.span)) throw new CliError(EXIT.usage, `--span must be 16 hex characters, got '${values.span}'`);
   if (values.self && values.span === undefined) throw new CliError(EXIT.usage, '--self needs --span');
   if (values.value !== undefined && values.value !== 'cpu' && values.value !== 'samples') throw new CliError(EXIT.usage, `--value must be cpu or samples, got '${values.value}'`);
-
-  const requests = readInputs(() => readOtlpFiles(positionals));
-  const set = new SampleSet();
-  for (const { where, request } of requests.profiles) {
-    try {
-      set.addRequest(request);
-    } catch (err) {
-      if (err instanceof OtlpContentError) throw new CliError(EXIT.badInput, `${where}: ${err.message}`);
-      throw err;
-    }
-  }
-  if (requests.profiles.length === 0) throw new CliError(EXIT.noSamples, 'the input holds no OTLP profiles (only traces?)');
-  const descendants = new Set<string>();
-  if (values.span !== undefined) {
-    const parentOf = new Map<string, string>();
-    for (const { request } of requests.traces) for (const span of spansOfRequest(request)) parentOf.set(span.spanId, span.parentSpanId);
-    const target = values.span.toLowerCase();
-    for (const spanId of parentOf.keys()) {
-      for (let p = parentOf.get(spanId), depth = 0; p && depth < 1000; p = parentOf.get(p), depth++) {
-        if (p === target) descendants.add(spanId);
-      }
-    }
-  }
-  const samples = selectSamples(set.samples, {
-    traceId: values.trace,
-    spanId: values.span,
-    selfOnly: values.self,
+  return {
+    format,
+    output: values.output,
+    inputs: positionals,
+    trace: values.trace,
+    span: values.span,
+    self: values.self,
     rootName: values['root-name'],
-    descendantSpanIds: descendants,
-  });
-  if (samples.length === 0) throw new CliError(EXIT.noSamples, `no sample matched (of ${set.samples.length} read)`);
+    value: values.value,
+  };
+}
 
-  let output: string | Buffer;
-  if (format === 'pprof') output = toPprof(set.frames, samples);
-  else if (format === 'cpuprofile') output = JSON.stringify(toCpuProfile(set.frames, samples));
-  else output = toFolded(set.frames, samples, values.value === 'samples' ? 'samples' : 'cpu-nanos');
-  if (values.output === '-') process.stdout.write(output);
-  else {
-    try {
-      writeFileSync(values.output, output);
-    } catch (err) {
-      throw new CliError(EXIT.failure, `cannot write ${values.output}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+/** The IDs of every span below `spanId` in the traces read (its descendants, not itself). */
+function descendantsOf(spanId: string, traces: readonly { request: unknown }[]): Set<string> {
+  const descendants = new Set<string>();
+  const parentOf = new Map<string, string>();
+  for (const { request } of traces) for (const span of spansOfRequest(request)) parentOf.set(span.spanId, span.parentSpanId);
+  const target = spanId.toLowerCase();
+  for (const id of parentOf.keys()) {
+    for (let p = parentOf.get(id), depth = 0; p && depth < 1000; p = parentOf.get(p), depth++) {
+      if (p === target) descendants.add(id);
     }
-    const count = samples.reduce((sum, s) => sum + s.count, 0);
-    process.stderr.write(`wrote ${values.output} (${format}, ${count} samples${set.cpuMeasured ? '' : ', CPU time estimated from the sampling period'})\n`);
   }
-  return EXIT.ok;
+  return descendants;
 }

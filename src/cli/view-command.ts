@@ -60,18 +60,7 @@ export async function viewCommand(args: string[]): Promise<number> {
     throw new CliError(EXIT.usage, 'name input files or folders, or --otlp-port N to receive OTLP (see --help)');
   }
   const store = new TraceStore({ maxTraces });
-  if (positionals.length > 0) {
-    const requests = readInputs(() => readOtlpFiles(positionals));
-    for (const { request } of requests.traces) store.addTraces(request);
-    for (const { where, request } of requests.profiles) {
-      try {
-        store.addProfiles(request);
-      } catch (err) {
-        if (err instanceof OtlpContentError) throw new CliError(EXIT.badInput, `${where}: ${err.message}`);
-        throw err;
-      }
-    }
-  }
+  if (positionals.length > 0) loadFiles(store, positionals);
   let viewer: RunningViewer;
   try {
     viewer = await startViewer({
@@ -90,7 +79,28 @@ export async function viewCommand(args: string[]): Promise<number> {
   if (viewer.otlpUrl !== undefined) process.stdout.write(`OTLP/HTTP endpoint: ${viewer.otlpUrl}  (OTEL_EXPORTER_OTLP_ENDPOINT=${viewer.otlpUrl})\n`);
   if (values.out !== undefined) process.stdout.write(`received data is appended to ${values.out}/\n`);
   process.stdout.write('press Ctrl-C to stop\n');
-  await new Promise<void>((resolve) => {
+  await untilStopped();
+  await viewer.close();
+  return EXIT.ok;
+}
+
+/** Reads the OTLP files and folders named on the command line into `store`; bad content exits 3. */
+function loadFiles(store: TraceStore, inputs: string[]): void {
+  const requests = readInputs(() => readOtlpFiles(inputs));
+  for (const { request } of requests.traces) store.addTraces(request);
+  for (const { where, request } of requests.profiles) {
+    try {
+      store.addProfiles(request);
+    } catch (err) {
+      if (err instanceof OtlpContentError) throw new CliError(EXIT.badInput, `${where}: ${err.message}`);
+      throw err;
+    }
+  }
+}
+
+/** Resolves at Ctrl-C (SIGINT) or SIGTERM, then stops listening for them. */
+function untilStopped(): Promise<void> {
+  return new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -99,8 +109,6 @@ export async function viewCommand(args: string[]): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  await viewer.close();
-  return EXIT.ok;
 }
 
 function portOption(name: string, value: string | undefined): number | undefined {

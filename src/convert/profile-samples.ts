@@ -110,85 +110,48 @@ export class SampleSet {
     return added;
   }
 
-  private _addProfile(
-    profile: Json,
-    ctx: {
-      serviceName: string;
-      str: (index: unknown, what: string) => string;
-      at: <T>(table: readonly T[], index: unknown, what: string) => T | undefined;
-      framesOfLocation: (index: number) => number[];
-      stacks: Json[];
-      links: Json[];
-      attributes: Json[];
-      strings: string[];
-    },
-  ): number {
-    const sampleType = asRecord(profile.sampleType);
-    const type = ctx.str(sampleType.typeStrindex, 'sample_type type_strindex');
-    const unit = ctx.str(sampleType.unitStrindex, 'sample_type unit_strindex');
-    const periodType = asRecord(profile.periodType);
-    const periodIsCpuNanos =
-      ctx.str(periodType.typeStrindex, 'period_type type_strindex') === 'cpu' && ctx.str(periodType.unitStrindex, 'period_type unit_strindex') === 'nanoseconds';
-    const periodNanos = periodIsCpuNanos ? Math.max(0, asInt(profile.period)) : 0;
-    const valuesAreNanos = unit === 'nanoseconds' && (type === 'cpu' || type === 'wall');
-    if (!valuesAreNanos) this.cpuMeasured = false;
+  private _addProfile(profile: Json, ctx: RequestContext): number {
+    const units = profileUnits(profile, ctx);
+    if (!units.valuesAreNanos) this.cpuMeasured = false;
     let added = 0;
     for (const [sampleIndex, sampleValue] of asArray(profile.samples).entries()) {
-      const sample = asRecord(sampleValue);
-      const where = `sample ${sampleIndex}`;
-      const stackEntry = ctx.at(ctx.stacks, sample.stackIndex, `${where}: stack_index`) ?? {};
-      const stack: number[] = [];
-      const locationIndices = asArray(stackEntry.locationIndices).map(asInt);
-      // OTLP stacks are leaf first; ours are outermost first.
-      for (let i = locationIndices.length - 1; i >= 0; i--) stack.push(...ctx.framesOfLocation(locationIndices[i]));
-      if (stack.length === 0) stack.push(this._frame({ name: '(no stack)', file: '', line: 0, column: 0 }));
-      const link = ctx.at(ctx.links, sample.linkIndex, `${where}: link_index`) ?? {};
-      const traceId = asHexId(link.traceId, 16);
-      const linkSpanId = asHexId(link.spanId, 8);
-      let activeSpanId = '';
-      let rootSpanName = '';
-      for (const attributeIndex of asArray(sample.attributeIndices)) {
-        const attribute = ctx.at(ctx.attributes, attributeIndex, `${where}: attribute index`) ?? {};
-        const key = ctx.str(attribute.keyStrindex, `${where}: attribute key_strindex`);
-        if (key === ACTIVE_SPAN_ID_ATTRIBUTE) activeSpanId = spanIdValue(attribute.value, ctx.strings);
-        else if (key === SPAN_NAME_ATTRIBUTE) rootSpanName = anyValueText(attribute.value, ctx.strings);
-      }
-      const timestamps = asArray(sample.timestampsUnixNano).map(asBigInt);
-      const values = asArray(sample.values).map(asInt);
-      if (timestamps.length === 0 && values.length === 0) throw new OtlpContentError(`${where} has neither values nor timestamps`);
-      if (timestamps.length > 0 && values.length > 1 && values.length !== timestamps.length) {
-        throw new OtlpContentError(`${where} has ${values.length} values but ${timestamps.length} timestamps`);
-      }
-      let count: number;
-      let weights: number[];
-      if (valuesAreNanos && values.length > 0) {
-        count = Math.max(timestamps.length, values.length);
-        if (values.length === timestamps.length) weights = values;
-        else {
-          // One aggregated value for several timestamps: spread it evenly.
-          const total = values.reduce((a, b) => a + b, 0);
-          weights = timestamps.map(() => total / timestamps.length);
-          if (timestamps.length === 0) weights = values;
-        }
-      } else {
-        count = values.length > 0 ? values.reduce((a, b) => a + b, 0) : timestamps.length;
-        weights = timestamps.length > 0 ? timestamps.map((_, i) => (values.length === timestamps.length ? values[i] : count / timestamps.length) * periodNanos) : [count * periodNanos];
-      }
-      this.samples.push({
-        traceId,
-        spanId: activeSpanId || linkSpanId,
-        linkSpanId,
-        rootSpanName,
-        serviceName: ctx.serviceName,
-        stack,
-        timestampsUnixNano: timestamps,
-        count,
-        cpuNanos: weights.reduce((a, b) => a + b, 0),
-        weightsNanos: weights,
-      });
+      this.samples.push(this._flatSample(asRecord(sampleValue), `sample ${sampleIndex}`, units, ctx));
       added++;
     }
     return added;
+  }
+
+  /** One OTLP sample resolved against its request's tables; `where` names it in errors. */
+  private _flatSample(sample: Json, where: string, units: ProfileUnits, ctx: RequestContext): FlatSample {
+    const stackEntry = ctx.at(ctx.stacks, sample.stackIndex, `${where}: stack_index`) ?? {};
+    const stack: number[] = [];
+    const locationIndices = asArray(stackEntry.locationIndices).map(asInt);
+    // OTLP stacks are leaf first; ours are outermost first.
+    for (let i = locationIndices.length - 1; i >= 0; i--) stack.push(...ctx.framesOfLocation(locationIndices[i]));
+    if (stack.length === 0) stack.push(this._frame({ name: '(no stack)', file: '', line: 0, column: 0 }));
+    const link = ctx.at(ctx.links, sample.linkIndex, `${where}: link_index`) ?? {};
+    const traceId = asHexId(link.traceId, 16);
+    const linkSpanId = asHexId(link.spanId, 8);
+    const { activeSpanId, rootSpanName } = sampleAttributes(sample, where, ctx);
+    const timestamps = asArray(sample.timestampsUnixNano).map(asBigInt);
+    const values = asArray(sample.values).map(asInt);
+    if (timestamps.length === 0 && values.length === 0) throw new OtlpContentError(`${where} has neither values nor timestamps`);
+    if (timestamps.length > 0 && values.length > 1 && values.length !== timestamps.length) {
+      throw new OtlpContentError(`${where} has ${values.length} values but ${timestamps.length} timestamps`);
+    }
+    const { count, weights } = sampleWeights(timestamps, values, units);
+    return {
+      traceId,
+      spanId: activeSpanId || linkSpanId,
+      linkSpanId,
+      rootSpanName,
+      serviceName: ctx.serviceName,
+      stack,
+      timestampsUnixNano: timestamps,
+      count,
+      cpuNanos: weights.reduce((a, b) => a + b, 0),
+      weightsNanos: weights,
+    };
   }
 
   private _frame(frame: Frame): number {
@@ -201,6 +164,72 @@ export class SampleSet {
     }
     return id;
   }
+}
+
+/** One request's tables and lookups, checked: a bad index throws OtlpContentError. */
+interface RequestContext {
+  readonly serviceName: string;
+  readonly str: (index: unknown, what: string) => string;
+  readonly at: <T>(table: readonly T[], index: unknown, what: string) => T | undefined;
+  readonly framesOfLocation: (index: number) => number[];
+  readonly stacks: Json[];
+  readonly links: Json[];
+  readonly attributes: Json[];
+  readonly strings: string[];
+}
+
+/** What a profile's samples measure. */
+interface ProfileUnits {
+  /** The values are CPU (or wall) nanoseconds: `sample_type` cpu/nanoseconds or wall/nanoseconds. */
+  readonly valuesAreNanos: boolean;
+  /** Nanoseconds per counted sample: the period when `period_type` is cpu/nanoseconds, else 0. */
+  readonly periodNanos: number;
+}
+
+function profileUnits(profile: Json, ctx: RequestContext): ProfileUnits {
+  const sampleType = asRecord(profile.sampleType);
+  const type = ctx.str(sampleType.typeStrindex, 'sample_type type_strindex');
+  const unit = ctx.str(sampleType.unitStrindex, 'sample_type unit_strindex');
+  const periodType = asRecord(profile.periodType);
+  const periodIsCpuNanos =
+    ctx.str(periodType.typeStrindex, 'period_type type_strindex') === 'cpu' && ctx.str(periodType.unitStrindex, 'period_type unit_strindex') === 'nanoseconds';
+  return {
+    valuesAreNanos: unit === 'nanoseconds' && (type === 'cpu' || type === 'wall'),
+    periodNanos: periodIsCpuNanos ? Math.max(0, asInt(profile.period)) : 0,
+  };
+}
+
+/** The sample attributes this package writes: the active span's ID and the local root's name ('' when absent). */
+function sampleAttributes(sample: Json, where: string, ctx: RequestContext): { activeSpanId: string; rootSpanName: string } {
+  let activeSpanId = '';
+  let rootSpanName = '';
+  for (const attributeIndex of asArray(sample.attributeIndices)) {
+    const attribute = ctx.at(ctx.attributes, attributeIndex, `${where}: attribute index`) ?? {};
+    const key = ctx.str(attribute.keyStrindex, `${where}: attribute key_strindex`);
+    if (key === ACTIVE_SPAN_ID_ATTRIBUTE) activeSpanId = spanIdValue(attribute.value, ctx.strings);
+    else if (key === SPAN_NAME_ATTRIBUTE) rootSpanName = anyValueText(attribute.value, ctx.strings);
+  }
+  return { activeSpanId, rootSpanName };
+}
+
+/**
+ * How many samples one OTLP sample stands for, and the CPU nanoseconds of each timestamp:
+ * measured values where the profile has them, else count x period.
+ */
+function sampleWeights(timestamps: readonly bigint[], values: number[], units: ProfileUnits): { count: number; weights: number[] } {
+  if (units.valuesAreNanos && values.length > 0) {
+    const count = Math.max(timestamps.length, values.length);
+    if (values.length === timestamps.length || timestamps.length === 0) return { count, weights: values };
+    // One aggregated value for several timestamps: spread it evenly.
+    const total = values.reduce((a, b) => a + b, 0);
+    return { count, weights: timestamps.map(() => total / timestamps.length) };
+  }
+  const count = values.length > 0 ? values.reduce((a, b) => a + b, 0) : timestamps.length;
+  const weights =
+    timestamps.length > 0
+      ? timestamps.map((_, i) => (values.length === timestamps.length ? values[i] : count / timestamps.length) * units.periodNanos)
+      : [count * units.periodNanos];
+  return { count, weights };
 }
 
 /**

@@ -11,22 +11,7 @@ import type { FlatSample, Frame } from './profile-samples';
  */
 export function toPprof(frames: readonly Frame[], samples: readonly FlatSample[]): Buffer {
   const strings = new StringTable();
-  const functionIds = new Map<string, number>();
-  const functions: PprofFunction[] = [];
-  const locations: Location[] = [];
-  // pprof ids start at 1; frame id n becomes location id n + 1.
-  for (const [index, frame] of frames.entries()) {
-    const key = `${frame.name}\0${frame.file}`;
-    let functionId = functionIds.get(key);
-    if (functionId === undefined) {
-      functionId = functions.length + 1;
-      functionIds.set(key, functionId);
-      functions.push(
-        new PprofFunction({ id: functionId, name: strings.dedup(frame.name || '(anonymous)'), systemName: strings.dedup(frame.name), filename: strings.dedup(frame.file) }),
-      );
-    }
-    locations.push(new Location({ id: index + 1, line: [new Line({ functionId, line: frame.line, column: frame.column })] }));
-  }
+  const { functions, locations } = pprofLocations(frames, strings);
   const keys = {
     spanId: strings.dedup('span_id'),
     traceId: strings.dedup('trace_id'),
@@ -72,4 +57,27 @@ export function toPprof(frames: readonly Frame[], samples: readonly FlatSample[]
     stringTable: strings,
   });
   return gzipSync(profile.encode());
+}
+
+/**
+ * One pprof Location per frame (frame id n becomes location id n + 1: pprof ids start at 1), and
+ * one Function per name and file.
+ */
+function pprofLocations(frames: readonly Frame[], strings: StringTable): { functions: PprofFunction[]; locations: Location[] } {
+  const functionIds = new Map<string, number>();
+  const functions: PprofFunction[] = [];
+  const locations: Location[] = [];
+  for (const [index, frame] of frames.entries()) {
+    const key = `${frame.name}\0${frame.file}`;
+    let functionId = functionIds.get(key);
+    if (functionId === undefined) {
+      functionId = functions.length + 1;
+      functionIds.set(key, functionId);
+      functions.push(
+        new PprofFunction({ id: functionId, name: strings.dedup(frame.name || '(anonymous)'), systemName: strings.dedup(frame.name), filename: strings.dedup(frame.file) }),
+      );
+    }
+    locations.push(new Location({ id: index + 1, line: [new Line({ functionId, line: frame.line, column: frame.column })] }));
+  }
+  return { functions, locations };
 }

@@ -3,7 +3,8 @@
  * so protobufjs can encode it directly and the JSON writer can walk it: lowerCamelCase field
  * names, zero-valued scalars left out (protobufjs writes every field that is present, zeros
  * included), 64-bit values that may exceed 2^53 held as `Uint64`, bytes as `Uint8Array`.
- * Field meanings: ../../../shared/otlp-profiles.md §1 (and proto/ in this package).
+ * Field meanings: the comments of proto/opentelemetry/proto/profiles/v1development/profiles.proto
+ * (written for this package from the OTLP v1.11.0 field tables; see proto/README.md).
  */
 
 /**

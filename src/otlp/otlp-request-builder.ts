@@ -72,13 +72,6 @@ export function buildExportRequest(
   return { resourceProfiles, dictionary: dictionary.build() };
 }
 
-/** The samples of one span in a profile: their Link, attributes and Samples by stack. */
-interface SpanSamples {
-  readonly linkIndex: number;
-  readonly attributeIndices: readonly number[] | undefined;
-  readonly byStack: Map<number, PbSample>;
-}
-
 function buildProfile(
   profile: SpanProfile,
   dictionary: DictionaryBuilder,
@@ -87,63 +80,8 @@ function buildProfile(
 ): PbProfile {
   // Where the sampler measured CPU time (Linux), each sample carries its CPU nanoseconds and the
   // profile's sample_type is cpu/nanoseconds; elsewhere samples are counts (timestamps only).
-  let measured = false;
-  for (const sample of profile.samples) {
-    if (sample.cpuNanos > 0) {
-      measured = true;
-      break;
-    }
-  }
-  // Identical (stack, link, attributes) samples merge into one Sample with several timestamps.
-  // Link and attributes depend only on the sample's span (the rest is the same for the whole
-  // profile), so (span, stack) is the key. Samples with values stay one timestamp each:
-  // Pyroscope's OTLP ingest accepts exactly one value per Sample when the profile has a period
-  // (it rejects the profile otherwise).
-  const linkToRoot = profile.sampleLinks === 'local-root';
-  const common = profileSampleAttributes(profile, dictionary, serviceName);
-  const rootLinkIndex = linkToRoot ? dictionary.link(profile.traceId, profile.rootSpanId) : 0;
-  const bySpanId = new Map<string, SpanSamples>();
-  const byKey = new Map<string, SpanSamples>();
-  const samples: PbSample[] = [];
-  let first = profile.startTimeUnixNano;
-  let last = profile.endTimeUnixNano - 1n;
-
-  for (const sample of profile.samples) {
-    let span = bySpanId.get(sample.spanId);
-    if (span === undefined) {
-      let attributeIndices = common;
-      if (linkToRoot) {
-        const active = dictionary.spanIdAttribute(ACTIVE_SPAN_ID_ATTRIBUTE, sample.spanId);
-        if (active !== undefined) attributeIndices = Object.freeze([...common, active]);
-      }
-      const linkIndex = linkToRoot ? rootLinkIndex : dictionary.link(profile.traceId, sample.spanId);
-      // Malformed span IDs all map to no link (and no attribute): one group for them.
-      const key = `${linkIndex}:${attributeIndices.join(',')}`;
-      span = byKey.get(key);
-      if (span === undefined) {
-        span = { linkIndex, attributeIndices: attributeIndices.length > 0 ? attributeIndices : undefined, byStack: new Map() };
-        byKey.set(key, span);
-      }
-      bySpanId.set(sample.spanId, span);
-    }
-    const stackIndex = dictionary.stack(sample.stack);
-    let pbSample = measured ? undefined : span.byStack.get(stackIndex);
-    if (pbSample === undefined) {
-      pbSample = { timestampsUnixNano: [] };
-      if (stackIndex !== 0) pbSample.stackIndex = stackIndex;
-      if (span.linkIndex !== 0) pbSample.linkIndex = span.linkIndex;
-      if (span.attributeIndices !== undefined) pbSample.attributeIndices = span.attributeIndices;
-      if (measured) pbSample.values = [];
-      else span.byStack.set(stackIndex, pbSample);
-      samples.push(pbSample);
-    }
-    const t = sample.timeUnixNano;
-    pbSample.timestampsUnixNano.push(Uint64.fromBigInt(t));
-    if (measured) pbSample.values!.push(Math.max(0, Math.round(sample.cpuNanos)));
-    if (t < first) first = t;
-    if (t > last) last = t;
-  }
-
+  const measured = profile.samples.some((sample) => sample.cpuNanos > 0);
+  const { samples, first, last } = buildSamples(profile, dictionary, serviceName, measured);
   // Sample timestamps must lie in [time, time + duration): widen the window rather than emit
   // samples outside it (the ebpf-profiler reporter moves its start back the same way).
   const duration = last + 1n - first;
@@ -165,6 +103,94 @@ function buildProfile(
   }
   if (attributeIndices.length > 0) pbProfile.attributeIndices = attributeIndices;
   return pbProfile;
+}
+
+/**
+ * A profile's Samples, and the first and last timestamps among them and the profile's window.
+ * Identical (stack, link, attributes) samples merge into one Sample with several timestamps.
+ * Samples with values (`measured`) stay one timestamp each: Pyroscope's OTLP ingest accepts
+ * exactly one value per Sample when the profile has a period (it rejects the profile otherwise).
+ */
+function buildSamples(
+  profile: SpanProfile,
+  dictionary: DictionaryBuilder,
+  serviceName: string,
+  measured: boolean,
+): { samples: PbSample[]; first: bigint; last: bigint } {
+  const groups = new SpanGroups(profile, dictionary, serviceName);
+  const samples: PbSample[] = [];
+  let first = profile.startTimeUnixNano;
+  let last = profile.endTimeUnixNano - 1n;
+  for (const sample of profile.samples) {
+    const span = groups.of(sample.spanId);
+    const stackIndex = dictionary.stack(sample.stack);
+    let pbSample = measured ? undefined : span.byStack.get(stackIndex);
+    if (pbSample === undefined) {
+      pbSample = { timestampsUnixNano: [] };
+      if (stackIndex !== 0) pbSample.stackIndex = stackIndex;
+      if (span.linkIndex !== 0) pbSample.linkIndex = span.linkIndex;
+      if (span.attributeIndices !== undefined) pbSample.attributeIndices = span.attributeIndices;
+      if (measured) pbSample.values = [];
+      else span.byStack.set(stackIndex, pbSample);
+      samples.push(pbSample);
+    }
+    const t = sample.timeUnixNano;
+    pbSample.timestampsUnixNano.push(Uint64.fromBigInt(t));
+    if (measured) pbSample.values!.push(Math.max(0, Math.round(sample.cpuNanos)));
+    if (t < first) first = t;
+    if (t > last) last = t;
+  }
+  return { samples, first, last };
+}
+
+/** The samples of one span in a profile: their Link, attributes and Samples by stack. */
+interface SpanSamples {
+  readonly linkIndex: number;
+  readonly attributeIndices: readonly number[] | undefined;
+  readonly byStack: Map<number, PbSample>;
+}
+
+/**
+ * The Link and attributes of each span's samples in one profile. They depend only on the span
+ * (the rest is the same for the whole profile), so spans that get the same ones share a group:
+ * (group, stack) is a Sample's merge key.
+ */
+class SpanGroups {
+  private readonly _linkToRoot: boolean;
+  private readonly _common: readonly number[];
+  private readonly _rootLinkIndex: number;
+  private readonly _bySpanId = new Map<string, SpanSamples>();
+  private readonly _byKey = new Map<string, SpanSamples>();
+
+  constructor(
+    private readonly _profile: SpanProfile,
+    private readonly _dictionary: DictionaryBuilder,
+    serviceName: string,
+  ) {
+    this._linkToRoot = _profile.sampleLinks === 'local-root';
+    this._common = profileSampleAttributes(_profile, _dictionary, serviceName);
+    this._rootLinkIndex = this._linkToRoot ? _dictionary.link(_profile.traceId, _profile.rootSpanId) : 0;
+  }
+
+  of(spanId: string): SpanSamples {
+    let span = this._bySpanId.get(spanId);
+    if (span !== undefined) return span;
+    let attributeIndices = this._common;
+    if (this._linkToRoot) {
+      const active = this._dictionary.spanIdAttribute(ACTIVE_SPAN_ID_ATTRIBUTE, spanId);
+      if (active !== undefined) attributeIndices = Object.freeze([...this._common, active]);
+    }
+    const linkIndex = this._linkToRoot ? this._rootLinkIndex : this._dictionary.link(this._profile.traceId, spanId);
+    // Malformed span IDs all map to no link (and no attribute): one group for them.
+    const key = `${linkIndex}:${attributeIndices.join(',')}`;
+    span = this._byKey.get(key);
+    if (span === undefined) {
+      span = { linkIndex, attributeIndices: attributeIndices.length > 0 ? attributeIndices : undefined, byStack: new Map() };
+      this._byKey.set(key, span);
+    }
+    this._bySpanId.set(spanId, span);
+    return span;
+  }
 }
 
 /** The attributes every sample of a profile carries: the root's name and the service name. */

@@ -1,5 +1,5 @@
 /*
- * The dictionary rules of OTLP profiles (otlp-profiles.md §2.1-2.7, the checks profcheck runs)
+ * The dictionary rules of OTLP profiles (the ProfilesDictionary comments of profiles.proto, the checks profcheck runs)
  * applied to a request decoded by decode-protoc.ts. Returns every violation as text, so a test
  * failure lists them all.
  */

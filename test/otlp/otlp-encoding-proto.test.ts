@@ -1,7 +1,7 @@
 import * as assert from 'node:assert';
 import { describeProtos, type Loose } from '../helpers/decode-protoc';
 
-// Field tables of otlp-profiles.md §1.2-1.4 (OTLP v1.11.0), transcribed by hand: what proto/ must
+// Field tables of OTLP v1.11.0 profiles (the upstream profiles.proto), transcribed by hand: what proto/ must
 // declare, as `name number type` with `[]` for repeated fields.
 const EXPECTED: Record<string, string> = {
   'opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest':
