@@ -14,10 +14,10 @@ const { performance } = require('node:perf_hooks');
 const pprof = require('pprof-format');
 
 const DIST = path.join(__dirname, '..', 'dist');
-const { encodeProtobuf, encodeJson, encodeRequestProtobuf } = require(path.join(DIST, 'exporter', 'otlp-encoding.js'));
-const { buildExportRequest } = require(path.join(DIST, 'profile', 'otlp-request-builder.js'));
+const { encodeProtobuf, encodeJson, encodeRequestProtobuf } = require(path.join(DIST, 'otlp', 'otlp-encoding.js'));
+const { buildExportRequest } = require(path.join(DIST, 'otlp', 'otlp-request-builder.js'));
 
-const { SourceMapper } = require(path.join(DIST, 'profile', 'source-maps.js'));
+const { SourceMapper } = require(path.join(DIST, 'source-maps', 'source-maps.js'));
 
 const ROOTS = Number(process.env.ROOTS ?? 200);
 const SAMPLES_PER_ROOT = Number(process.env.SAMPLES ?? 20);

@@ -38,7 +38,6 @@ function packInto(dir: string): string {
 }
 
 async function bundleWithEsbuild(dir: string, format: 'cjs' | 'esm'): Promise<string> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
   const outfile = path.join(dir, 'out', format === 'esm' ? 'esbuild-app.mjs' : 'esbuild-app.js');
   await esbuild.build({
@@ -61,7 +60,6 @@ async function bundleWithEsbuild(dir: string, format: 'cjs' | 'esm'): Promise<st
 }
 
 async function bundleWithWebpack(dir: string): Promise<string> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const webpack = require('webpack') as typeof import('webpack');
   const output = path.join(dir, 'out');
   await new Promise<void>((resolve, reject) => {
@@ -126,7 +124,7 @@ describe('bundled applications (esbuild CommonJS and ESM, webpack) export valid 
   const grpc = new LoopbackGrpcServer();
 
   before(async function () {
-    assert.ok(fs.existsSync(path.join(repo, 'dist', 'exporter', 'otlp-schema.json')), 'run npm run build first (npm test does)');
+    assert.ok(fs.existsSync(path.join(repo, 'dist', 'otlp', 'otlp-schema.json')), 'run npm run build first (npm test does)');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-span-profiler-bundling-'));
     packInto(dir);
     fs.copyFileSync(path.join(repo, 'test', 'bundling', 'fixtures', 'app.js'), path.join(dir, 'app.js'));
