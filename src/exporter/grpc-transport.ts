@@ -92,7 +92,7 @@ class GrpcTransport implements ProfileTransport {
   }
 
   private _connect(): { grpc: typeof Grpc; client: Grpc.Client } {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // Loaded at the first export, not at import: applications that never export over gRPC never load it.
     const grpc = (this._grpc ??= require('@grpc/grpc-js') as typeof Grpc);
     if (this._client === undefined) {
       const { secure, tls } = this._options;

@@ -157,9 +157,8 @@ class HttpTransport implements ProfileTransport {
   private _load(): HttpModules {
     if (this._modules === undefined) {
       // Loaded at the first send, not at import, so instrumentation registered later can patch it.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const secure = this._url.protocol === 'https:';
-      const mod = require(secure ? 'https' : 'http') as typeof https;
+      const mod = (secure ? require('https') : require('http')) as typeof https;
       // Certificates mean nothing to plain http; as in OpenTelemetry JS, they are left out there.
       const { ca, cert, key, ...plain } = this._agentOptions;
       const agent = new mod.Agent(secure ? this._agentOptions : plain);

@@ -181,7 +181,7 @@ function createTransport(options: ResolvedExporterOptions): ProfileTransport {
 }
 
 function quote(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are stripped from a server's reply before it is logged
   const clean = text.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
   return clean.length > MAX_QUOTED_BODY_CHARS ? `${clean.slice(0, MAX_QUOTED_BODY_CHARS)}…` : clean;
 }

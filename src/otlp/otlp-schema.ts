@@ -22,11 +22,9 @@ export function otlpSchema(): OtlpSchema {
   if (loaded === undefined) {
     // Required here, not imported at the top: applications that never encode OTLP never pay for
     // protobufjs. The light build: reflection and codecs, without the .proto parser.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const protobuf = require('protobufjs/light') as typeof Protobuf;
     let descriptor: Protobuf.INamespace;
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       descriptor = require('./otlp-schema.json') as Protobuf.INamespace;
     } catch (error) {
       throw new Error(

@@ -15,12 +15,7 @@ import type { DiagLogger } from '@opentelemetry/api';
  * - `exportFailed`: an export call failed or timed out (counts the profiles it carried).
  */
 export type DropReason =
-  | 'maxOpenProfiles'
-  | 'maxSamplesPerProfile'
-  | 'maxQueueSize'
-  | 'maxQueuedSamples'
-  | 'afterShutdown'
-  | 'exportFailed';
+  'maxOpenProfiles' | 'maxSamplesPerProfile' | 'maxQueueSize' | 'maxQueuedSamples' | 'afterShutdown' | 'exportFailed';
 
 /** What the warning of each reason's first drop says; the processor fills in its option values where a reason has one. */
 export type DropExplanations = Readonly<Record<DropReason, string>>;

@@ -244,11 +244,16 @@ export class ProfileBatcher {
   private async _drain(): Promise<void> {
     // Only what is queued now: profiles that keep arriving must not keep a flush going forever.
     let batches = Math.ceil(this._queue.length / this._maxExportBatchSize);
-    while (this._exporting !== undefined) await this._exporting;
+    await this._exportsDone();
     while (batches-- > 0 && this._queue.length > 0) {
       this._startExport();
-      while (this._exporting !== undefined) await this._exporting;
+      await this._exportsDone();
     }
+  }
+
+  /** Waits until no export is running (each one that ends may have scheduled the next). */
+  private async _exportsDone(): Promise<void> {
+    while (this._exporting !== undefined) await this._exporting;
   }
 
   // Never called from the probe: add() runs in span hooks and timers, the rest in export callbacks.

@@ -77,14 +77,13 @@ export function scriptPath(fileName: string): string | undefined {
 export async function loadSourceMap(fileName: string): Promise<SourceMapLoadResult> {
   const file = scriptPath(fileName);
   if (file === undefined) return NONE;
-  let script: string;
+  let url: string | undefined;
   try {
-    script = await readBounded(file);
+    // Only the comment is kept: the script itself is not held while its map loads.
+    url = sourceMappingUrl(await readBounded(file));
   } catch (error) {
     return { kind: 'failed', reason: `script unreadable: ${errorMessage(error)}` };
   }
-  const url = sourceMappingUrl(script);
-  script = '';
   if (url === undefined) return NONE;
   const data = DATA_URL.exec(url);
   if (data !== null) {

@@ -241,7 +241,7 @@ describe('SourceMapper', function () {
     });
 
     it('should keep and count a frame whose position the map does not cover', async function () {
-      const { js, file } = await tscScript();
+      const { file } = await tscScript();
       const mapper = newMapper();
       // tsc's CommonJS prologue ("use strict"; Object.defineProperty(exports, ...)) maps to nothing.
       const prologue = frame('', file, 1, 1);

@@ -45,7 +45,6 @@ describe('viewer in a browser (chromium, puppeteer-core)', function () {
     for (const { request } of requests.profiles) store.addProfiles(request);
     viewer = await startViewer({ store, port: 0 });
     mkdirSync(SCREENSHOTS, { recursive: true });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const puppeteer = require('puppeteer-core') as typeof import('puppeteer-core');
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,

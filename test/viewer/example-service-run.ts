@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const REPO = join(__dirname, '..', '..', '..');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { runLoad } = require(join(REPO, 'examples', 'load.js')) as {
   runLoad(baseUrl: string, options: { durationMillis: number; concurrency: number; maxRequests: number }): Promise<{ ok: number; failed: number }>;
 };
