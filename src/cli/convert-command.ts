@@ -2,14 +2,14 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readOtlpFiles } from '../convert/otlp-input';
-import { OtlpContentError, SampleSet } from '../convert/profile-samples';
+import { SampleSet } from '../convert/profile-samples';
 import { selectSamples } from '../convert/select-samples';
 import { spansOfRequest } from '../convert/trace-spans';
 import { toCpuProfile } from '../convert/to-cpuprofile';
 import { toFolded } from '../convert/to-folded';
 import { toPprof } from '../convert/to-pprof';
 import { CliError, EXIT } from './exit-codes';
-import { readInputs } from './read-inputs';
+import { addProfileRequests, readInputs } from './read-inputs';
 
 export const CONVERT_HELP = `Usage: otel-span-profiler convert --to pprof|cpuprofile|folded [filters] IN... -o OUT
 
@@ -58,14 +58,7 @@ export function convertCommand(args: string[]): number {
   }
   const requests = readInputs(() => readOtlpFiles(parsed.inputs));
   const set = new SampleSet();
-  for (const { where, request } of requests.profiles) {
-    try {
-      set.addRequest(request);
-    } catch (err) {
-      if (err instanceof OtlpContentError) throw new CliError(EXIT.badInput, `${where}: ${err.message}`);
-      throw err;
-    }
-  }
+  addProfileRequests(requests.profiles, (request) => set.addRequest(request));
   if (requests.profiles.length === 0) throw new CliError(EXIT.noSamples, 'the input holds no OTLP profiles (only traces?)');
   const samples = selectSamples(set.samples, {
     traceId: parsed.trace,

@@ -1,11 +1,10 @@
 /* `otel-span-profiler view`: the local web viewer, fed from files and/or its OTLP endpoint. */
 import { parseArgs } from 'node:util';
 import { readOtlpFiles } from '../convert/otlp-input';
-import { OtlpContentError } from '../convert/profile-samples';
 import { TraceStore } from '../viewer/trace-store';
 import { startViewer, type RunningViewer } from '../viewer/viewer-server';
 import { CliError, EXIT } from './exit-codes';
-import { readInputs } from './read-inputs';
+import { addProfileRequests, readInputs } from './read-inputs';
 import { errorMessage } from '../shared/errors';
 import { plural } from '../shared/wording';
 
@@ -88,14 +87,7 @@ export async function viewCommand(args: string[]): Promise<number> {
 function loadFiles(store: TraceStore, inputs: string[]): void {
   const requests = readInputs(() => readOtlpFiles(inputs));
   for (const { request } of requests.traces) store.addTraces(request);
-  for (const { where, request } of requests.profiles) {
-    try {
-      store.addProfiles(request);
-    } catch (err) {
-      if (err instanceof OtlpContentError) throw new CliError(EXIT.badInput, `${where}: ${err.message}`);
-      throw err;
-    }
-  }
+  addProfileRequests(requests.profiles, (request) => store.addProfiles(request));
 }
 
 /** Resolves at Ctrl-C (SIGINT) or SIGTERM, then stops listening for them. */
