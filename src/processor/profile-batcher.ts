@@ -27,8 +27,8 @@ export interface BatchOptions {
 }
 
 /**
- * Counts kept by {@link ProfileBatcher}. Its drops are counted with the processor's, in
- * `processor.stats.dropped` (reasons `maxQueueSize`, `maxQueuedSamples`, `afterShutdown`, `exportFailed`).
+ * Counts kept by {@link ProfileBatcher}: `processor.stats.export`. Its drops are counted with the
+ * processor's, in `processor.stats.dropped`. docs/stats.md is the one full description of each field.
  */
 export interface BatcherStats {
   /** Profiles waiting now. */

@@ -11,24 +11,24 @@ const MAX_KNOWN_WITHOUT_MAP = 16_384;
 /** Original source paths shown relative to the project, remembered at most before starting over. */
 const MAX_DISPLAY_PATHS = 16_384;
 
-/** Counters of a {@link SourceMapper}, since it was created. */
+/**
+ * Counters of a {@link SourceMapper}, since it was created: `processor.stats.sourceMaps`.
+ * docs/stats.md is the one full description of each field; the comments here only name them.
+ */
 export interface SourceMapStats {
-  /** Scripts whose source map was loaded from disk: an inline `data:` URL or a map file. */
+  /** Scripts whose map was loaded from disk (inline or a file). */
   readonly mapsLoaded: number;
-  /** Scripts whose map Node already had (`--enable-source-maps`), used as it is. */
+  /** Scripts whose map Node already had (`--enable-source-maps`). */
   readonly nodeMapsUsed: number;
-  /** Scripts on disk with no `sourceMappingURL` comment: their frames are exported as they are. */
+  /** Scripts with no `sourceMappingURL` comment. */
   readonly scriptsWithoutMap: number;
-  /**
-   * Scripts whose map could not be used (script or map file missing or unreadable, invalid
-   * JSON or mappings, too large): their frames are exported as they are. Logged at debug level.
-   */
+  /** Scripts whose map could not be used (each logged at debug level). */
   readonly mapsFailed: number;
-  /** Distinct frames (function and position) given their original position. */
+  /** Distinct frames given their original position. */
   readonly framesMapped: number;
-  /** Distinct frames in scripts with a map whose position the map does not cover (e.g. generated helpers). */
+  /** Distinct frames that their script's map does not cover. */
   readonly framesWithoutMapping: number;
-  /** Export batches sent unmapped because their maps took longer to load than the time allowed. */
+  /** Export batches sent unmapped: their maps took too long to load. */
   readonly batchesUnmapped: number;
 }
 
