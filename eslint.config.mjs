@@ -65,7 +65,7 @@ export default defineConfig(
     rules: {
       // require() in our TypeScript is a lazy load, each with its reason at the call: a module
       // loaded at first use, so applications that never need it never pay for it, and so
-      // instrumentation registered after us can still patch http (STYLE.md §7). Only these.
+      // instrumentation registered after us can still patch http. Only these.
       '@typescript-eslint/no-require-imports': [
         'error',
         { allow: ['^https?$', '^@grpc/grpc-js$', '^protobufjs/light$', '^\\./otlp-schema\\.json$', '^node:inspector$'] },
