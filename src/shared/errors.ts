@@ -13,3 +13,13 @@ export function toError(value: unknown): Error {
 export function errorMessage(value: unknown): string {
   return value instanceof Error ? value.message : String(value);
 }
+
+/**
+ * An error as `CODE: message` on one line (the system error code, else the error's name), for a
+ * warning that must stay one line; anything else thrown as its text.
+ */
+export function describeError(value: unknown): string {
+  if (!(value instanceof Error)) return String(value);
+  const code = (value as NodeJS.ErrnoException).code;
+  return `${code ?? value.name}: ${value.message.split('\n')[0]}`;
+}

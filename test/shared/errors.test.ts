@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { errorMessage, toError } from '../../src/shared/errors';
+import { describeError, errorMessage, toError } from '../../src/shared/errors';
 
 describe('toError', function () {
   it('should return an Error as it is', function () {
@@ -27,5 +27,18 @@ describe('errorMessage', function () {
     assert.equal(errorMessage(new TypeError('bad type')), 'bad type');
     assert.equal(errorMessage('a string'), 'a string');
     assert.equal(errorMessage(7), '7');
+  });
+});
+
+describe('describeError', function () {
+  it('should give a system error as its code and the first line of its message', function () {
+    const error: NodeJS.ErrnoException = new Error('open /proc/self/task/1/stat failed\nmore detail');
+    error.code = 'EACCES';
+    assert.equal(describeError(error), 'EACCES: open /proc/self/task/1/stat failed');
+  });
+
+  it('should name an error without a code by its name, and give anything else thrown as its text', function () {
+    assert.equal(describeError(new TypeError('bad type')), 'TypeError: bad type');
+    assert.equal(describeError('a string'), 'a string');
   });
 });
