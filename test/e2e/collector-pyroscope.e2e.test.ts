@@ -1,13 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildCollector, repoRoot, RunningCollector } from '../helpers/collector';
 import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
 import { attributesOf as sampleAttributesOf, profilesOf, resolveProfile, type Resolved } from '../helpers/decode-resolve';
 import { launchWithConfig } from '../helpers/go-binary';
 import { OtlpSink } from '../helpers/otlp-sink';
-import { driveLoad, ExampleService, ROUTES } from './example-service';
+import { driveLoad, ExampleService, exampleServiceEnv, ROUTES } from './example-service';
+import { grafanaServiceEnv } from './grafana-service-env';
 import { attributesOf, decodeTraces, type DecodedSpan } from './otlp-decode';
 
 /*
@@ -54,26 +54,16 @@ interface Recipe {
   readonly serviceEnv: (collectorEndpoint: string, serviceName: string) => Record<string, string>;
 }
 
-const QUIET_SERVICE_ENV = { OTEL_BSP_SCHEDULE_DELAY: '200', OTEL_LOG_LEVEL: 'error' };
-
 /** examples/grafana/service.env, its Collector host pointed at the test's Collector. */
-function grafanaServiceEnv(collectorEndpoint: string, serviceName: string): Record<string, string> {
-  const text = fs.readFileSync(path.join(repoRoot(), 'examples', 'grafana', 'service.env'), 'utf8');
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const match = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-    if (match) env[match[1]] = match[2].replace('http://collector:4318', collectorEndpoint);
-  }
+function recipeServiceEnv(collectorEndpoint: string, serviceName: string): Record<string, string> {
+  const env = grafanaServiceEnv('service.env', { 'http://collector:4318': collectorEndpoint }, serviceName);
   assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, collectorEndpoint, 'service.env does not send to the Collector');
-  return { ...env, OTEL_SERVICE_NAME: serviceName, ...QUIET_SERVICE_ENV };
+  return env;
 }
 
 const RECIPES: readonly Recipe[] = [
-  { config: 'examples/grafana/collector.yaml', serviceEnv: grafanaServiceEnv },
-  {
-    config: 'examples/collector-config.yaml',
-    serviceEnv: (collectorEndpoint, serviceName) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: collectorEndpoint, OTEL_SERVICE_NAME: serviceName, ...QUIET_SERVICE_ENV }),
-  },
+  { config: 'examples/grafana/collector.yaml', serviceEnv: recipeServiceEnv },
+  { config: 'examples/collector-config.yaml', serviceEnv: exampleServiceEnv },
 ];
 
 /**

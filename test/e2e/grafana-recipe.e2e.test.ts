@@ -1,12 +1,12 @@
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildCollector, repoRoot, startCollector, type RunningCollector } from '../helpers/collector';
 import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
 import { profilesOf, resolveProfile, type Resolved } from '../helpers/decode-resolve';
 import { driveLoad, ExampleService, ROUTES } from './example-service';
+import { grafanaServiceEnv } from './grafana-service-env';
 import { decodeTraces, type DecodedSpan } from './otlp-decode';
 import { OtlpSink } from '../helpers/otlp-sink';
 
@@ -21,14 +21,9 @@ import { OtlpSink } from '../helpers/otlp-sink';
 
 /** examples/grafana/service-direct.env, with its hosts pointed at the test's loopback peers. */
 function recipeEnv(collector: string, pyroscope: string, serviceName: string): Record<string, string> {
-  const text = fs.readFileSync(path.join(repoRoot(), 'examples', 'grafana', 'service-direct.env'), 'utf8');
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const match = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-    if (match) env[match[1]] = match[2].replace('http://collector:4318', collector).replace('http://pyroscope:4040', pyroscope);
-  }
+  const env = grafanaServiceEnv('service-direct.env', { 'http://collector:4318': collector, 'http://pyroscope:4040': pyroscope }, serviceName);
   assert.ok(env.OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT?.startsWith(pyroscope), 'service-direct.env names no profiles endpoint on pyroscope:4040');
-  return { ...env, OTEL_SERVICE_NAME: serviceName, OTEL_BSP_SCHEDULE_DELAY: '200', OTEL_LOG_LEVEL: 'error' };
+  return env;
 }
 
 describe('The Grafana recipe without a Collector for profiles (examples/grafana/service-direct.env) with the example service', function () {
