@@ -15,6 +15,7 @@ import { createGrpcTransport } from './grpc-transport';
 import { createHttpTransport, HttpStatusError } from './http-transport';
 import { decodeExportResponse, encodeJson, encodeProtobuf, preloadEncoding } from '../otlp/otlp-encoding';
 import type { ProfileExporter } from './profile-exporter';
+import { pyroscopeJsonWarning } from './pyroscope-json-warning';
 import { waitForResourceAttributes } from '../otlp/resource-attributes';
 import { createRetryingTransport } from './retrying-transport';
 import { decodeRpcStatus } from './rpc-status';
@@ -45,6 +46,8 @@ export class OTLPProfileExporter implements ProfileExporter {
     this._options = resolveExporterOptions(options, process.env);
     this._transport = createRetryingTransport(createTransport(this._options));
     preloadEncoding(this._logger);
+    const jsonToPyroscope = pyroscopeJsonWarning(this._options.url, this._options.protocol);
+    if (jsonToPyroscope !== undefined) this._logger.warn(jsonToPyroscope);
   }
 
   /** Where the profiles go, after resolving options and environment. */

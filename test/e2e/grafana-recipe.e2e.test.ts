@@ -1,36 +1,32 @@
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildCollector, repoRoot, startCollector, type RunningCollector } from '../helpers/collector';
 import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
 import { profilesOf, resolveProfile, type Resolved } from '../helpers/decode-resolve';
 import { driveLoad, ExampleService, ROUTES } from './example-service';
+import { grafanaServiceEnv } from './grafana-service-env';
 import { decodeTraces, type DecodedSpan } from './otlp-decode';
 import { OtlpSink } from '../helpers/otlp-sink';
 
 /*
- * The recipe of docs/grafana.md and examples/grafana/, run with examples/service.js: traces through
- * a real Collector, profiles straight to the profiles backend as http/protobuf. Pyroscope itself is
+ * The recipe without a Collector for profiles (docs/grafana.md, examples/grafana/service-direct.env),
+ * run with examples/service.js: traces through a real Collector, profiles straight to the profiles
+ * backend as http/protobuf. The recipe through the Collector is collector-pyroscope.e2e.test.ts. Pyroscope itself is
  * AGPL and stays out of this project, so a loopback OTLP receiver that is as strict as Pyroscope
  * about the request (POST, exact Content-Type application/x-protobuf) stands in for it; the checks
  * are on what Pyroscope reads (plain resource keys, each sample's Link, the sample attributes).
  */
 
-/** examples/grafana/service.env, with its hosts pointed at the test's loopback peers. */
+/** examples/grafana/service-direct.env, with its hosts pointed at the test's loopback peers. */
 function recipeEnv(collector: string, pyroscope: string, serviceName: string): Record<string, string> {
-  const text = fs.readFileSync(path.join(repoRoot(), 'examples', 'grafana', 'service.env'), 'utf8');
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const match = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-    if (match) env[match[1]] = match[2].replace('http://collector:4318', collector).replace('http://pyroscope:4040', pyroscope);
-  }
-  assert.ok(env.OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT?.startsWith(pyroscope), 'service.env names no profiles endpoint on pyroscope:4040');
-  return { ...env, OTEL_SERVICE_NAME: serviceName, OTEL_BSP_SCHEDULE_DELAY: '200', OTEL_LOG_LEVEL: 'error' };
+  const env = grafanaServiceEnv('service-direct.env', { 'http://collector:4318': collector, 'http://pyroscope:4040': pyroscope }, serviceName);
+  assert.ok(env.OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT?.startsWith(pyroscope), 'service-direct.env names no profiles endpoint on pyroscope:4040');
+  return env;
 }
 
-describe('The Grafana recipe (examples/grafana) with the example service', function () {
+describe('The Grafana recipe without a Collector for profiles (examples/grafana/service-direct.env) with the example service', function () {
   const traceSink = OtlpSink.protobuf();
   const pyroscope = OtlpSink.protobuf();
   const serviceName = `recipe-${randomBytes(3).toString('hex')}`;
@@ -61,11 +57,11 @@ describe('The Grafana recipe (examples/grafana) with the example service', funct
     await pyroscope.stop();
   });
 
-  it('should pass the Collector\'s own validation of examples/grafana/collector-traces.yaml', async function () {
+  it('should pass the Collector\'s own validation of examples/grafana/collector.yaml', async function () {
     const binary = await buildCollector();
-    const config = path.join(repoRoot(), 'examples', 'grafana', 'collector-traces.yaml');
+    const config = path.join(repoRoot(), 'examples', 'grafana', 'collector.yaml');
     await new Promise<void>((resolve, reject) =>
-      execFile(binary, ['validate', '--config', config], (error, stdout, stderr) => (error ? reject(new Error(`${stdout}${stderr}`)) : resolve())),
+      execFile(binary, ['validate', '--config', config, '--feature-gates=service.profilesSupport'], (error, stdout, stderr) => (error ? reject(new Error(`${stdout}${stderr}`)) : resolve())),
     );
   });
 
