@@ -1,4 +1,4 @@
-import type { OTLPProfileProtocol } from './exporter-options';
+import type { OTLPProfileProtocol } from './otlp-protocol';
 
 /** Grafana Pyroscope's default HTTP port, where it serves OTLP/HTTP profiles. */
 const PYROSCOPE_HTTP_PORT = '4040';

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import type { OTLPProfileProtocol } from '../../src/exporter/exporter-options';
+import type { OTLPProfileProtocol } from '../../src/exporter/otlp-protocol';
 import { OTLPProfileExporter } from '../../src/exporter/otlp-profile-exporter';
 import { pyroscopeJsonWarning } from '../../src/exporter/pyroscope-json-warning';
 import { DiagRecorder } from '../helpers/diag-recorder';
