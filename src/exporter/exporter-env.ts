@@ -1,5 +1,5 @@
 import { diag } from '@opentelemetry/api';
-import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
+import { parseKeyPairsIntoRecord } from '../otel-core';
 import * as fs from 'fs';
 import * as path from 'path';
 import { inspect } from 'util';

@@ -1,5 +1,5 @@
 import { context, diag } from '@opentelemetry/api';
-import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
+import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '../otel-core';
 import type { SpanProfile } from '../profile/span-profile';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
 import type { ExportResponse, ProfileTransport } from './export-response';

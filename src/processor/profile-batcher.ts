@@ -1,5 +1,5 @@
 import { context, diag, ROOT_CONTEXT } from '@opentelemetry/api';
-import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
+import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '../otel-core';
 import { checkNumber } from '../option-checks';
 import { DropCounter, type DropReason } from './processor-stats';
 import type { SourceMapper } from '../source-maps/source-maps';
