@@ -67,4 +67,22 @@ describe('installing the package', function () {
     assert.equal(spawnSync(process.execPath, ['-e', "require.resolve('@opentelemetry/core', { paths: [require.resolve('otel-span-profiler')] })"], { cwd: project }).status !== 0, true);
     assert.equal(run(process.execPath, ['-e', USE_IT], project, cleanEnv()), 'ok');
   });
+
+  it('should build on install from a git URL (prepare) and then load, run and answer the CLI', () => {
+    // A clone of this repository's HEAD, as a user's git URL would give (uncommitted changes are not in it).
+    const clone = mkdtempSync(path.join(tmpdir(), 'osp-clone-'));
+    cleanup.push(clone);
+    run('git', ['clone', '--quiet', '--no-hardlinks', REPO, clone], tmpdir(), cleanEnv());
+    assert.equal(existsSync(path.join(clone, 'dist')), false, 'dist/ is not committed');
+    const project = newProject('git-url-project');
+    cleanup.push(project);
+    run(process.execPath, [npmCli(), 'install', '--no-audit', '--no-fund', `git+file://${clone}`, '@opentelemetry/api@~1.9.0'], project, cleanEnv());
+    const installed = path.join(project, 'node_modules', 'otel-span-profiler');
+    assert.ok(existsSync(path.join(installed, 'dist', 'index.js')), 'prepare built dist/');
+    assert.ok(existsSync(path.join(installed, 'dist', 'register.mjs')));
+    assert.equal(existsSync(path.join(installed, 'src')), false, 'only the files in "files" are installed');
+    assert.equal(run(process.execPath, ['-e', USE_IT], project, cleanEnv()), 'ok');
+    const help = run(process.execPath, [path.join(installed, 'dist', 'cli', 'bin.js'), 'view', '--help'], project, cleanEnv());
+    assert.match(help, /Usage: otel-span-profiler view/);
+  });
 });
