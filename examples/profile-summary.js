@@ -79,7 +79,7 @@ function summarizeProfiles(requests) {
           /** @type {ProfileSummary} */
           const summary = { rootName: '(root span)', traceId: '', samples: 0, cpuNanos: 0, selfCpuByFunction: new Map() };
           for (const sample of profile.samples ?? []) {
-            const cpuNanos = (sample.values ?? []).reduce((sum, value) => sum + Number(value), 0);
+            const cpuNanos = (sample.values ?? []).map(Number).reduce((sum, value) => sum + value, 0);
             const fn = leafFunction(sample.stackIndex);
             summary.selfCpuByFunction.set(fn, (summary.selfCpuByFunction.get(fn) ?? 0) + cpuNanos);
             summary.samples += sample.timestampsUnixNano?.length ?? sample.values?.length ?? 0;
