@@ -3,7 +3,7 @@
  * The demo: starts examples/service.js with profiling on, sends it a few seconds of concurrent
  * requests, stops it cleanly, then shows where each request spent its CPU.
  *
- *   npm run demo                  (builds the package, then runs this file)
+ *   npm run demo                  (builds the package unless dist/ is up to date, then runs this file)
  *
  * With no OTLP endpoint configured, the service writes profiles to a file (OTLP JSON, one export
  * per line) and this prints, for the busiest root spans, their sample count, CPU time and top
