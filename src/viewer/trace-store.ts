@@ -1,7 +1,7 @@
 /*
  * What the viewer knows: the last `maxTraces` traces, each with the spans received for it and the
- * profile samples charged to it. Memory is bounded by the trace count and per-trace caps; the
- * oldest trace is dropped first.
+ * profile samples charged to it. Memory is bounded by the trace count and per-trace caps (the
+ * oldest trace is dropped first), and the frame table by the frames the kept samples use.
  */
 import { SampleSet, type FlatSample, type Frame } from '../convert/profile-samples';
 import { selectSamples } from '../convert/select-samples';
