@@ -3,12 +3,12 @@
  * The demo: starts examples/service.js with profiling on, sends it a few seconds of concurrent
  * requests, stops it cleanly, then shows where each request spent its CPU.
  *
- *   npm run demo                  (builds the package, then runs this file)
+ *   npm run demo                  (builds the package unless dist/ is up to date, then runs this file)
  *
  * With no OTLP endpoint configured, the service writes profiles to a file (OTLP JSON, one export
- * per line) and this prints each root span's top functions by self samples. With
- * OTEL_EXPORTER_OTLP_ENDPOINT set (e.g. http://localhost:4318, an OpenTelemetry Collector), traces
- * and profiles go there instead. DEMO_SECONDS and DEMO_CONCURRENCY tune the load.
+ * per line) and this prints, for the busiest root spans, their sample count, CPU time and top
+ * functions by self CPU time. With OTEL_EXPORTER_OTLP_ENDPOINT set (e.g. http://localhost:4318, an
+ * OpenTelemetry Collector), traces and profiles go there instead. DEMO_SECONDS and DEMO_CONCURRENCY tune the load.
  */
 'use strict';
 
@@ -68,9 +68,10 @@ async function main() {
   const summary = summarizeProfiles(requests);
   console.log(`\n${summary.profiles.length} profiled root spans in ${path.relative(process.cwd(), profilesFile)}; the busiest:`);
   for (const profile of summary.profiles.slice(0, 12)) {
-    console.log(`  ${profile.rootName.padEnd(12)} trace ${profile.traceId.slice(0, 8)}…  ${String(profile.samples).padStart(3)} samples: ${formatTop(profile.selfByFunction)}`);
+    const figures = `${String(profile.samples).padStart(3)} sample${profile.samples === 1 ? ' ' : 's'}, ${formatMillis(profile.cpuNanos).padStart(8)} CPU`;
+    console.log(`  ${profile.rootName.padEnd(12)} trace ${profile.traceId.slice(0, 8)}…  ${figures}: ${formatTop(profile.selfCpuByFunction)}`);
   }
-  console.log('\nself samples per route (all profiles):');
+  console.log('\nself CPU time per route and function (all profiles):');
   for (const [rootName, byFunction] of summary.byRoot) {
     console.log(`  ${rootName.padEnd(12)} ${formatTop(byFunction)}`);
   }
@@ -80,9 +81,14 @@ async function main() {
   console.log('then open http://127.0.0.1:8686/');
 }
 
-/** @param {Map<string, number>} counts */
-function formatTop(counts) {
-  return [...counts].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([name, n]) => `${name} ${n}`).join(', ');
+/** @param {Map<string, number>} cpuNanosByFunction */
+function formatTop(cpuNanosByFunction) {
+  return [...cpuNanosByFunction].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([name, nanos]) => `${name} ${formatMillis(nanos)}`).join(', ');
+}
+
+/** @param {number} nanos */
+function formatMillis(nanos) {
+  return `${(nanos / 1e6).toFixed(1)} ms`;
 }
 
 main().catch((error) => {

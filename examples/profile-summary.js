@@ -1,9 +1,10 @@
 // @ts-check
 /**
  * Reads OTLP JSON profile exports (one ExportProfilesServiceRequest per line, as written by
- * FileProfileExporter) and counts each profile's self samples per function: the function of the
+ * FileProfileExporter) and sums each profile's self CPU time per function: the function of the
  * innermost frame of each sample's stack, with the nearest application caller when that frame is a
- * builtin or Node internal (e.g. `stringify < buildInventoryReport`).
+ * builtin or Node internal (e.g. `stringify < buildInventoryReport`). A sample's values are its CPU
+ * nanoseconds (sample_type cpu/nanoseconds), one per timestamp; its timestamps count the samples.
  */
 'use strict';
 
@@ -11,10 +12,10 @@ const fs = require('node:fs');
 
 /**
  * @typedef {{ stackIndex?: number, linkIndex?: number, attributeIndices?: number[], values?: (string|number)[], timestampsUnixNano?: string[] }} JsonSample
- * @typedef {{ samples?: JsonSample[] }} JsonProfile
+ * @typedef {{ samples?: JsonSample[], sampleType?: { typeStrindex?: number, unitStrindex?: number } }} JsonProfile
  * @typedef {{ stringTable?: string[], functionTable?: { nameStrindex?: number, filenameStrindex?: number }[], locationTable?: { lines?: { functionIndex?: number }[] }[], stackTable?: { locationIndices?: number[] }[], linkTable?: { traceId?: string, spanId?: string }[], attributeTable?: { keyStrindex?: number, value?: { stringValue?: string } }[] }} JsonDictionary
  * @typedef {{ dictionary?: JsonDictionary, resourceProfiles?: { scopeProfiles?: { profiles?: JsonProfile[] }[] }[] }} JsonRequest
- * @typedef {{ rootName: string, traceId: string, samples: number, selfByFunction: Map<string, number> }} ProfileSummary
+ * @typedef {{ rootName: string, traceId: string, samples: number, cpuNanos: number, selfCpuByFunction: Map<string, number> }} ProfileSummary
  */
 
 /**
@@ -31,7 +32,7 @@ function readProfileFile(file) {
 }
 
 /**
- * One summary per profile (busiest first), and self samples per function for each root span name.
+ * One summary per profile (most CPU first), and self CPU nanoseconds per function for each root span name.
  * @param {JsonRequest[]} requests
  * @returns {{ profiles: ProfileSummary[], byRoot: Map<string, Map<string, number>> }}
  */
@@ -71,24 +72,30 @@ function summarizeProfiles(requests) {
     for (const resource of request.resourceProfiles ?? []) {
       for (const scope of resource.scopeProfiles ?? []) {
         for (const profile of scope.profiles ?? []) {
-          const summary = { rootName: '(root span)', traceId: '', samples: 0, selfByFunction: new Map() };
+          const type = profile.sampleType ?? {};
+          if (strings[type.typeStrindex ?? 0] !== 'cpu' || strings[type.unitStrindex ?? 0] !== 'nanoseconds') {
+            throw new Error(`a profile's sample_type is ${strings[type.typeStrindex ?? 0]}/${strings[type.unitStrindex ?? 0]}, expected cpu/nanoseconds`);
+          }
+          /** @type {ProfileSummary} */
+          const summary = { rootName: '(root span)', traceId: '', samples: 0, cpuNanos: 0, selfCpuByFunction: new Map() };
           for (const sample of profile.samples ?? []) {
-            const count = sample.values?.length ? Number(sample.values[0]) : (sample.timestampsUnixNano?.length ?? 0);
+            const cpuNanos = (sample.values ?? []).map(Number).reduce((sum, value) => sum + value, 0);
             const fn = leafFunction(sample.stackIndex);
-            summary.selfByFunction.set(fn, (summary.selfByFunction.get(fn) ?? 0) + count);
-            summary.samples += count;
+            summary.selfCpuByFunction.set(fn, (summary.selfCpuByFunction.get(fn) ?? 0) + cpuNanos);
+            summary.samples += sample.timestampsUnixNano?.length ?? sample.values?.length ?? 0;
+            summary.cpuNanos += cpuNanos;
             summary.traceId ||= dict.linkTable?.[sample.linkIndex ?? 0]?.traceId ?? '';
             summary.rootName = spanName(sample.attributeIndices) || summary.rootName;
           }
           profiles.push(summary);
           const totals = byRoot.get(summary.rootName) ?? new Map();
-          for (const [fn, count] of summary.selfByFunction) totals.set(fn, (totals.get(fn) ?? 0) + count);
+          for (const [fn, cpuNanos] of summary.selfCpuByFunction) totals.set(fn, (totals.get(fn) ?? 0) + cpuNanos);
           byRoot.set(summary.rootName, totals);
         }
       }
     }
   }
-  profiles.sort((a, b) => b.samples - a.samples);
+  profiles.sort((a, b) => b.cpuNanos - a.cpuNanos);
   return { profiles, byRoot };
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the OpenTelemetry Collector described by scripts/otelcol-builder.yaml with the collector
-# builder (ocb) into .cache/otelcol/<hash>/ and prints the binary's path on the last line of stdout.
+# builder (ocb) into .cache/otelcol/<hash>/ and prints the binary's path on the last line of stdout
+# (always named otelcol-span-profiler there, whatever the manifest's dist.name).
 # A no-op when that binary exists: the hash covers the manifest, this script and the Go version, so
 # editing any of them builds a fresh Collector next to the old one.
 # OTELCOL_BUILDER_CONFIG (another manifest) and OTELCOL_CACHE_DIR (another cache) are for tests.
@@ -51,7 +52,16 @@ if ! "$BUILDER" --config "$OUT/manifest.yaml" >&2; then
   echo "build-collector: the collector builder failed (manifest $MANIFEST)" >&2
   exit 1
 fi
-mv "$OUT/src/otelcol-span-profiler" "$BIN"
+# The builder names the binary after the manifest's dist.name; whatever that is, it is the one
+# executable file the builder leaves in output_path (beside its generated Go sources).
+built=()
+while IFS= read -r -d '' file; do built+=("$file"); done < <(find "$OUT/src" -maxdepth 1 -type f -perm -u+x -print0)
+if [[ ${#built[@]} -ne 1 ]]; then
+  echo "build-collector: expected one executable in $OUT/src after the build, found ${#built[@]}: ${built[*]:-none}" >&2
+  rm -rf "$OUT"
+  exit 1
+fi
+mv "${built[0]}" "$BIN"
 touch "$OUT/.complete"
 rm -rf "$OUT/src"
 echo "build-collector: built in $(( $(date +%s) - start )) s" >&2

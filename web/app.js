@@ -248,6 +248,8 @@ function flamePanel() {
         .sort(true)
         .title('')
         .setDetailsElement(details)
+        // Plain text, not d3-flame-graph's default RegExp: function names hold ( [ * and such.
+        .setSearchMatch((d, term) => Boolean(term) && String(d.data.name).toLowerCase().includes(term.toLowerCase()))
         .label((d) => `${d.data.fn}: ${fmtNanos(d.value)} CPU, ${(100 * d.value / tree.value).toFixed(1)}%`);
       d3.select(chartBox).datum(tree).call(chart);
       if (search.value) chart.search(search.value);

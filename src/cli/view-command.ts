@@ -20,8 +20,10 @@ Input: files or folders of OTLP profiles and traces (as for convert), and/or, wi
 Options:
   --port N           web UI port (default 8686; 0 picks a free port)
   --otlp-port N      also receive OTLP/HTTP traces and profiles on this port (protobuf or
-                     JSON, POST /v1/traces and /v1development/profiles); off by default
-  --host HOST        interface to bind (default 127.0.0.1; other hosts expose your data)
+                     JSON, POST /v1/traces and /v1development/profiles); off by default:
+                     the web UI port never takes OTLP
+  --host HOST        interface to bind (default 127.0.0.1; other hosts expose your data).
+                     The UI answers requests for localhost, an IP address or HOST only
   --max-traces N     traces kept in memory, the oldest dropped first (default 1000)
   --out DIR          append received OTLP requests to DIR/traces.jsonl and
                      DIR/profiles.jsonl (default: nothing is written)

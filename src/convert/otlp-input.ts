@@ -1,12 +1,13 @@
 /*
  * Reads OTLP data from files in the shapes users have: OTLP JSON lines (FileProfileExporter, the
  * Collector `file` exporter with `format: json`), the Collector `file` exporter's protobuf output
- * (each message after a 4-byte big-endian length), a raw export request body (JSON or protobuf),
- * any of them gzipped. Each request is sorted into profiles or traces by its content.
+ * (each message after a 4-byte big-endian length; with `compression: zstd` each message is a zstd
+ * frame, JSON or protobuf inside), a raw export request body (JSON or protobuf), any of them gzipped
+ * or zstd-compressed. Each request is sorted into profiles or traces by its content.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { decodeProfilesRequest, decodeTracesRequest } from './otlp-protobuf';
 import { asRecord } from './otlp-values';
 import { errorMessage } from '../shared/errors';
@@ -75,11 +76,12 @@ export function readOtlpBytes(bytes: Uint8Array, name: string, into: OtlpRequest
   let data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b) {
     try {
-      data = gunzipSync(data);
+      data = zlib.gunzipSync(data);
     } catch (err) {
       throw new InputError(name, `looks gzipped but does not decompress: ${errorMessage(err)}`);
     }
   }
+  if (isZstd(data)) data = unzstd(data, name);
   if (data.length === 0 || data.every((byte) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09)) {
     throw new InputError(name, 'the file is empty');
   }
@@ -158,7 +160,42 @@ function lengthPrefixed(data: Buffer): Buffer[] | undefined {
   return out.length > 0 ? out : undefined;
 }
 
+// The zstd frame magic number, 0xFD2FB528 little-endian (RFC 8878 §3.1.1).
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+
+function isZstd(data: Buffer): boolean {
+  return data.length >= 4 && ZSTD_MAGIC.every((byte, i) => data[i] === byte);
+}
+
+/** Decompresses zstd where Node.js has it (zlib.zstdDecompressSync: 22.15+, 23.8+); else says so. */
+function unzstd(data: Buffer, where: string): Buffer {
+  const decompress = (zlib as { zstdDecompressSync?: (data: Buffer) => Buffer }).zstdDecompressSync;
+  if (decompress === undefined) {
+    throw new InputError(
+      where,
+      `is zstd-compressed, which this Node.js (${process.version}) cannot decompress (Node.js 22.15 or newer can): ` +
+        'decompress it with `zstd -d`, run convert on a newer Node.js, or leave the Collector file exporter\'s compression off',
+    );
+  }
+  try {
+    return decompress(data);
+  } catch (err) {
+    throw new InputError(where, `looks zstd-compressed but does not decompress: ${(err as Error).message}`);
+  }
+}
+
 function decodeOne(bytes: Buffer, where: string, into: OtlpRequests): void {
+  if (isZstd(bytes)) {
+    // The Collector file exporter's `compression: zstd`: one frame per message, JSON or protobuf inside.
+    const inner = unzstd(bytes, where);
+    if (looksLikeText(inner)) readJson(inner.toString('utf8'), where, into);
+    else decodeMessage(inner, where, into);
+    return;
+  }
+  decodeMessage(bytes, where, into);
+}
+
+function decodeMessage(bytes: Buffer, where: string, into: OtlpRequests): void {
   let profileError: Error | undefined;
   try {
     const profiles = decodeProfilesRequest(bytes);

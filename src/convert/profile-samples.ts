@@ -134,7 +134,7 @@ export class SampleSet {
     const linkSpanId = asHexId(link.spanId, 8);
     const { activeSpanId, rootSpanName } = sampleAttributes(sample, where, ctx);
     const timestamps = asArray(sample.timestampsUnixNano).map(asBigInt);
-    const values = asArray(sample.values).map(asInt);
+    const values = asArray(sample.values).map((value, i) => int64(value, `${where}: value ${i}`));
     if (timestamps.length === 0 && values.length === 0) throw new OtlpContentError(`${where} has neither values nor timestamps`);
     if (timestamps.length > 0 && values.length > 1 && values.length !== timestamps.length) {
       throw new OtlpContentError(`${where} has ${values.length} values but ${timestamps.length} timestamps`);
@@ -152,6 +152,11 @@ export class SampleSet {
       cpuNanos: weights.reduce((a, b) => a + b, 0),
       weightsNanos: weights,
     };
+  }
+
+  /** The id of `frame` in {@link frames}, added if new (the viewer re-interns the frames it keeps). */
+  internFrame(frame: Frame): number {
+    return this._frame(frame);
   }
 
   private _frame(frame: Frame): number {
@@ -195,7 +200,7 @@ function profileUnits(profile: Json, ctx: RequestContext): ProfileUnits {
     ctx.str(periodType.typeStrindex, 'period_type type_strindex') === 'cpu' && ctx.str(periodType.unitStrindex, 'period_type unit_strindex') === 'nanoseconds';
   return {
     valuesAreNanos: unit === 'nanoseconds' && (type === 'cpu' || type === 'wall'),
-    periodNanos: periodIsCpuNanos ? Math.max(0, asInt(profile.period)) : 0,
+    periodNanos: periodIsCpuNanos ? Math.max(0, int64(profile.period, 'period')) : 0,
   };
 }
 
@@ -240,6 +245,18 @@ function spanIdValue(value: unknown, strings: readonly string[]): string {
   const v = asRecord(value);
   if (v.bytesValue !== undefined) return asHexId(v.bytesValue, 8);
   return asHexId(anyValueText(v, strings), 8);
+}
+
+/**
+ * An int64 field as a number. A JSON number or string outside int64 (`1e308`, `1e400` parsed as
+ * Infinity) is refused here: sums of such values reach Infinity, which no timestamp arithmetic takes.
+ */
+function int64(value: unknown, what: string): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : undefined;
+  // Absent (0), a BigInt or protobufjs' { low, high }: always in range.
+  if (n === undefined) return asInt(value);
+  if (!Number.isFinite(n) || Math.abs(n) > 2 ** 63) throw new OtlpContentError(`${what} is not an int64: ${String(value).slice(0, 40)}`);
+  return Math.trunc(n);
 }
 
 /** A frame's function as one label: `name (file)`, for flame graphs and folded stacks. */

@@ -1,5 +1,5 @@
 import { diag } from '@opentelemetry/api';
-import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
+import { parseKeyPairsIntoRecord } from '../shared/otel-core';
 import * as fs from 'fs';
 import * as path from 'path';
 import { inspect } from 'util';
@@ -90,7 +90,7 @@ export function readExporterEnv(
     url,
     compression,
     timeoutMillis,
-    headers: { ...headersFromEnv(env, `${GENERIC}HEADERS`), ...headersFromEnv(env, `${SIGNAL}HEADERS`) },
+    headers: { ...headersFromEnv(env, `${GENERIC}HEADERS`, grpc), ...headersFromEnv(env, `${SIGNAL}HEADERS`, grpc) },
     insecure: grpc ? readInsecure(env) : false,
     tls: readTlsFiles(env, readFile),
   };
@@ -218,7 +218,7 @@ function parsePositiveNumber(raw: string): number | undefined {
   return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
-function headersFromEnv(env: Environment, name: string): Record<string, string> {
+function headersFromEnv(env: Environment, name: string, grpc: boolean): Record<string, string> {
   const raw = readEnv(env, name);
   if (raw === undefined) return {};
   let malformed = 0;
@@ -230,6 +230,18 @@ function headersFromEnv(env: Environment, name: string): Record<string, string> 
   for (const [key, value] of Object.entries(parseKeyPairsIntoRecord(raw))) {
     if (HEADER_NAME.test(key) && HEADER_VALUE.test(value)) headers[key.toLowerCase()] = value;
     else malformed++;
+  }
+  if (grpc) {
+    // gRPC carries a `-bin` metadata value as bytes; a text variable cannot give it, and grpc-js
+    // would refuse it at every call. Names only: the values are often credentials.
+    const binary = Object.keys(headers).filter((key) => key.endsWith('-bin'));
+    for (const key of binary) delete headers[key];
+    if (binary.length > 0) {
+      logger.warn(
+        `Configuration: ${name} has ${binary.join(', ')}, binary gRPC metadata (a name ending in -bin), ` +
+          `which a variable cannot carry; ignoring ${binary.length === 1 ? 'it' : 'them'}`,
+      );
+    }
   }
   if (malformed > 0) {
     // Counts only: header values are often credentials.

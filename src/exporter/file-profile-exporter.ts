@@ -1,5 +1,5 @@
 import { diag } from '@opentelemetry/api';
-import { ExportResultCode, globalErrorHandler, type ExportResult } from '@opentelemetry/core';
+import { ExportResultCode, globalErrorHandler, type ExportResult } from '../shared/otel-core';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { inspect } from 'util';

@@ -52,6 +52,14 @@ export class GrpcStatusError extends Error {
  * so gRPC instrumentation registered later still applies, and never for HTTP users.
  */
 export function createGrpcTransport(options: GrpcTransportOptions): ProfileTransport {
+  // Binary metadata takes bytes, and grpc-js throws at every call when given a string: say so now.
+  // Names from the environment were already dropped with a warning (exporter-env.ts), so these are code's.
+  const binary = Object.keys(options.metadata).find((key) => key.endsWith('-bin'));
+  if (binary !== undefined) {
+    throw new RangeError(
+      `OTLPProfileExporter: option "headers['${binary}']" is binary gRPC metadata (a name ending in -bin), which takes bytes, not a string; remove it or rename it`,
+    );
+  }
   return new GrpcTransport(options);
 }
 

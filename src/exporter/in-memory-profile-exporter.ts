@@ -1,4 +1,4 @@
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { ExportResultCode, type ExportResult } from '../shared/otel-core';
 import type { SpanProfile } from '../profile/span-profile';
 import type { ProfileExporter } from './profile-exporter';
 

@@ -1,5 +1,5 @@
 import { context, diag } from '@opentelemetry/api';
-import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
+import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '../shared/otel-core';
 import type { SpanProfile } from '../profile/span-profile';
 import { errorMessage, toError } from '../shared/errors';
 import { plural } from '../shared/wording';

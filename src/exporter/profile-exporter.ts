@@ -1,4 +1,4 @@
-import type { ExportResult } from '@opentelemetry/core';
+import type { ExportResult } from '../shared/otel-core';
 import type { SpanProfile } from '../profile/span-profile';
 
 /**

@@ -1,5 +1,5 @@
 import { context, diag, ROOT_CONTEXT } from '@opentelemetry/api';
-import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
+import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '../shared/otel-core';
 import { toError } from '../shared/errors';
 import { checkNumber } from '../shared/option-checks';
 import { settlesWithin } from '../shared/timeouts';

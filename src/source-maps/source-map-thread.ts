@@ -46,7 +46,14 @@ export class SourceMapThread {
   private _start(): Worker | undefined {
     if (this._worker !== undefined || this._stopped || this._failure !== undefined) return this._worker;
     try {
-      const worker = new Worker(path.join(__dirname, 'source-map-worker.js'));
+      const worker = new Worker(path.join(__dirname, 'source-map-worker.js'), {
+        name: 'otel-span-profiler source maps',
+        // Neither the application's flags nor its environment: a worker re-runs --require/--import
+        // preloads from execArgv and from NODE_OPTIONS in its env, and a preloaded
+        // otel-span-profiler/register would start a second NodeSDK in here (issue 21 §4).
+        execArgv: [],
+        env: {},
+      });
       worker.unref();
       worker.on('message', (response: LookupResponse) => this._settle(response.id, response.scripts));
       worker.on('error', (error: Error) => this._fail(`source-map thread failed: ${error.message}`));

@@ -10,7 +10,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import { decodeProfilesRequest, decodeTracesRequest } from '../convert/otlp-protobuf';
 import type { TraceStore } from './trace-store';
 
-/** Bodies larger than this are refused with 413 (the Collector's default limit). */
+/** Bodies larger than this, compressed or once decompressed, are refused with 413 (the Collector's default limit). */
 export const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
 export const TRACES_PATH = '/v1/traces';
@@ -58,10 +58,17 @@ export function handleOtlp(req: IncomingMessage, res: ServerResponse, options: R
     try {
       let body = Buffer.concat(chunks);
       const encoding = String(req.headers['content-encoding'] ?? '').toLowerCase();
-      if (encoding === 'gzip') body = gunzipSync(body);
-      else if (encoding === 'deflate') body = inflateSync(body);
-      else if (encoding !== '' && encoding !== 'identity') {
+      if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'deflate') {
         reply(res, 415, 'text/plain', `content-encoding '${encoding}' is not supported (gzip, deflate)\n`);
+        return;
+      }
+      try {
+        // The limit stops a small compressed body from filling memory (a "zip bomb").
+        if (encoding === 'gzip') body = gunzipSync(body, { maxOutputLength: MAX_BODY_BYTES });
+        else if (encoding === 'deflate') body = inflateSync(body, { maxOutputLength: MAX_BODY_BYTES });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw err;
+        reply(res, 413, 'text/plain', `body larger than ${MAX_BODY_BYTES} bytes once decompressed\n`);
         return;
       }
       let request: Record<string, unknown>;

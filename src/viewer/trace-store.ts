@@ -1,11 +1,14 @@
 /*
  * What the viewer knows: the last `maxTraces` traces, each with the spans received for it and the
- * profile samples charged to it. Memory is bounded by the trace count and per-trace caps; the
- * oldest trace is dropped first.
+ * profile samples charged to it. Memory is bounded by the trace count and per-trace caps (the
+ * oldest trace is dropped first), and the frame table by the frames the kept samples use.
  */
 import { SampleSet, type FlatSample, type Frame } from '../convert/profile-samples';
 import { selectSamples } from '../convert/select-samples';
 import { spansOfRequest, type SpanRecord } from '../convert/trace-spans';
+import { sampleWindow, spanViews, type SpanView } from './trace-view';
+
+export type { SpanView } from './trace-view';
 
 /** Options of {@link TraceStore}. */
 export interface TraceStoreOptions {
@@ -20,6 +23,8 @@ export interface TraceStoreOptions {
 const DEFAULT_MAX_TRACES = 1000;
 const DEFAULT_MAX_SPANS_PER_TRACE = 10_000;
 const DEFAULT_MAX_SAMPLES_PER_TRACE = 100_000;
+/** The frame table is first trimmed when it passes this many frames, then whenever it has doubled. */
+const MIN_FRAMES_BEFORE_TRIM = 4096;
 
 interface TraceEntry {
   readonly traceId: string;
@@ -42,25 +47,6 @@ export interface ProfiledRoot {
   readonly hasSpan: boolean;
 }
 
-/** A span of the trace page, with the CPU the samples charge to it. */
-export interface SpanView {
-  readonly spanId: string;
-  readonly parentSpanId: string;
-  readonly name: string;
-  readonly service: string;
-  readonly kind: number;
-  readonly startUnixNano: string;
-  readonly endUnixNano: string;
-  /** CPU of the span's own samples (not its children's). */
-  readonly selfCpuNanos: number;
-  readonly selfSamples: number;
-  /** CPU of the span and its descendants. */
-  readonly totalCpuNanos: number;
-  readonly attributes: Readonly<Record<string, string>>;
-  /** True when no span was received and this one stands in for the samples' span id. */
-  readonly inferred: boolean;
-}
-
 /** Counts of what the store took and dropped. */
 export interface TraceStoreStats {
   traces: number;
@@ -78,7 +64,8 @@ export class TraceStore {
   readonly maxSpansPerTrace: number;
   readonly maxSamplesPerTrace: number;
   readonly stats: TraceStoreStats = { traces: 0, spansReceived: 0, samplesReceived: 0, tracesEvicted: 0, samplesWithoutTrace: 0, spansDropped: 0, samplesDropped: 0 };
-  private readonly _sampleSet = new SampleSet();
+  private _sampleSet = new SampleSet();
+  private _trimFramesAt = MIN_FRAMES_BEFORE_TRIM;
   private readonly _traces = new Map<string, TraceEntry>();
   private readonly _traceOfSpan = new Map<string, string>();
 
@@ -121,6 +108,7 @@ export class TraceStore {
       entry.samples.push(sample);
       for (const id of [sample.spanId, sample.linkSpanId]) if (id) this._traceOfSpan.set(id, sample.traceId);
     }
+    this._trimFrames();
   }
 
   /** Adds an OTLP traces request (JSON-shaped). */
@@ -177,77 +165,7 @@ export class TraceStore {
   /** The spans of a trace with their CPU, parents before children; undefined when unknown. */
   trace(traceId: string): { traceId: string; spans: SpanView[] } | undefined {
     const entry = this._traces.get(traceId.toLowerCase());
-    if (entry === undefined) return undefined;
-    const self = new Map<string, { cpu: number; count: number; first: bigint; last: bigint; rootName: string; link: string }>();
-    for (const sample of entry.samples) {
-      const id = sample.spanId || sample.linkSpanId;
-      const window = sampleWindow([sample]);
-      const acc = self.get(id) ?? { cpu: 0, count: 0, first: window.start, last: window.end, rootName: '', link: sample.linkSpanId };
-      acc.cpu += sample.cpuNanos;
-      acc.count += sample.count;
-      if (window.start < acc.first) acc.first = window.start;
-      if (window.end > acc.last) acc.last = window.end;
-      if (id === sample.linkSpanId && sample.rootSpanName) acc.rootName = sample.rootSpanName;
-      self.set(id, acc);
-    }
-    const views = new Map<string, SpanView & { selfCpuNanos: number; totalCpuNanos: number }>();
-    for (const span of entry.spans.values()) {
-      const acc = self.get(span.spanId);
-      views.set(span.spanId, {
-        spanId: span.spanId,
-        parentSpanId: span.parentSpanId,
-        name: span.name,
-        service: span.serviceName,
-        kind: span.kind,
-        startUnixNano: span.startUnixNano.toString(),
-        endUnixNano: span.endUnixNano.toString(),
-        selfCpuNanos: acc?.cpu ?? 0,
-        selfSamples: acc?.count ?? 0,
-        totalCpuNanos: 0,
-        attributes: span.attributes,
-        inferred: false,
-      });
-    }
-    // Samples whose span never arrived: stand-in spans, under the sample's link span when that differs.
-    for (const [spanId, acc] of self) {
-      if (views.has(spanId)) continue;
-      views.set(spanId, {
-        spanId,
-        parentSpanId: acc.link !== spanId ? acc.link : '',
-        name: acc.rootName || `(span ${spanId})`,
-        service: '',
-        kind: 0,
-        startUnixNano: acc.first.toString(),
-        endUnixNano: acc.last.toString(),
-        selfCpuNanos: acc.cpu,
-        selfSamples: acc.count,
-        totalCpuNanos: 0,
-        attributes: {},
-        inferred: true,
-      });
-    }
-    for (const [linkId] of new Map([...self].map(([, acc]) => [acc.link, true]))) {
-      if (linkId && !views.has(linkId)) {
-        const window = sampleWindow(entry.samples.filter((s) => s.linkSpanId === linkId));
-        const rootName = entry.samples.find((s) => s.linkSpanId === linkId && s.rootSpanName)?.rootSpanName;
-        views.set(linkId, {
-          spanId: linkId, parentSpanId: '', name: rootName || `(span ${linkId})`, service: '', kind: 0,
-          startUnixNano: window.start.toString(), endUnixNano: window.end.toString(),
-          selfCpuNanos: 0, selfSamples: 0, totalCpuNanos: 0, attributes: {}, inferred: true,
-        });
-      }
-    }
-    // Totals: each span's self CPU added to itself and every ancestor.
-    for (const view of views.values()) {
-      let current: typeof view | undefined = view;
-      const seen = new Set<string>();
-      while (current !== undefined && !seen.has(current.spanId)) {
-        seen.add(current.spanId);
-        current.totalCpuNanos += view.selfCpuNanos;
-        current = views.get(current.parentSpanId);
-      }
-    }
-    return { traceId: entry.traceId, spans: orderSpans([...views.values()]) };
+    return entry === undefined ? undefined : { traceId: entry.traceId, spans: spanViews(entry.spans.values(), entry.samples) };
   }
 
   /** Samples of a span and its descendants (or its own only), undefined when the span is unknown. */
@@ -308,6 +226,26 @@ export class TraceStore {
     }
   }
 
+  /**
+   * Frames are interned across requests and outlive the traces that used them; once the table has
+   * doubled since the last trim, it is rebuilt from the kept samples' stacks (renumbering them), so
+   * its size follows the kept traces. Each trim costs one pass over the kept samples.
+   */
+  private _trimFrames(): void {
+    const frames = this._sampleSet.frames;
+    if (frames.length <= this._trimFramesAt) return;
+    const kept = new SampleSet();
+    kept.cpuMeasured = this._sampleSet.cpuMeasured;
+    for (const entry of this._traces.values()) {
+      for (let i = 0; i < entry.samples.length; i++) {
+        const sample = entry.samples[i];
+        entry.samples[i] = { ...sample, stack: sample.stack.map((id) => kept.internFrame(frames[id])) };
+      }
+    }
+    this._sampleSet = kept;
+    this._trimFramesAt = Math.max(MIN_FRAMES_BEFORE_TRIM, 2 * kept.frames.length);
+  }
+
   /** Walks up parents within one service: the local root of a span (the span itself if unknown). */
   private _localRoot(entry: TraceEntry, spanId: string): string {
     let current = entry.spans.get(spanId);
@@ -319,41 +257,6 @@ export class TraceStore {
     }
     return current.spanId;
   }
-}
-
-function sampleWindow(samples: readonly FlatSample[]): { start: bigint; end: bigint } {
-  let start: bigint | undefined;
-  let end: bigint | undefined;
-  for (const sample of samples) {
-    for (const ts of sample.timestampsUnixNano) {
-      if (start === undefined || ts < start) start = ts;
-      const tsEnd = ts + BigInt(Math.round(sample.weightsNanos[0] ?? 0));
-      if (end === undefined || tsEnd > end) end = tsEnd;
-    }
-  }
-  return { start: start ?? 0n, end: end ?? start ?? 0n };
-}
-
-/** Depth-first from the roots, children by start time: the waterfall's order. */
-function orderSpans<T extends { spanId: string; parentSpanId: string; startUnixNano: string }>(spans: T[]): T[] {
-  const ids = new Set(spans.map((s) => s.spanId));
-  const children = new Map<string, T[]>();
-  const roots: T[] = [];
-  for (const span of spans) {
-    if (span.parentSpanId && ids.has(span.parentSpanId)) {
-      const list = children.get(span.parentSpanId) ?? [];
-      list.push(span);
-      children.set(span.parentSpanId, list);
-    } else roots.push(span);
-  }
-  const byStart = (a: T, b: T): number => (BigInt(a.startUnixNano) < BigInt(b.startUnixNano) ? -1 : BigInt(a.startUnixNano) > BigInt(b.startUnixNano) ? 1 : 0);
-  const out: T[] = [];
-  const visit = (span: T): void => {
-    out.push(span);
-    for (const child of (children.get(span.spanId) ?? []).sort(byStart)) visit(child);
-  };
-  for (const root of roots.sort(byStart)) visit(root);
-  return out;
 }
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {

@@ -1,14 +1,16 @@
 /*
- * The viewer's HTTP servers: the web UI and its JSON/text API on one port, and optionally the OTLP
- * endpoint on another. Both bind 127.0.0.1 unless a host is named.
+ * The viewer's HTTP servers: the web UI and its JSON/text API on one port (read-only), and
+ * optionally the OTLP endpoint on another. Both bind 127.0.0.1 unless a host is named, and both
+ * refuse requests a web page could have sent through DNS rebinding (host-check.ts).
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { toFolded } from '../convert/to-folded';
 import { flameTree } from './flame-tree';
-import { handleOtlp } from './otlp-receiver';
+import { HostCheck } from './host-check';
+import { handleOtlp, PROFILES_PATH, TRACES_PATH } from './otlp-receiver';
 import type { TraceStore } from './trace-store';
 
 /** Options of {@link startViewer}. */
@@ -23,6 +25,8 @@ export interface ViewerOptions {
   /** Folder received OTLP requests are appended to; nothing is written when unset. */
   readonly outputDir?: string;
   readonly onError?: (message: string) => void;
+  /** Folder of the page's files (index.html, app.js, app.css). Default: the package's web/. */
+  readonly webDir?: string;
 }
 
 /** Running servers; `close()` stops both. */
@@ -43,7 +47,8 @@ const CONTENT_TYPES: Record<string, string> = {
 
 export async function startViewer(options: ViewerOptions): Promise<RunningViewer> {
   const host = options.host ?? '127.0.0.1';
-  const webDir = findWebDir();
+  const webDir = options.webDir ?? findWebDir();
+  const hosts = new HostCheck(host);
   const vendor: Record<string, string> = {
     '/vendor/d3-flamegraph.min.js': require.resolve('d3-flame-graph/dist/d3-flamegraph.min.js'),
     '/vendor/d3-flamegraph.css': require.resolve('d3-flame-graph/dist/d3-flamegraph.css'),
@@ -53,7 +58,7 @@ export async function startViewer(options: ViewerOptions): Promise<RunningViewer
   const receiver = { store: options.store, outputDir: options.outputDir, onError: options.onError };
   const ui = createServer((req, res) => {
     try {
-      if (handleOtlp(req, res, receiver)) return;
+      if (!hosts.allowsHost(req.headers.host)) return refuseHost(res, req.headers.host);
       handleUi(req, res, options.store, webDir, vendor);
     } catch (err) {
       send(res, 500, 'text/plain', `internal error: ${(err as Error).message}\n`);
@@ -64,6 +69,8 @@ export async function startViewer(options: ViewerOptions): Promise<RunningViewer
   let otlpUrl: string | undefined;
   if (options.otlpPort !== undefined) {
     const otlp = createServer((req, res) => {
+      // OTLP senders set no Origin; a browser does on every POST, so only pages are checked here.
+      if (!hosts.allowsOrigin(req.headers.origin)) return refuseHost(res, req.headers.origin);
       if (!handleOtlp(req, res, receiver)) send(res, 404, 'text/plain', 'OTLP paths: POST /v1/traces, POST /v1development/profiles\n');
     });
     servers.push(otlp);
@@ -94,6 +101,9 @@ export async function startViewer(options: ViewerOptions): Promise<RunningViewer
 function handleUi(req: IncomingMessage, res: ServerResponse, store: TraceStore, webDir: string, vendor: Record<string, string>): void {
   const url = new URL(req.url ?? '/', 'http://viewer');
   const path = url.pathname;
+  if (path === TRACES_PATH || path === PROFILES_PATH) {
+    return send(res, 405, 'text/plain', 'this is the viewer\'s web UI port, which takes no OTLP: start view with --otlp-port N and send OTLP to that port\n');
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
   const parts = path.split('/').filter(Boolean);
   if (parts[0] === 'api') return handleApi(parts.slice(1), url.searchParams, res, store);
@@ -105,7 +115,7 @@ function handleUi(req: IncomingMessage, res: ServerResponse, store: TraceStore, 
   if (path === '/favicon.ico') return send(res, 204, 'text/plain', '');
   if (parts[0] === 'static' && parts.length === 2) {
     const file = normalize(join(webDir, parts[1]));
-    if (file.startsWith(webDir + sep) && existsSync(file)) return sendFile(res, file);
+    if (file.startsWith(webDir + sep) && isFile(file)) return sendFile(res, file);
   }
   send(res, 404, 'text/plain', 'not found\n');
 }
@@ -132,7 +142,12 @@ function handleApi(parts: string[], query: URLSearchParams, res: ServerResponse,
     if (parts.length === 3 && parts[2] === 'flame') return sendJson(res, flameTree(store.frames, samples));
   }
   if (parts.length === 2 && parts[0] === 'names') {
-    const name = decodeURIComponent(parts[1]);
+    let name: string;
+    try {
+      name = decodeURIComponent(parts[1]);
+    } catch {
+      return send(res, 400, 'text/plain', 'a root span name is percent-encoded UTF-8 (encodeURIComponent)\n');
+    }
     return sendJson(res, flameTree(store.frames, store.samplesByRootName(name), name));
   }
   send(res, 404, 'text/plain', 'unknown API path\n');
@@ -176,8 +191,34 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
 }
 
 function sendFile(res: ServerResponse, file: string): void {
-  res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-  createReadStream(file).pipe(res);
+  const stream = createReadStream(file);
+  stream.once('open', () => {
+    res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    stream.pipe(res);
+  });
+  // Without a listener a read error (a file gone or unreadable) would end the viewer's process.
+  stream.once('error', (err) => {
+    if (res.headersSent) res.destroy(err);
+    else send(res, 500, 'text/plain', `cannot read ${extname(file) || 'the'} file: ${(err as NodeJS.ErrnoException).code ?? err.message}\n`);
+  });
+  res.once('close', () => stream.destroy());
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function refuseHost(res: ServerResponse, what: string | undefined): void {
+  send(
+    res,
+    403,
+    'text/plain',
+    `refused: this viewer answers requests for localhost, an IP address or the --host it binds, not '${what ?? ''}' (DNS rebinding protection)\n`,
+  );
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

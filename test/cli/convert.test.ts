@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as zlib from 'node:zlib';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Profile } from 'pprof-format';
 import { readOtlpFiles } from '../../src/convert/otlp-input';
@@ -10,12 +11,36 @@ import { SampleSet } from '../../src/convert/profile-samples';
 import { spansOfRequest } from '../../src/convert/trace-spans';
 import { encodeRequestProtobuf } from '../../src/otlp/otlp-encoding';
 import { runExampleService, type ServiceRun } from '../viewer/example-service-run';
+import { nodeBinary } from '../setup/node-binaries';
 
 const BIN = join(__dirname, '..', '..', 'src', 'cli', 'bin.js');
 
 function cli(...args: string[]): { status: number; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A Node.js with zlib zstd (22.15+, 23.8+): this one, else the Node 24 of .cache (Linux x64); undefined elsewhere. */
+function nodeWithZstd(): string | undefined {
+  if ((zlib as { zstdCompressSync?: unknown }).zstdCompressSync !== undefined) return process.execPath;
+  return nodeBinary(24);
+}
+
+/** Each buffer compressed as one zstd frame, by a Node.js that has zstd. */
+function zstdFrames(node: string, buffers: Uint8Array[]): Buffer[] {
+  const script = `
+    const zlib = require('node:zlib');
+    const input = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+    process.stdout.write(JSON.stringify(input.map((b64) => zlib.zstdCompressSync(Buffer.from(b64, 'base64')).toString('base64'))));
+  `;
+  const result = spawnSync(node, ['-e', script], { input: JSON.stringify(buffers.map((b) => Buffer.from(b).toString('base64'))), encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  return (JSON.parse(result.stdout) as string[]).map((b64) => Buffer.from(b64, 'base64'));
+}
+
+/** The Collector file exporter's framing: each message after its 4-byte big-endian length. */
+function framed(messages: Uint8Array[]): Buffer {
+  return Buffer.concat(messages.flatMap((m) => [Buffer.from([(m.length >>> 24) & 255, (m.length >>> 16) & 255, (m.length >>> 8) & 255, m.length & 255]), Buffer.from(m)]));
 }
 
 function hasGo(): boolean {
@@ -231,6 +256,34 @@ describe('otel-span-profiler convert', function () {
       const result = cli('convert', '--to', 'folded', rawFile, '-o', '-');
       assert.equal(result.status, 0, result.stderr);
       assert.ok(result.stdout.length > 0);
+    });
+    it('should read the Collector file exporter\'s compression: zstd output (JSON and protobuf messages) where Node.js has zstd, and say so elsewhere (issue 21 §5)', function () {
+      const zstdNode = nodeWithZstd();
+      if (zstdNode === undefined) this.skip(); // no Node.js with zstd on this platform
+      const lines = readOtlpFiles([run.profilesFile]).profiles;
+      const json = [lines[0], lines[lines.length - 1]];
+      const plainFile = join(work, 'plain.jsonl');
+      writeFileSync(plainFile, json.map(({ request }) => JSON.stringify(request)).join('\n') + '\n');
+      // format: json and format: proto, both with compression: zstd: one zstd frame per message.
+      const messages = [Buffer.from(JSON.stringify(json[0].request)), Buffer.from(encodeRequestProtobuf(jsonToModel(json[1].request)))];
+      const zstdFile = join(work, 'collector-zstd.pb');
+      writeFileSync(zstdFile, framed(zstdFrames(zstdNode!, messages)));
+      // A whole file compressed with the zstd tool.
+      const wholeFile = join(work, 'plain.jsonl.zst');
+      writeFileSync(wholeFile, zstdFrames(zstdNode!, [readFileSync(plainFile)])[0]);
+      const convert = (node: string, file: string) => spawnSync(node, [BIN, 'convert', '--to', 'folded', file, '-o', '-'], { encoding: 'utf8' });
+      const expected = convert(process.execPath, plainFile);
+      assert.equal(expected.status, 0, expected.stderr);
+      assert.ok(expected.stdout.length > 0);
+      for (const file of [zstdFile, wholeFile]) {
+        const result = convert(zstdNode!, file);
+        assert.equal(result.status, 0, result.stderr);
+        assert.equal(result.stdout, expected.stdout, file);
+      }
+      if (zstdNode === process.execPath) return; // this Node.js has zstd: the message below is for older ones
+      const refused = convert(process.execPath, zstdFile);
+      assert.equal(refused.status, 3);
+      assert.match(refused.stderr, /collector-zstd\.pb: message 1: is zstd-compressed, which this Node\.js \(v\d+[.\d]*\) cannot decompress \(Node\.js 22\.15 or newer can\)/);
     });
   });
 

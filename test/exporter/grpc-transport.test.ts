@@ -150,6 +150,38 @@ describe('gRPC transport (loopback gRPC server)', () => {
       assert.equal(server.calls[0].metadata['x-scope-orgid'], 'tenant-1');
     });
 
+    describe('binary metadata names (-bin), issue 21 §4', () => {
+      afterEach(() => {
+        delete process.env.OTEL_EXPORTER_OTLP_HEADERS;
+      });
+
+      it('should warn at construction about a -bin header from the environment, ignore it, and export', async () => {
+        process.env.OTEL_EXPORTER_OTLP_HEADERS = 'x-foo-bin=c2VjcmV0,x-scope-orgid=tenant-1';
+        const exporter = new OTLPProfileExporter({ protocol: 'grpc', url: `http://${server.address}` });
+        assert.deepEqual(recorder.messages('warn'), [
+          'Configuration: OTEL_EXPORTER_OTLP_HEADERS has x-foo-bin, binary gRPC metadata (a name ending in -bin), which a variable cannot carry; ignoring it',
+        ]);
+        const result = await new Promise<ExportResult>(resolve => exporter.export(makeProfiles(1), resolve)).finally(() => exporter.shutdown());
+        assert.equal(result.code, ExportResultCode.SUCCESS, result.error?.message);
+        assert.equal(server.calls[0].metadata['x-scope-orgid'], 'tenant-1');
+        assert.equal(server.calls[0].metadata['x-foo-bin'], undefined);
+      });
+
+      it('should throw at construction for a -bin header given in code', () => {
+        assert.throws(
+          () => new OTLPProfileExporter({ protocol: 'grpc', url: `http://${server.address}`, headers: { 'X-Foo-Bin': 'c2VjcmV0' } }),
+          (error: Error) => error instanceof RangeError && /^OTLPProfileExporter: option "headers\['x-foo-bin'\]" is binary gRPC metadata/.test(error.message),
+        );
+      });
+
+      it('should keep a -bin header over OTLP/HTTP, where it is an ordinary header', () => {
+        process.env.OTEL_EXPORTER_OTLP_HEADERS = 'x-foo-bin=abc';
+        const exporter = new OTLPProfileExporter({ protocol: 'http/protobuf', url: 'http://127.0.0.1:9/v1development/profiles', headers: { 'x-bar-bin': '1' } });
+        assert.deepEqual(recorder.messages('warn'), []);
+        return exporter.shutdown();
+      });
+    });
+
     it('should log a partial success with diag.warn and still succeed', async () => {
       server.answer(() => ({ response: encodeWithProtoc('partial_success { rejected_profiles: 2 error_message: "too old" }', 'ExportProfilesServiceResponse') }));
       const result = await exportOnce({});

@@ -61,9 +61,10 @@ export interface QuickStart {
   readonly run: Command;
 }
 
-export function readQuickStart(readmePath: string, variantHeading: string): QuickStart {
+/** The variant's install line and file from `variantPath` (the README by default); the run command is the README's. */
+export function readQuickStart(readmePath: string, variantHeading: string, variantPath: string = readmePath): QuickStart {
   const markdown = readFileSync(readmePath, 'utf8');
-  const blocks = codeBlocksUnder(markdown, variantHeading);
+  const blocks = codeBlocksUnder(readFileSync(variantPath, 'utf8'), variantHeading);
   const installLine = blocks.filter((b) => b.lang === 'sh').flatMap((b) => b.code.split('\n')).find((l) => l.startsWith('npm install '));
   const instrumentation = blocks.find((b) => b.lang === 'js' && b.code.startsWith('// instrumentation.js'));
   const runLine = codeBlocksUnder(markdown, 'Run it')
@@ -71,7 +72,7 @@ export function readQuickStart(readmePath: string, variantHeading: string): Quic
     .flatMap((b) => b.code.split('\n'))
     .find((l) => / node /.test(` ${l} `));
   if (installLine === undefined || instrumentation === undefined || runLine === undefined) {
-    throw new Error(`README.md "${variantHeading}" lacks an npm install line, an instrumentation.js block or a run command`);
+    throw new Error(`${variantPath} "${variantHeading}" lacks an npm install line, an instrumentation.js block or a run command`);
   }
   return { install: parseCommand(installLine), instrumentation: instrumentation.code, run: parseCommand(runLine) };
 }

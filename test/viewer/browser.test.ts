@@ -12,6 +12,7 @@ import { readOtlpFiles } from '../../src/convert/otlp-input';
 import { TraceStore } from '../../src/viewer/trace-store';
 import { startViewer, type RunningViewer } from '../../src/viewer/viewer-server';
 import { runExampleService } from './example-service-run';
+import { profilesRequest } from './hostile-profile';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = join(__dirname, '..', '..', 'screenshots');
@@ -167,5 +168,23 @@ describe('viewer in a browser (chromium, puppeteer-core)', function () {
     assert.ok(Number(before) < 0.97 * Number(await page.$eval('#flame svg', (svg) => svg.getAttribute('width'))), 'the frame was not already full width');
     await page.click('#flame-reset');
     await page.waitForFunction(`Number(${widest}.querySelector('rect').getAttribute('width')) < 0.97 * Number(document.querySelector('#flame svg').getAttribute('width'))`);
+  });
+  it('should search function names as plain text: a name full of RegExp syntax highlights, and nothing throws (issue 21 §3)', async () => {
+    const hostile = 'get [Symbol.iterator(';
+    store.addProfiles(profilesRequest({ functions: ['handle (*+?', hostile], values: [3_000_000], rootSpanName: 'GET /hostile' }).request);
+    await page.goto(`${viewer.url}/name/${encodeURIComponent('GET /hostile')}`);
+    await flameDrawn();
+    const rows = await page.$$eval('#top-functions tbody tr td.fn', (cells) => cells.map((c) => c.textContent ?? ''));
+    assert.ok(rows.includes(hostile), rows.join(', '));
+    // Clicking the top-functions row searches for its name.
+    await page.evaluate(`[...document.querySelectorAll('#top-functions tbody tr')].find((tr) => tr.querySelector('td.fn').textContent === ${JSON.stringify(hostile)}).click()`);
+    await page.waitForFunction("/search: .* of .* total/.test(document.getElementById('flame-details').innerText)");
+    assert.match(await textOf('#flame-details'), /search: 3000000 of 3000000 total/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'search-regexp-syntax.png'), fullPage: true });
+    // Typed text too: '(*+?' is a broken RegExp, here it is a part of a name.
+    await page.$eval('#flame-search', (input) => ((input as unknown as { value: string }).value = ''));
+    await page.type('#flame-search', 'HANDLE (*+');
+    await page.waitForFunction("document.getElementById('flame-search').value === 'HANDLE (*+'");
+    assert.match(await textOf('#flame-details'), /search: 3000000 of 3000000 total/);
   });
 });
