@@ -14,9 +14,14 @@
 //   --what suites  mocha on test/sampler/**, test/processor/**, source-maps-real, register
 //   --what churn   test/fixtures/sampler-churn.js, ending naturally, by process.exit, by an
 //                  uncaught exception and by SIGTERM in turn
+//   --spec A,B     (suites) the compiled spec files or globs to run instead, e.g.
+//                  build/test/sampler/probe/stack-capture.test.js (the suite the abort was in)
 //   --runs N       runs per Node version (default 10)
 //   --parallel P   runs at once (default 2)
 //   --busy B       busy-loop processes beside the runs (default 0)
+//   --hang-minutes M  a run still going after M minutes is counted as hung, a report of its
+//                  main thread is asked for (SIGUSR2, --report-on-signal), then it is killed
+//                  (default 25 for suites, 5 for churn)
 //   --leak         (suites) preload test/fixtures/leaked-sampler.js: processors left sampling
 //                  through the whole run, as after a failed `before all` hook
 // Kept per run under .cache/abort-stress/<stamp>/: stdout and stderr of every run that did not
@@ -34,14 +39,16 @@ const busy = Number(args.busy ?? 0);
 const cycles = Number(args.cycles ?? 24);
 const leaked = Number(args.leaked ?? 2);
 const versions = String(args.node ?? '20,22,24').split(',');
+const hangMillis = Number(args['hang-minutes'] ?? (what === 'suites' ? 25 : 5)) * 60_000;
 const ABORT_SIGNALS = new Set(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGTRAP']);
 const ABORT_CODES = new Set([128 + 6, 128 + 11, 128 + 7, 128 + 4, 128 + 8, 128 + 5]);
-const SUITES = [
+const DEFAULT_SUITES = [
   'build/test/sampler/**/*.test.js',
   'build/test/processor/**/*.test.js',
   'build/test/source-maps/source-maps-real.test.js',
   'build/test/setup/register.test.js',
 ];
+const SUITES = args.spec ? String(args.spec).split(',') : DEFAULT_SUITES;
 const END_MODES = ['natural', 'exit', 'throw', 'signal'];
 
 function parseArgs(argv) {
@@ -63,7 +70,7 @@ function nodeBinary(version) {
 
 function command(version, index, runDir) {
   const node = nodeBinary(version);
-  const diag = ['--report-on-fatalerror', `--report-directory=${runDir}`];
+  const diag = ['--report-on-fatalerror', '--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${runDir}`];
   if (what === 'suites') {
     const leak = args.leak === 'true' ? ['--require', 'test/fixtures/leaked-sampler.js'] : [];
     return [node, [...diag, 'node_modules/mocha/bin/mocha.js', '--no-config', '--timeout', '120000', '--reporter', 'dot', ...leak, ...SUITES]];
@@ -89,13 +96,21 @@ function runOnce(version, index, outDir) {
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+  let hung = false;
+  const watchdog = setTimeout(() => {
+    hung = true;
+    // bash exec'ed node: the child's pid is node's.
+    child.kill('SIGUSR2');
+    setTimeout(() => child.kill('SIGKILL'), 5000);
+  }, hangMillis);
   return new Promise((resolve) => {
     child.on('exit', (code, signal) => {
+      clearTimeout(watchdog);
       const seconds = (Date.now() - started) / 1000;
       const aborted = ABORT_SIGNALS.has(signal) || ABORT_CODES.has(code);
       const expectedSignal = what === 'churn' && END_MODES[index % END_MODES.length] === 'signal' && signal === 'SIGTERM';
       const expectedCode = what === 'churn' && END_MODES[index % END_MODES.length] === 'throw' && code === 1 && /uncaught, on purpose/.test(stderr);
-      const clean = code === 0 || expectedSignal || expectedCode;
+      const clean = !hung && (code === 0 || expectedSignal || expectedCode);
       const cores = fs.readdirSync(repo).filter((name) => /^core(\.\d+)?$/.test(name));
       for (const core of cores) fs.renameSync(path.join(repo, core), path.join(runDir, core));
       if (clean && cores.length === 0) {
@@ -105,7 +120,7 @@ function runOnce(version, index, outDir) {
         fs.writeFileSync(path.join(runDir, 'stderr.txt'), stderr);
       }
       const summary = what === 'suites' ? (/(\d+) passing/.exec(stdout)?.[0] ?? 'no summary') + (/(\d+) failing/.exec(stdout) ? `, ${/(\d+) failing/.exec(stdout)[0]}` : '') : (/cycles=\d+ probes=\d+/.exec(stdout)?.[0] ?? 'no summary');
-      resolve({ version, index, code, signal, seconds, aborted, clean, cores: cores.length, summary, runDir: clean ? undefined : runDir });
+      resolve({ version, index, code, signal, seconds, hung, aborted: aborted && !hung, clean, cores: cores.length, summary, runDir: clean ? undefined : runDir });
     });
   });
 }
@@ -132,18 +147,18 @@ async function main() {
       const result = await runOnce(job.version, job.index, outDir);
       results.push(result);
       const how = result.signal ?? `code ${result.code}`;
-      console.log(`node${result.version} #${result.index}: ${how}${result.aborted ? ' ABORT' : ''}${result.clean ? '' : ' (kept ' + path.relative(repo, result.runDir) + ')'} ${result.seconds.toFixed(0)} s, ${result.summary}`);
+      console.log(`node${result.version} #${result.index}: ${how}${result.aborted ? ' ABORT' : ''}${result.hung ? ' HUNG' : ''}${result.clean ? '' : ' (kept ' + path.relative(repo, result.runDir) + ')'} ${result.seconds.toFixed(0)} s, ${result.summary}`);
     }
   };
   const started = Date.now();
   await Promise.all(Array.from({ length: parallel }, worker));
   stopBusy();
   console.log(`\n${what}: ${runs} runs per version, ${parallel} at once, ${busy} busy processes, ${((Date.now() - started) / 60000).toFixed(1)} min`);
-  console.log('node  runs  clean  other-exits  aborts  cores');
+  console.log('node  runs  clean  other-exits  hung  aborts  cores');
   for (const version of versions) {
     const mine = results.filter((r) => r.version === version);
     const count = (predicate) => mine.filter(predicate).length;
-    console.log(`${version.padEnd(4)}  ${String(mine.length).padStart(4)}  ${String(count((r) => r.clean)).padStart(5)}  ${String(count((r) => !r.clean && !r.aborted)).padStart(11)}  ${String(count((r) => r.aborted)).padStart(6)}  ${String(mine.reduce((s, r) => s + r.cores, 0)).padStart(5)}`);
+    console.log(`${version.padEnd(4)}  ${String(mine.length).padStart(4)}  ${String(count((r) => r.clean)).padStart(5)}  ${String(count((r) => !r.clean && !r.aborted && !r.hung)).padStart(11)}  ${String(count((r) => r.hung)).padStart(4)}  ${String(count((r) => r.aborted)).padStart(6)}  ${String(mine.reduce((s, r) => s + r.cores, 0)).padStart(5)}`);
   }
   if (args.json) fs.writeFileSync(args.json, JSON.stringify({ what, runs, parallel, busy, cycles, leaked, results }, null, 2));
   process.exitCode = results.some((r) => r.aborted) ? 1 : 0;
