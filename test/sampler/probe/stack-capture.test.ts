@@ -2,6 +2,15 @@ import * as assert from 'node:assert';
 import type { ProfileStack } from '../../../src/profile/span-profile';
 import { namedHotFunction, setUpProfiledTracing, spin, type ProfiledTracing } from '../../helpers/tracing';
 
+/**
+ * How long a loop waits for the samples it needs. Every such loop is bounded: mocha cannot time
+ * out synchronous code, and a root open past maxProfileDurationMillis (30 s), or a sampler that
+ * stopped, takes no more samples, so an unbounded loop spins until the run is killed (issue #21
+ * §1: a first run on a busy machine ended in this suite with no summary line). A loop that gives
+ * up leaves too few samples, which the assertions report.
+ */
+const SAMPLE_WAIT_MILLIS = 20_000;
+
 describe('StackCapturer (through real sampling)', function () {
   let tracing: ProfiledTracing;
   afterEach(async function () {
@@ -22,7 +31,8 @@ describe('StackCapturer (through real sampling)', function () {
     const hot = namedHotFunction('leafFirstHot');
     function callerOfHot(): void {
       const target = tracing.processor.stats.samples + 5;
-      while (tracing.processor.stats.samples < target) hot(2);
+      const end = performance.now() + SAMPLE_WAIT_MILLIS;
+      while (tracing.processor.stats.samples < target && performance.now() < end) hot(2);
     }
     const stacks = await stacksOf(() => callerOfHot());
     const withHot = stacks.filter((s) => s.some((f) => f.functionName === 'leafFirstHot'));
@@ -49,7 +59,8 @@ describe('StackCapturer (through real sampling)', function () {
     async function resumedWorker(): Promise<void> {
       await new Promise((r) => setImmediate(r));
       const target = tracing.processor.stats.samples + 5;
-      while (tracing.processor.stats.samples < target) hot(2);
+      const end = performance.now() + SAMPLE_WAIT_MILLIS;
+      while (tracing.processor.stats.samples < target && performance.now() < end) hot(2);
     }
     async function awaitingCaller(): Promise<void> {
       await resumedWorker();
@@ -78,7 +89,8 @@ describe('StackCapturer (through real sampling)', function () {
     const stacks = await stacksOf(() => {
       for (const spinner of spinners) {
         const target = tracing.processor.stats.samples + 4;
-        while (tracing.processor.stats.samples < target) spinner(2);
+        const end = performance.now() + SAMPLE_WAIT_MILLIS;
+        while (tracing.processor.stats.samples < target && performance.now() < end) spinner(2);
       }
     });
     const names = new Set(stacks.flatMap((s) => s.map((f) => f.functionName)).filter((n) => n.startsWith('spin')));
@@ -89,8 +101,9 @@ describe('StackCapturer (through real sampling)', function () {
     tracing = setUpProfiledTracing({ maxStackDepth: 3 });
     const stacks = await stacksOf(() => {
       const target = tracing.processor.stats.samples + 5;
+      const end = performance.now() + SAMPLE_WAIT_MILLIS;
       const deep = (n: number): void => (n === 0 ? void spin(2) : deep(n - 1));
-      while (tracing.processor.stats.samples < target) deep(20);
+      while (tracing.processor.stats.samples < target && performance.now() < end) deep(20);
     });
     assert.ok(stacks.length >= 5);
     for (const stack of stacks) assert.ok(stack.length <= 3, `a stack of ${stack.length} frames`);
@@ -108,7 +121,8 @@ describe('StackCapturer (through real sampling)', function () {
     try {
       await stacksOf(() => {
         const target = tracing.processor.stats.samples + 10;
-        while (tracing.processor.stats.samples < target) {
+        const end = performance.now() + SAMPLE_WAIT_MILLIS;
+        while (tracing.processor.stats.samples < target && performance.now() < end) {
           seen.add(String(new Error('user').stack));
           seen.add(`limit ${Error.stackTraceLimit}`);
           seen.add(Error.prepareStackTrace === custom ? 'same prepare' : 'other prepare');
