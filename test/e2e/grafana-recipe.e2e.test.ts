@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildCollector, repoRoot, startCollector, type RunningCollector } from '../helpers/collector';
-import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
+import { decodeWithBuf, type Decoded } from '../helpers/decode-buf';
 import { profilesOf, resolveProfile, type Resolved } from '../helpers/decode-resolve';
 import { driveLoad, ExampleService, ROUTES } from './example-service';
 import { decodeTraces, type DecodedSpan } from './otlp-decode';
@@ -51,7 +51,7 @@ describe('The Grafana recipe (examples/grafana) with the example service', funct
     assert.equal(await service.stop(), 0, service.stderr);
     await collector.stop();
     spans = traceSink.traceBodies().flatMap((body) => decodeTraces(body));
-    requests = pyroscope.profileBodies().map((body) => decodeWithProtoc(body));
+    requests = pyroscope.profileBodies().map((body) => decodeWithBuf(body));
   });
 
   after(async function () {

@@ -1,5 +1,5 @@
 import { buildCollector, startCollector, type RunningCollector } from './collector';
-import { decodeWithProtoc, type Decoded } from './decode-protoc';
+import { decodeWithBuf, type Decoded } from './decode-buf';
 import { LoopbackServer } from './loopback-server';
 
 /** A running Collector whose otlp_http exporter forwards to a loopback sink in the test. */
@@ -7,7 +7,7 @@ export interface ForwardingCollector {
   readonly sink: LoopbackServer;
   /** The running Collector (after the `before` hook). */
   readonly collector: RunningCollector;
-  /** The first profiles request the Collector forwarded that contains `marker`, decoded by protoc. */
+  /** The first profiles request the Collector forwarded that contains `marker`, decoded by buf (Go's protobuf). */
   forwardedProfiles(marker: string): Promise<Decoded>;
 }
 
@@ -51,7 +51,7 @@ export function useForwardingCollector(
       for (;;) {
         for (const request of sink.requests) {
           if (request.path !== '/v1development/profiles') continue;
-          const decoded = decodeWithProtoc(request.body);
+          const decoded = decodeWithBuf(request.body);
           if (JSON.stringify(decoded).includes(marker)) return decoded;
         }
         if (Date.now() > deadline) throw new Error(`the Collector forwarded nothing with ${marker}`);

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert';
-import { describeProtos, type Loose } from '../helpers/decode-protoc';
+import { describeProtos, type Loose } from '../helpers/decode-buf';
 
 // Field tables of otlp-profiles.md §1.2-1.4 (OTLP v1.11.0), transcribed by hand: what proto/ must
 // declare, as `name number type` with `[]` for repeated fields.
