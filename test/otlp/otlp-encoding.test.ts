@@ -172,7 +172,7 @@ describe('otlp-encoding', () => {
     });
 
     it('should encode from the built package (dist/) with the generated schema, never reading proto/ (issue #9.4)', function () {
-      const encoder = join(dirname(protoDir()), 'dist', 'exporter', 'otlp-encoding.js');
+      const encoder = join(dirname(protoDir()), 'dist', 'otlp', 'otlp-encoding.js');
       assert.ok(existsSync(encoder), `${encoder} is missing: run npm run build first (npm test does)`);
       assert.ok(existsSync(join(dirname(encoder), 'otlp-schema.json')), 'dist/otlp/otlp-schema.json was not generated');
       // Any read under a proto/ folder fails, so only the generated schema can serve.
@@ -197,7 +197,7 @@ describe('otlp-encoding', () => {
     });
 
     it('should load protobufjs only when encoding is first needed (or loadEncoding is called)', function () {
-      const encoder = join(dirname(protoDir()), 'dist', 'exporter', 'otlp-encoding.js');
+      const encoder = join(dirname(protoDir()), 'dist', 'otlp', 'otlp-encoding.js');
       const script = `
         const loaded = () => Object.keys(require.cache).some((f) => f.includes('/node_modules/protobufjs/'));
         const { loadEncoding } = require(${JSON.stringify(encoder)});
