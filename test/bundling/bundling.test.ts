@@ -120,6 +120,7 @@ function checkProfiles(request: Decoded, bundler: string): void {
 }
 
 describe('bundled applications (esbuild CommonJS and ESM, webpack) export valid profiles (issue #9.4)', function () {
+  // Packs the package and bundles an app three ways (esbuild CJS and ESM, webpack) in its hooks.
   this.timeout(240_000);
   let scratch: Scratch | undefined;
   const http = new LoopbackServer();
