@@ -61,8 +61,10 @@ build() {
     cache_mb=$(du -sm "$GO_BUILDCACHE" 2>/dev/null | cut -f1)
     packages=$(grep -Ec '^[A-Za-z0-9_.-]+(/[^ ]+)?$' "$log" || true)
     last=$( (grep -Ev '^\s*$' "$log" || true) | tail -1 | cut -c1-100)
+    local built=""
+    if ((packages > 0)); then built=", $packages packages built (go -v)"; fi
     say "building $what (first run only, cached in .cache/): $((elapsed / 60)) min $((elapsed % 60)) s;" \
-      "$modules Go modules downloaded, ${cache_mb:-0} MB in the build cache, $packages packages built (go -v); last output: ${last:-none yet}"
+      "Go caches: $modules modules, ${cache_mb:-0} MB compiled$built; last output: ${last:-none yet}"
   done
   wait "$pid" || status=$?
   elapsed=$(($(date +%s) - start))
