@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { decodeRequestJson } from '../helpers/otlp-decoding';
 import { encodeRequestProtobuf } from '../../src/otlp/otlp-encoding';
 import { dictionaryViolations } from '../helpers/decode-checks';
-import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
+import { decodeWithBuf, type Decoded } from '../helpers/decode-buf';
 import { LoopbackServer } from '../helpers/loopback-server';
 import { LoopbackGrpcServer } from '../exporter/loopback-grpc-server';
 
@@ -118,6 +118,7 @@ function checkProfiles(request: Decoded, bundler: string): void {
 }
 
 describe('bundled applications (esbuild CommonJS and ESM, webpack) export valid profiles (issue #9.4)', function () {
+  // Packs the package and bundles an app three ways (esbuild CJS and ESM, webpack) in its hooks.
   this.timeout(240_000);
   let scratch: Scratch | undefined;
   const http = new LoopbackServer();
@@ -153,7 +154,7 @@ describe('bundled applications (esbuild CommonJS and ESM, webpack) export valid 
         await runBundle(scratch!.bundles[bundler], { OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT: http.profilesUrl });
         const requests = http.requests.slice(before).filter(r => r.path === '/v1development/profiles');
         assert.equal(requests.length, 1);
-        checkProfiles(decodeWithProtoc(requests[0].body), bundler);
+        checkProfiles(decodeWithBuf(requests[0].body), bundler);
       });
 
       it('should send profiles over OTLP/gRPC', async () => {
@@ -164,7 +165,7 @@ describe('bundled applications (esbuild CommonJS and ESM, webpack) export valid 
         });
         const calls = grpc.calls.slice(before);
         assert.equal(calls.length, 1);
-        checkProfiles(decodeWithProtoc(calls[0].body), bundler);
+        checkProfiles(decodeWithBuf(calls[0].body), bundler);
       });
 
       it('should write profiles with FileProfileExporter', async () => {
@@ -172,8 +173,8 @@ describe('bundled applications (esbuild CommonJS and ESM, webpack) export valid 
         await runBundle(scratch!.bundles[bundler], { BUNDLE_EXPORTER: 'file', BUNDLE_FILE: file });
         const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
         assert.equal(lines.length, 1);
-        // The JSON line read back by our decoder, then checked by protoc's reading of the same request.
-        checkProfiles(decodeWithProtoc(encodeRequestProtobuf(decodeRequestJson(lines[0]))), bundler);
+        // The JSON line read back by our decoder, then checked by buf's reading of the same request.
+        checkProfiles(decodeWithBuf(encodeRequestProtobuf(decodeRequestJson(lines[0]))), bundler);
       });
     });
   }

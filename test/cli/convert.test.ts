@@ -94,6 +94,7 @@ function syntheticRequest(options: { cpuValues: boolean; activeSpanAttribute?: s
 }
 
 describe('otel-span-profiler convert', function () {
+  // Tests run the CLI as child processes, several per test (up to 10 s for one test seen on a busy 2-core machine).
   this.timeout(180_000);
   let run: ServiceRun;
   let work: string;

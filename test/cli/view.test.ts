@@ -8,6 +8,7 @@ import { join } from 'node:path';
 const BIN = join(__dirname, '..', '..', 'src', 'cli', 'bin.js');
 
 describe('otel-span-profiler view', function () {
+  // Tests start the viewer as a child process and wait for it (up to 5 s for one test seen on a busy 2-core machine).
   this.timeout(60_000);
 
   it('should serve on 127.0.0.1, answer the API, write nothing, and exit 0 on SIGTERM', async () => {

@@ -10,7 +10,7 @@ import { OTLPProfileExporter } from '../../src/exporter/otlp-profile-exporter';
 import { ProfilingSpanProcessor } from '../../src/processor/processor';
 import type { SpanProfile } from '../../src/profile/span-profile';
 import { dictionaryViolations } from '../helpers/decode-checks';
-import type { Decoded } from '../helpers/decode-protoc';
+import type { Decoded } from '../helpers/decode-buf';
 import { expectedSamples, profilesOf, resolveProfile, type Resolved } from '../helpers/decode-resolve';
 import { useForwardingCollector } from '../helpers/forwarding-collector';
 import { namedHotFunction } from '../helpers/tracing';

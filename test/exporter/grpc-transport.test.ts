@@ -9,7 +9,7 @@ import { createGrpcTransport, type GrpcTransportOptions } from '../../src/export
 import { OTLPProfileExporter } from '../../src/exporter/otlp-profile-exporter';
 import { createRetryingTransport } from '../../src/exporter/retrying-transport';
 import { DiagRecorder } from '../helpers/diag-recorder';
-import { decodeWithProtoc, encodeWithProtoc } from '../helpers/decode-protoc';
+import { decodeWithBuf, encodeWithBuf } from '../helpers/decode-buf';
 import { makeProfiles, START_UNIX_NANO } from '../helpers/synthetic-profiles';
 import { LoopbackGrpcServer } from './loopback-grpc-server';
 
@@ -142,10 +142,10 @@ describe('gRPC transport (loopback gRPC server)', () => {
       return new Promise<ExportResult>(resolve => exporter.export(makeProfiles(3), resolve)).finally(() => exporter.shutdown());
     }
 
-    it('should send a protobuf request that protoc decodes, with headers as metadata', async () => {
+    it('should send a protobuf request that buf decodes, with headers as metadata', async () => {
       const result = await exportOnce({ headers: { 'x-scope-orgid': 'tenant-1' } });
       assert.equal(result.code, ExportResultCode.SUCCESS, result.error?.message);
-      const decoded = decodeWithProtoc(server.calls[0].body);
+      const decoded = decodeWithBuf(server.calls[0].body);
       assert.ok(JSON.stringify(decoded).includes(`"${START_UNIX_NANO}"`));
       assert.equal(server.calls[0].metadata['x-scope-orgid'], 'tenant-1');
     });
@@ -183,7 +183,7 @@ describe('gRPC transport (loopback gRPC server)', () => {
     });
 
     it('should log a partial success with diag.warn and still succeed', async () => {
-      server.answer(() => ({ response: encodeWithProtoc('partial_success { rejected_profiles: 2 error_message: "too old" }', 'ExportProfilesServiceResponse') }));
+      server.answer(() => ({ response: encodeWithBuf('partial_success { rejected_profiles: 2 error_message: "too old" }', 'ExportProfilesServiceResponse') }));
       const result = await exportOnce({});
       assert.equal(result.code, ExportResultCode.SUCCESS);
       assert.deepEqual(recorder.messages('warn'), [`http://${server.address} rejected 2 of 3 profiles: too old`]);
@@ -230,7 +230,7 @@ describe('gRPC transport (loopback gRPC server)', () => {
         assert.equal(headers['grpc-encoding'], 'gzip');
         assert.equal(frame[0], 1, 'the compressed flag');
         assert.equal(frame.readUInt32BE(1), frame.length - 5);
-        const decoded = decodeWithProtoc(zlib.gunzipSync(frame.subarray(5)));
+        const decoded = decodeWithBuf(zlib.gunzipSync(frame.subarray(5)));
         assert.ok(JSON.stringify(decoded).includes(`"${START_UNIX_NANO}"`));
       } finally {
         h2.close();

@@ -7,7 +7,7 @@ import type { OTLPProfileExporterOptions } from '../../src/exporter/exporter-opt
 import { diag } from '@opentelemetry/api';
 import { ProfileBatcher } from '../../src/processor/profile-batcher';
 import { DropCounter } from '../../src/processor/drop-counter';
-import { decodeWithProtoc, encodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
+import { decodeWithBuf, encodeWithBuf, type Decoded } from '../helpers/decode-buf';
 import { LoopbackServer, neverAnswer, reply, unusedPort, type Responder } from '../helpers/loopback-server';
 import { DiagRecorder } from '../helpers/diag-recorder';
 import { makeProfile, makeProfiles, START_UNIX_NANO, TRACE_ID } from '../helpers/synthetic-profiles';
@@ -74,7 +74,7 @@ describe('OTLPProfileExporter', () => {
       assert.equal(request.headers['content-type'], 'application/x-protobuf');
       assert.equal(request.headers['content-encoding'], undefined);
       assert.match(request.headers['user-agent'] ?? '', /^otel-span-profiler\/\d+\.\d+\.\d+/);
-      const decoded = decodeWithProtoc(request.body);
+      const decoded = decodeWithBuf(request.body);
       const profiles = ((decoded.resourceProfiles as Decoded[])[0].scopeProfiles as Decoded[])[0].profiles as Decoded[];
       assert.equal(profiles.length, 3);
       const timestamps = (profiles[0].samples as Decoded[]).flatMap(s => s.timestampsUnixNano as string[]);
@@ -103,7 +103,7 @@ describe('OTLPProfileExporter', () => {
       const [request] = server.requests;
       assert.equal(request.headers['content-encoding'], 'gzip');
       assert.deepEqual([...request.rawBody.subarray(0, 2)], [0x1f, 0x8b]);
-      assert.equal(((decodeWithProtoc(request.body).resourceProfiles as Decoded[]).length), 1);
+      assert.equal(((decodeWithBuf(request.body).resourceProfiles as Decoded[]).length), 1);
     });
 
     it('should take compression from OTEL_EXPORTER_OTLP_COMPRESSION', async () => {
@@ -173,7 +173,7 @@ describe('OTLPProfileExporter', () => {
     });
 
     it('should log a protobuf partial_success with diag.warn and still succeed', async () => {
-      const body = encodeWithProtoc('partial_success { rejected_profiles: 2 error_message: "2 profiles too old" }', 'ExportProfilesServiceResponse');
+      const body = encodeWithBuf('partial_success { rejected_profiles: 2 error_message: "2 profiles too old" }', 'ExportProfilesServiceResponse');
       server.script(reply(200, { headers: { 'content-type': 'application/x-protobuf' }, body }));
       const exporter = exporterFor();
       const result = await exportOnce(exporter);

@@ -1,9 +1,9 @@
 /*
  * The dictionary rules of OTLP profiles (the ProfilesDictionary comments of profiles.proto, the checks profcheck runs)
- * applied to a request decoded by decode-protoc.ts. Returns every violation as text, so a test
+ * applied to a request decoded by decode-buf.ts. Returns every violation as text, so a test
  * failure lists them all.
  */
-import type { Decoded, DecodedValue } from './decode-protoc';
+import type { Decoded, DecodedValue } from './decode-buf';
 
 const TABLES = [
   'mappingTable', 'locationTable', 'functionTable', 'linkTable', 'stringTable', 'attributeTable', 'stackTable',

@@ -1,12 +1,12 @@
 /*
- * Reads decoded requests (decode-protoc.ts shape) back into per-timestamp samples with their
+ * Reads decoded requests (decode-buf.ts shape) back into per-timestamp samples with their
  * frames, link and attributes resolved through the dictionary, and computes the same view from
  * the SpanProfiles that went in, so a round trip can be compared field by field.
  */
 import * as assert from 'node:assert';
 import { basename } from 'node:path';
 import type { ProfileFrame, SpanProfile } from '../../src/profile/span-profile';
-import type { Decoded } from './decode-protoc';
+import type { Decoded } from './decode-buf';
 
 type D = Decoded;
 const GENERATED_POSITION = 'otel_span_profiler.generated_position';

@@ -3,7 +3,7 @@ import { decodeRequestJson, decodeRequestProtobuf } from '../helpers/otlp-decodi
 import { encodeRequestJson, encodeRequestProtobuf } from '../../src/otlp/otlp-encoding';
 import { buildExportRequest } from '../../src/otlp/otlp-request-builder';
 import { Uint64, type PbExportProfilesServiceRequest } from '../../src/otlp/otlp-model';
-import { encodeWithProtoc } from '../helpers/decode-protoc';
+import { encodeWithBuf } from '../helpers/decode-buf';
 import { makeProfile, START_UNIX_NANO, TRACE_ID, ROOT_SPAN_ID, CHILD_SPAN_ID } from '../helpers/synthetic-profiles';
 
 /** A request with two resources, truncation and dropped-sample attributes, and fixed profile ids. */
@@ -38,8 +38,8 @@ describe('otlp-decoding', () => {
       assert.deepEqual(decoded.resourceProfiles[1].resource.attributes.find(a => a.key === 'process.pid')?.value, { intValue: 42 });
     });
 
-    it('should read what protoc, an independent encoder, writes (snake_case fields, values, key_strindex)', () => {
-      const bytes = encodeWithProtoc(
+    it('should read what buf, an independent encoder, writes (snake_case fields, values, key_strindex)', () => {
+      const bytes = encodeWithBuf(
         `resource_profiles { scope_profiles { profiles { period: 7 samples { stack_index: 1 values: 250 values: -3 timestamps_unix_nano: 18446744073709551615 } } } }
          dictionary { string_table: "" string_table: "cpu" attribute_table { key_strindex: 1 value { int_value: -9 } } }`,
         'ExportProfilesServiceRequest',

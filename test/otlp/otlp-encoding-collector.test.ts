@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import { encodeJson, encodeProtobuf } from '../../src/otlp/otlp-encoding';
 import type { SpanProfile } from '../../src/profile/span-profile';
 import { dictionaryViolations } from '../helpers/decode-checks';
-import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
+import { decodeWithBuf, type Decoded } from '../helpers/decode-buf';
 import { useForwardingCollector } from '../helpers/forwarding-collector';
 import { profilesOf } from '../helpers/decode-resolve';
 import { appStacks, CHILD_SPAN_ID, sample, spanProfile } from '../helpers/synthetic-profiles';
@@ -84,7 +84,7 @@ describe('OTLP encoding through the OpenTelemetry Collector', function () {
     const marker = `pb-${process.hrtime.bigint()}`;
     const body = encodeProtobuf(batch(marker));
     assert.strictEqual(await post(`${forwarding.collector.endpoint}/v1development/profiles`, 'application/x-protobuf', body), 200);
-    const sent = decodeWithProtoc(body);
+    const sent = decodeWithBuf(body);
     assert.deepStrictEqual(dictionaryViolations(sent), []);
     const received = await forwarded(marker);
     const sentStrings = ((sent.dictionary as Decoded).stringTable as string[]).length;

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert';
-import { describeProtos, type Loose } from '../helpers/decode-protoc';
+import { describeProtos, type Loose } from '../helpers/decode-buf';
 
 // Field tables of OTLP v1.11.0 profiles (the upstream profiles.proto), transcribed by hand: what proto/ must
 // declare, as `name number type` with `[]` for repeated fields.

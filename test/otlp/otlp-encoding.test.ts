@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { decodeExportResponse, encodeJson, encodeProtobuf } from '../../src/otlp/otlp-encoding';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../../src/version';
 import { dictionaryViolations } from '../helpers/decode-checks';
-import { decodeRaw, decodeWithProtoc, encodeWithProtoc, protoDir, type Decoded } from '../helpers/decode-protoc';
+import { decodeWithBuf, encodeWithBuf, protoDir, reencodeWithBuf, type Decoded } from '../helpers/decode-buf';
 import { attributesOf, expectedSamples, profilesOf, resolveProfile, resourceAttributes } from '../helpers/decode-resolve';
 import { appStacks, CHILD_SPAN_ID, copyFrames, ROOT_SPAN_ID, sample, spanProfile, TRACE_ID } from '../helpers/synthetic-profiles';
 
@@ -15,9 +15,9 @@ const list = (v: unknown) => (v ?? []) as D[];
 
 describe('otlp-encoding', () => {
   describe('encodeProtobuf', () => {
-    it('should round-trip every sample stack, link and timestamp through protoc', () => {
+    it('should round-trip every sample stack, link and timestamp through buf (Go protobuf)', () => {
       const profile = spanProfile();
-      const decoded = decodeWithProtoc(encodeProtobuf([profile]));
+      const decoded = decodeWithBuf(encodeProtobuf([profile]));
       const [decodedProfile] = profilesOf(decoded);
       assert.deepStrictEqual(resolveProfile(decoded.dictionary as D, decodedProfile), expectedSamples(profile));
     });
@@ -34,7 +34,7 @@ describe('otlp-encoding', () => {
         endTimeUnixNano: max,
         samples: [{ ...sample(0n, appStacks().render), timeUnixNano: max - 1n }],
       });
-      const [p1, p2] = profilesOf(decodeWithProtoc(encodeProtobuf([precise, top])));
+      const [p1, p2] = profilesOf(decodeWithBuf(encodeProtobuf([precise, top])));
       assert.deepStrictEqual(list(p1.samples)[0].timestampsUnixNano, ['1755000000123456789']);
       assert.strictEqual(p1.timeUnixNano, '1755000000123456000');
       assert.deepStrictEqual(list(p2.samples)[0].timestampsUnixNano, ['18446744073709551614']);
@@ -44,7 +44,7 @@ describe('otlp-encoding', () => {
 
     it('should write sample type, period type, rounded period, window, a random 16-byte id and flags', () => {
       const profile = spanProfile({ truncated: true, droppedSamples: 17, periodNanos: 9_999_999.5 });
-      const decoded = decodeWithProtoc(encodeProtobuf([profile, spanProfile()]));
+      const decoded = decodeWithBuf(encodeProtobuf([profile, spanProfile()]));
       const dict = decoded.dictionary as D;
       const strings = dict.stringTable as string[];
       const [p, other] = profilesOf(decoded);
@@ -66,14 +66,14 @@ describe('otlp-encoding', () => {
     it('should widen the window to cover samples outside it', () => {
       const profile = spanProfile();
       const late = { ...profile, endTimeUnixNano: profile.startTimeUnixNano + 1n };
-      const [p] = profilesOf(decodeWithProtoc(encodeProtobuf([late])));
+      const [p] = profilesOf(decodeWithBuf(encodeProtobuf([late])));
       const last = profile.samples[profile.samples.length - 1].timeUnixNano;
       assert.strictEqual(p.durationNano, (last + 1n - profile.startTimeUnixNano).toString());
     });
 
     it('should merge samples with the same stack and span into one sample with several timestamps', () => {
       const profile = spanProfile();
-      const [p] = profilesOf(decodeWithProtoc(encodeProtobuf([profile])));
+      const [p] = profilesOf(decodeWithBuf(encodeProtobuf([profile])));
       // handle, query (child span, x2), render (x2), callback
       assert.deepStrictEqual(
         list(p.samples).map((s) => (s.timestampsUnixNano as string[]).length),
@@ -84,7 +84,7 @@ describe('otlp-encoding', () => {
     it('should keep the same stack under two spans as two samples', () => {
       const stacks = appStacks();
       const profile = spanProfile({ samples: [sample(1n, stacks.query), sample(2n, stacks.query, CHILD_SPAN_ID)] });
-      const decoded = decodeWithProtoc(encodeProtobuf([profile]));
+      const decoded = decodeWithBuf(encodeProtobuf([profile]));
       const samples = list(profilesOf(decoded)[0].samples);
       assert.strictEqual(samples.length, 2);
       assert.strictEqual(samples[0].stackIndex, samples[1].stackIndex);
@@ -97,7 +97,7 @@ describe('otlp-encoding', () => {
       const equalCopy = { attributes: { 'service.name': 'a', 'deployment.environment.name': 'prod' } };
       const other = { attributes: { 'service.name': 'b' } };
       const profiles = [shared, other, equalCopy, shared].map((resource) => spanProfile({ resource }));
-      const decoded = decodeWithProtoc(encodeProtobuf(profiles));
+      const decoded = decodeWithBuf(encodeProtobuf(profiles));
       const groups = list(decoded.resourceProfiles).map((rp) => ({
         attributes: resourceAttributes(rp),
         profiles: list(rp.scopeProfiles).map((sp) => list(sp.profiles).length),
@@ -115,7 +115,7 @@ describe('otlp-encoding', () => {
       const resource = {
         attributes: { 'service.name': 'svc', 'process.pid': 7, offset: -3, ratio: 0.5, ok: false, tags: ['x', 'y'], gone: undefined },
       };
-      const [rp] = list(decodeWithProtoc(encodeProtobuf([spanProfile({ resource })])).resourceProfiles);
+      const [rp] = list(decodeWithBuf(encodeProtobuf([spanProfile({ resource })])).resourceProfiles);
       assert.deepStrictEqual(resourceAttributes(rp), {
         'service.name': { stringValue: 'svc' },
         'process.pid': { intValue: '7' },
@@ -128,13 +128,13 @@ describe('otlp-encoding', () => {
     });
 
     it('should add service.name when the resource lacks it', () => {
-      const [rp] = list(decodeWithProtoc(encodeProtobuf([spanProfile({ resource: { attributes: {} } })])).resourceProfiles);
+      const [rp] = list(decodeWithBuf(encodeProtobuf([spanProfile({ resource: { attributes: {} } })])).resourceProfiles);
       const attributes = resourceAttributes(rp);
       assert.match((attributes['service.name'] as D).stringValue as string, /^unknown_service:./);
     });
 
     it('should name the scope after this package, once per resource', () => {
-      const [rp] = list(decodeWithProtoc(encodeProtobuf([spanProfile(), spanProfile()])).resourceProfiles);
+      const [rp] = list(decodeWithBuf(encodeProtobuf([spanProfile(), spanProfile()])).resourceProfiles);
       assert.deepStrictEqual(
         list(rp.scopeProfiles).map((sp) => sp.scope),
         [{ name: PACKAGE_NAME, version: PACKAGE_VERSION }],
@@ -144,7 +144,7 @@ describe('otlp-encoding', () => {
     it('should share one dictionary across profiles and dedupe frames that are distinct objects', () => {
       const a = spanProfile();
       const b = spanProfile({ samples: a.samples.map((s) => ({ ...s, stack: copyFrames(s.stack) })) });
-      const decoded = decodeWithProtoc(encodeProtobuf([a, b]));
+      const decoded = decodeWithBuf(encodeProtobuf([a, b]));
       const dict = decoded.dictionary as D;
       // 4 distinct stacks and 5 distinct frames, each once, plus the zero entries.
       assert.strictEqual(list(dict.stackTable).length, 5);
@@ -156,14 +156,16 @@ describe('otlp-encoding', () => {
     });
 
     it('should not write zero-valued scalar fields', () => {
-      const raw = decodeRaw(encodeProtobuf([spanProfile()]));
-      assert.doesNotMatch(raw, /^\s*\d+: 0$/m);
+      // Go's protobuf drops a zero scalar it reads and packs repeated scalars when it writes the
+      // message again, so any such field we wrote makes its encoding shorter than ours.
+      const bytes = encodeProtobuf([spanProfile()]);
+      assert.strictEqual(reencodeWithBuf(bytes).length, bytes.length);
     });
 
     it('should link no span when a sample carries a malformed or zero span id', () => {
       const stacks = appStacks();
       const profile = spanProfile({ samples: [sample(1n, stacks.query, ''), sample(2n, stacks.query, '0000000000000000')] });
-      const decoded = decodeWithProtoc(encodeProtobuf([profile]));
+      const decoded = decodeWithBuf(encodeProtobuf([profile]));
       const samples = list(profilesOf(decoded)[0].samples);
       assert.deepStrictEqual(samples.map((s) => s.linkIndex), [undefined]);
       assert.deepStrictEqual(dictionaryViolations(decoded), []);
@@ -190,7 +192,7 @@ describe('otlp-encoding', () => {
           samples: [{ timeUnixNano: 50n, stack: [frame], spanId: '${ROOT_SPAN_ID}' }], truncated: false, droppedSamples: 0 }]);
         process.stdout.write(Buffer.from(bytes).toString('base64'));`;
       const out = execFileSync(process.execPath, ['-e', script], { cwd: tmpdir() }).toString();
-      const decoded = decodeWithProtoc(Buffer.from(out, 'base64'));
+      const decoded = decodeWithBuf(Buffer.from(out, 'base64'));
       assert.deepStrictEqual(list(profilesOf(decoded)[0].samples)[0].timestampsUnixNano, ['50']);
     });
 
@@ -206,7 +208,7 @@ describe('otlp-encoding', () => {
     });
 
     it('should encode an empty batch as a request with only the zero-value dictionary', () => {
-      const decoded = decodeWithProtoc(encodeProtobuf([]));
+      const decoded = decodeWithBuf(encodeProtobuf([]));
       assert.strictEqual(decoded.resourceProfiles, undefined);
       assert.deepStrictEqual(dictionaryViolations(decoded), []);
     });
@@ -218,10 +220,10 @@ describe('otlp-encoding', () => {
       return request;
     };
 
-    it('should carry the same request as the protobuf encoding, as protoc decodes it', () => {
+    it('should carry the same request as the protobuf encoding, as buf decodes it', () => {
       const profiles = [spanProfile({ truncated: true }), spanProfile({ resource: { attributes: { 'service.name': 'x' } } })];
       const fromJson = JSON.parse(encodeJson(profiles)) as D;
-      const fromProtobuf = decodeWithProtoc(encodeProtobuf(profiles));
+      const fromProtobuf = decodeWithBuf(encodeProtobuf(profiles));
       assert.deepStrictEqual(withoutProfileIds(fromJson), withoutProfileIds(fromProtobuf));
     });
 
@@ -271,7 +273,7 @@ describe('otlp-encoding', () => {
     const RESPONSE = 'ExportProfilesServiceResponse';
 
     it('should read partial success from a protobuf body', () => {
-      const body = encodeWithProtoc('partial_success { rejected_profiles: 3 error_message: "too old" }', RESPONSE);
+      const body = encodeWithBuf('partial_success { rejected_profiles: 3 error_message: "too old" }', RESPONSE);
       assert.deepStrictEqual(decodeExportResponse(body, 'application/x-protobuf'), {
         rejectedProfiles: 3,
         errorMessage: 'too old',
@@ -307,7 +309,7 @@ describe('otlp-encoding', () => {
   it('should hold 1000 samples of 4 stacks as 4 samples and 4 stacks', () => {
     const stacks = Object.values(appStacks());
     const samples = Array.from({ length: 1000 }, (_, i) => sample(BigInt(i) * 1000n, stacks[i % 4]));
-    const decoded = decodeWithProtoc(encodeProtobuf([spanProfile({ samples })]));
+    const decoded = decodeWithBuf(encodeProtobuf([spanProfile({ samples })]));
     assert.strictEqual(list((decoded.dictionary as D).stackTable).length, 5);
     const decodedSamples = list(profilesOf(decoded)[0].samples);
     assert.deepStrictEqual(decodedSamples.map((s) => (s.timestampsUnixNano as string[]).length), [250, 250, 250, 250]);

@@ -9,7 +9,7 @@ import { decodeRequestJson } from '../helpers/otlp-decoding';
 import { OTLPProfileExporter } from '../../src/exporter/otlp-profile-exporter';
 import type { ProfileExporter } from '../../src/exporter/profile-exporter';
 import type { SpanProfile } from '../../src/profile/span-profile';
-import { decodeWithProtoc } from '../helpers/decode-protoc';
+import { decodeWithBuf } from '../helpers/decode-buf';
 import { DiagRecorder } from '../helpers/diag-recorder';
 import { LoopbackServer } from '../helpers/loopback-server';
 import { makeProfile } from '../helpers/synthetic-profiles';
@@ -51,7 +51,7 @@ describe('exporters and async resource attributes (issue #9.9)', function () {
       const result = await exportOnce(exporter, [{ ...makeProfile(0), resource }]);
       await exporter.shutdown();
       assert.equal(result.code, ExportResultCode.SUCCESS, result.error?.message);
-      const sent = JSON.stringify(decodeWithProtoc(server.requests[0].body));
+      const sent = JSON.stringify(decodeWithBuf(server.requests[0].body));
       assert.ok(sent.includes('host-from-async-detector'), 'host.id missing from the exported resource');
       assert.deepEqual(recorder.messages('error'), []);
     });
@@ -64,7 +64,7 @@ describe('exporters and async resource attributes (issue #9.9)', function () {
       await exporter.shutdown();
       assert.deepEqual([first.code, second.code], [ExportResultCode.SUCCESS, ExportResultCode.SUCCESS], `${first.error?.message} / ${second.error?.message}`);
       assert.equal(server.requests.length, 2);
-      assert.ok(JSON.stringify(decodeWithProtoc(server.requests[0].body)).includes('"stuck"'));
+      assert.ok(JSON.stringify(decodeWithBuf(server.requests[0].body)).includes('"stuck"'));
       assert.deepEqual(recorder.messages('warn'), [
         "the resource's async attributes had not settled within half the export timeout (500 ms); exporting without them",
       ]);

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert';
 import { encodeJson, encodeProtobuf } from '../../src/otlp/otlp-encoding';
 import { dictionaryViolations } from '../helpers/decode-checks';
-import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
+import { decodeWithBuf, type Decoded } from '../helpers/decode-buf';
 import { expectedSamples, profilesOf, resolveProfile } from '../helpers/decode-resolve';
 import { namedHotFunction, setUpProfiledTracing, type ProfiledTracing } from '../helpers/tracing';
 
@@ -51,14 +51,14 @@ describe('OTLP encoding of real span profiles', function () {
     assert.ok(profiles.length >= 3 && samples >= 20, `only ${profiles.length} profiles and ${samples} samples`);
   });
 
-  it('should satisfy every dictionary rule when decoded by protoc', function () {
-    const decoded = decodeWithProtoc(encodeProtobuf(tracing.exporter.getFinishedProfiles()));
+  it('should satisfy every dictionary rule when decoded by buf', function () {
+    const decoded = decodeWithBuf(encodeProtobuf(tracing.exporter.getFinishedProfiles()));
     assert.deepStrictEqual(dictionaryViolations(decoded), []);
   });
 
   it('should round-trip every sample of every profile', function () {
     const profiles = tracing.exporter.getFinishedProfiles();
-    const decoded = decodeWithProtoc(encodeProtobuf(profiles));
+    const decoded = decodeWithBuf(encodeProtobuf(profiles));
     const decodedProfiles = profilesOf(decoded);
     assert.strictEqual(decodedProfiles.length, profiles.length);
     profiles.forEach((profile, i) => {
@@ -67,7 +67,7 @@ describe('OTLP encoding of real span profiles', function () {
   });
 
   it('should link every sample to one of the spans that ran', function () {
-    const decoded = decodeWithProtoc(encodeProtobuf(tracing.exporter.getFinishedProfiles()));
+    const decoded = decodeWithBuf(encodeProtobuf(tracing.exporter.getFinishedProfiles()));
     const links = ((decoded.dictionary as Decoded).linkTable as Decoded[]).slice(1);
     assert.ok(links.length > 0);
     for (const link of links) assert.ok(spanIds.has(link.spanId as string), `unknown span ${String(link.spanId)}`);
@@ -81,6 +81,6 @@ describe('OTLP encoding of real span profiles', function () {
       for (const p of profilesOf(request)) delete p.profileId;
       return request;
     };
-    assert.deepStrictEqual(strip(JSON.parse(encodeJson(profiles)) as Decoded), strip(decodeWithProtoc(encodeProtobuf(profiles))));
+    assert.deepStrictEqual(strip(JSON.parse(encodeJson(profiles)) as Decoded), strip(decodeWithBuf(encodeProtobuf(profiles))));
   });
 });

@@ -11,7 +11,7 @@ import { DictionaryBuilder } from '../../src/otlp/dictionary';
 import { SourceMapper } from '../../src/source-maps/source-maps';
 import type { ProfileFrame, SpanProfile } from '../../src/profile/span-profile';
 import { dictionaryViolations } from '../helpers/decode-checks';
-import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
+import { decodeWithBuf, type Decoded } from '../helpers/decode-buf';
 import { expectedSamples, profilesOf, resolveProfile } from '../helpers/decode-resolve';
 import { frame, ROOT_SPAN_ID, sample, spanProfile } from '../helpers/synthetic-profiles';
 
@@ -75,7 +75,7 @@ describe('Encoding of source-mapped frames', function () {
       const profile = spanProfile({
         samples: [sample(1n, [hot, handler, plain]), sample(2n, [hot, handler, plain]), sample(3n, [plain])],
       });
-      const decoded = decodeWithProtoc(encodeProtobuf([profile]));
+      const decoded = decodeWithBuf(encodeProtobuf([profile]));
       assert.deepStrictEqual(dictionaryViolations(decoded), []);
       assert.deepStrictEqual(resolveProfile(decoded.dictionary as Decoded, profilesOf(decoded)[0]), expectedSamples(profile));
     });

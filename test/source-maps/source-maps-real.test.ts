@@ -67,6 +67,8 @@ describe('Source-mapped frames of real builds (issue #13)', function () {
   let hotLoopLine: number;
 
   before(function () {
+    // Three tsc builds and two esbuild bundles of the app: over the 20 s unit default on a busy 2-core machine (load ~35).
+    this.timeout(120_000);
     project = mkdtempSync(path.join(os.tmpdir(), 'otel-span-profiler-app-'));
     cpSync(appSources, project, { recursive: true });
     hotSource = readFileSync(path.join(project, 'src', 'hot.ts'), 'utf8');
