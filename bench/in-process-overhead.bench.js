@@ -82,9 +82,9 @@ async function main() {
       requestsPerSecond: requests / seconds,
       cpuMillisPerRequest: (after.cpu - before.cpu) / 1e6 / requests,
       mainThreadMillisPerRequest: (after.main - before.main) / 1e6 / requests,
-      probesPerSecond: (after.stats.probes - before.stats.probes) / seconds,
-      offCpuTicksPerSecond: ((after.stats.offCpuTicks ?? 0) - (before.stats.offCpuTicks ?? 0)) / seconds,
-      ...(which === 'b' ? { tickRateHz: after.stats.tickRateHz, overheadPercent: after.stats.overheadPercent, probeCostMicros: after.stats.probeCostMicros } : {}),
+      probesPerSecond: (after.stats.engine.samplesTaken - before.stats.engine.samplesTaken) / seconds,
+      offCpuTicksPerSecond: ((after.stats.engine.offCpuTicks ?? 0) - (before.stats.engine.offCpuTicks ?? 0)) / seconds,
+      ...(which === 'b' ? { tickRateHz: after.stats.engine.tickRateHz, overheadPercent: after.stats.engine.overheadPercent, probeCostMicros: after.stats.engine.sampleCostMicros } : {}),
     });
   }
   stopping = true;

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker, isMainThread } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
 import { nowHrNano } from '../../clock';
-import type { SampleHandler, Sampler, SamplerStats } from '../engine';
+import type { ProbeHandler, ProbeSamplerStats } from './probe-types';
 import { samplingWorkerMain } from './sampling-worker';
 import { nextTickRateHz } from './tick-rate';
 import { HANDLER_RING_SIZE, SLOT_COUNT, Slot, type SamplingWorkerData } from './worker-protocol';
@@ -53,7 +53,7 @@ export interface ProbeSamplerOptions {
   readonly frequencyHz: number;
   /** The most of the main thread's time probes may take, in percent; Infinity for no cap. */
   readonly maxOverheadPercent: number;
-  readonly handler: SampleHandler;
+  readonly handler: ProbeHandler;
 }
 
 /**
@@ -67,7 +67,7 @@ export interface ProbeSamplerOptions {
  * no descriptor. If the environment refuses any of them, everything set up so far is undone,
  * one warning is logged, and the sampler stays disabled (the processor passes spans through).
  */
-export class ProbeSampler implements Sampler {
+export class ProbeSampler {
   /** The key of the probe on globalThis: unique per instance and per copy of the library. */
   readonly probeKey: symbol;
   /**
@@ -90,6 +90,7 @@ export class ProbeSampler implements Sampler {
   private _acquired = 0;
   private _stopped = false;
   private _probes = 0;
+  private _handlerErrors = 0;
   private _activeSinceHr = 0;
   private _activeNanos = 0;
   // Returned by every probe. The inspector replies when it settles, which happens only once
@@ -134,7 +135,8 @@ export class ProbeSampler implements Sampler {
         try {
           handler(hr, cpuNanos);
         } catch {
-          // Nothing is logged from here: this runs inside the application's code.
+          // Nothing is logged from here: this runs inside the application's code. Counted (issue 21 §4).
+          this._handlerErrors++;
         }
         handlerNanos[this._probes & (HANDLER_RING_SIZE - 1)] = Math.min(2 ** 31 - 1, Math.round((performance.now() - started) * 1e6) || 1);
       }
@@ -176,7 +178,7 @@ export class ProbeSampler implements Sampler {
     return millihz > 0 ? 1e12 / millihz : this._intervalMillis * 1e6;
   }
 
-  get stats(): SamplerStats {
+  get stats(): ProbeSamplerStats {
     let activeNanos = this._activeNanos;
     if (this._acquired > 0) activeNanos += nowHrNano() - this._activeSinceHr;
     const state = this._state;
@@ -194,6 +196,7 @@ export class ProbeSampler implements Sampler {
       tickRateHz: millihz > 0 ? millihz / 1000 : 1000 / this._intervalMillis,
       overheadPercent: this._started && overheadPpm >= 0 ? overheadPpm / 1e4 : null,
       probeCostMicros: this._started && costNanos >= 0 ? costNanos / 1000 : null,
+      handlerErrors: this._handlerErrors,
     };
   }
 
