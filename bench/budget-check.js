@@ -16,6 +16,6 @@ function work(d) { if (d === 0) { let x = 0; for (let i = 0; i < 2e4; i++) x += 
     await new Promise((r) => setImmediate(r));
   }
   const st = processor.stats;
-  console.log(JSON.stringify({ probes: st.probes, tickRateHz: st.tickRateHz, overheadPercent: st.overheadPercent, probeCostMicros: st.probeCostMicros, skipped: st.skippedTicks, offCpu: st.offCpuTicks, noCpu: st.noCpuTicks, probesPerSec: st.probes / (st.activeNanos / 1e9) }));
+  console.log(JSON.stringify({ probes: st.engine.samplesTaken, tickRateHz: st.engine.tickRateHz, overheadPercent: st.engine.overheadPercent, probeCostMicros: st.engine.sampleCostMicros, skipped: st.engine.skippedTicks, offCpu: st.engine.offCpuTicks, noCpu: st.engine.noCpuTicks, probesPerSec: st.engine.samplesTaken / (st.engine.activeNanos / 1e9) }));
   await processor.shutdown();
 })();

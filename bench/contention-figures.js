@@ -25,7 +25,7 @@ function spin(ms) { const e = performance.now() + ms; let x = 0; while (performa
   let short = 0; for (let i = 1; i < t.length; i++) if (t[i] - t[i - 1] < 1000000n) short++;
   const charged = samples.reduce((a, s) => a + (s.cpuNanos || 0), 0);
   const st = processor.stats;
-  console.log(JSON.stringify({ samples: samples.length, shortGaps: short, chargedMs: charged / 1e6, measuredMs: measured / 1e6, countTimesPeriodMs: samples.length * 1000 / 99, skipped: st.skippedTicks, noCpu: st.noCpuTicks, offCpu: st.offCpuTicks }));
+  console.log(JSON.stringify({ samples: samples.length, shortGaps: short, chargedMs: charged / 1e6, measuredMs: measured / 1e6, countTimesPeriodMs: samples.length * 1000 / 99, skipped: st.engine.skippedTicks, noCpu: st.engine.noCpuTicks, offCpu: st.engine.offCpuTicks }));
   for (const k of kids) process.kill(k.pid, 'SIGKILL');
   await processor.shutdown();
 })();

@@ -54,7 +54,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   tag();
   stop = true;
   const stats = tracing.profilerStats();
-  process.send({ gaps, roles, probes: stats && stats.probes, tickRateHz: stats && stats.tickRateHz });
+  process.send({ gaps, roles, probes: stats && stats.engine.samplesTaken, tickRateHz: stats && stats.engine.tickRateHz });
   await tracing.shutdown();
   process.exit(0);
 })();

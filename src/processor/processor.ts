@@ -1,4 +1,4 @@
-import { context, diag, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
+import { diag, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
 import { nowHrNano } from '../clock';
 import { ProfileBatcher } from './profile-batcher';
 import { resolveProcessorOptions, type ProfilingSpanProcessorOptions, type ResolvedProcessorOptions } from './processor-options';
@@ -6,8 +6,9 @@ import { NO_JS_FRAME_STACK } from '../otlp/dictionary';
 import { RootProfile } from '../profile/root-profile';
 import { SourceMapper } from '../source-maps/source-maps';
 import type { ProfileResource, SpanProfile } from '../profile/span-profile';
-import { ProbeSampler } from '../sampler/probe/probe-sampler';
-import { StackCapturer } from '../sampler/probe/stack-capture';
+import type { ProfileStack } from '../profile/span-profile';
+import type { SampleSink, SamplingEngine } from '../sampler/engine';
+import { createEngine, type EngineSettings } from '../sampler/select-engine';
 import { DropCounter } from './drop-counter';
 import { ProfilerStats, type ProcessorStats } from './processor-stats';
 
@@ -21,6 +22,11 @@ const SWEEP_INTERVAL_MILLIS = 1000;
 /** The field of the SDK's Span that the processor reads at start; SDK 2.x and 3.x spans have it. */
 interface SdkSpan extends Span {
   readonly resource?: ProfileResource;
+}
+
+/** Not part of the public API: lets tests give the processor an engine of their own. */
+export interface ProcessorInternals {
+  readonly createEngine?: (settings: EngineSettings, sink: SampleSink) => SamplingEngine;
 }
 
 /**
@@ -38,8 +44,7 @@ interface SdkSpan extends Span {
  */
 export class ProfilingSpanProcessor {
   private readonly _options: ResolvedProcessorOptions;
-  private readonly _sampler: ProbeSampler;
-  private readonly _capturer: StackCapturer;
+  private readonly _engine: SamplingEngine;
   private readonly _batcher: ProfileBatcher;
   private readonly _sourceMapper: SourceMapper | undefined;
   private readonly _stats: ProfilerStats;
@@ -58,13 +63,20 @@ export class ProfilingSpanProcessor {
    * start, so it carries no link to its root.
    */
   private readonly _openByTrace = new Map<string, RootProfile>();
+  /**
+   * Roots whose window ended but whose samples may still be on their way (an engine that
+   * delivers in batches): finished at the first batch that covers their end.
+   */
+  private readonly _ending = new Set<RootProfile>();
+  /** The ending root of each trace ID, for samples of its non-recording children still to come. */
+  private readonly _endingByTrace = new Map<string, RootProfile>();
   /** Roots closed by the duration cap with a profile, until they end and get pyroscope.profile.id. */
   private readonly _truncatedWithProfile = new WeakSet<RootProfile>();
   private readonly _maxDurationNanos: number;
   private _sweepTimer: NodeJS.Timeout | undefined;
   private _shutdown: Promise<void> | undefined;
 
-  constructor(options: ProfilingSpanProcessorOptions) {
+  constructor(options: ProfilingSpanProcessorOptions, internals: ProcessorInternals = {}) {
     this._options = resolveProcessorOptions(options);
     const o = this._options;
     const drops = new DropCounter(logger, {
@@ -75,23 +87,29 @@ export class ProfilingSpanProcessor {
     });
     this._stats = new ProfilerStats(drops);
     this._maxDurationNanos = this._options.maxProfileDurationMillis * 1e6;
-    this._sampler = new ProbeSampler({
-      frequencyHz: this._options.samplingFrequencyHz,
-      maxOverheadPercent: this._options.maxOverheadPercent,
-      handler: (hrNano, cpuNanos) => this._onSample(hrNano, cpuNanos),
-    });
-    this._capturer = new StackCapturer(this._options.maxStackDepth, this._sampler.probeUrl);
+    const settings: EngineSettings = {
+      engine: o.engine,
+      frequencyHz: o.samplingFrequencyHz,
+      maxOverheadPercent: o.maxOverheadPercent,
+      maxStackDepth: o.maxStackDepth,
+      startEngineEagerly: o.startEngineEagerly,
+    };
+    const sink: SampleSink = {
+      sample: (hrNano, cpuNanos, span, stack) => this._onSample(hrNano, cpuNanos, span, stack),
+      delivered: (hrNano) => this._onDelivered(hrNano),
+    };
+    this._engine = (internals.createEngine ?? createEngine)(settings, sink);
     this._sourceMapper = this._options.sourceMaps ? new SourceMapper() : undefined;
     this._batcher = new ProfileBatcher(this._options.exporter, this._options.batch, drops, this._sourceMapper);
   }
 
-  /** Counters since start: probes, samples, roots, drops per reason, export queue, source maps. */
+  /** Counters since start: the engine, samples, roots, drops per reason, export queue, source maps. */
   get stats(): ProcessorStats {
-    return this._stats.snapshot(this._sampler.stats, this._open.size, this._batcher.stats, this._sourceMapper?.stats);
+    return this._stats.snapshot(this._engine.stats, this._open.size, this._batcher.stats, this._sourceMapper?.stats);
   }
 
   onStart(span: Span, parentContext: Context): void {
-    if (this._shutdown !== undefined || !this._sampler.enabled) return;
+    if (this._shutdown !== undefined || !this._engine.enabled) return;
     try {
       const parentSpan = trace.getSpan(parentContext);
       if (parentSpan !== undefined) {
@@ -117,12 +135,13 @@ export class ProfilingSpanProcessor {
         return;
       }
       const sdkSpan = span as SdkSpan;
-      const root = new RootProfile(span, sdkSpan.resource ?? EMPTY_RESOURCE, nowHrNano());
+      // Acquired first: the mark must count from an engine that runs.
+      this._engine.acquire();
+      const root = new RootProfile(span, sdkSpan.resource ?? EMPTY_RESOURCE, nowHrNano(), this._engine.sampleMark());
       this._link(span, root);
       this._open.add(root);
       this._openByTrace.set(root.traceId, root);
       this._stats.profiledRoots++;
-      this._sampler.acquire();
       this._sweepTimer ??= setInterval(() => this._sweep(), SWEEP_INTERVAL_MILLIS).unref();
     } catch (err) {
       logger.error('onStart failed', err);
@@ -140,7 +159,11 @@ export class ProfilingSpanProcessor {
 
   /** Exports the profiles of roots that have ended. Open roots stay open. */
   forceFlush(): Promise<void> {
-    return this._batcher.forceFlush().catch((err: unknown) => logger.error('forceFlush failed', err));
+    // Samples an engine holds back (native: until its next rotation) first, so ended roots finish.
+    const collected = this._shutdown === undefined ? this._engine.collect() : Promise.resolve();
+    return collected
+      .then(() => this._batcher.forceFlush())
+      .catch((err: unknown) => logger.error('forceFlush failed', err));
   }
 
   /**
@@ -156,7 +179,14 @@ export class ProfilingSpanProcessor {
     if (this._sweepTimer !== undefined) clearInterval(this._sweepTimer);
     const end = nowHrNano();
     for (const root of this._open) this._close(root, end, true);
-    await this._sampler.shutdown();
+    try {
+      // Delivers what the engine still holds, then stops it.
+      await this._engine.shutdown();
+    } catch (err) {
+      // The profiles already queued must still go out (issue 21 §4).
+      logger.error('the sampling engine failed to shut down', err);
+    }
+    for (const root of this._ending) this._finish(root);
     await this._batcher.shutdown();
     await this._sourceMapper?.shutdown();
     this._stats.drops.logSummary();
@@ -167,14 +197,16 @@ export class ProfilingSpanProcessor {
       const root = this._rootOfSpan(span);
       if (root === undefined || root.span !== span) return;
       let exported: boolean;
-      if (root.open) {
-        // Decided from the finished profile: a probe may land anywhere up to the close, even in
-        // this function, and the attribute must agree with what is exported.
-        exported = this._close(root, nowHrNano(), false) !== undefined;
+      if (root.open && root.endHrNano === Infinity) {
+        // Decided from the finished profile where the engine is live: a probe may land anywhere up
+        // to the close, even in this function, and the attribute must agree with what is exported.
+        // A batched engine's samples come later: the root may have one if any was taken in its window.
+        exported = this._close(root, nowHrNano(), false);
       } else {
         // Closed earlier by the duration cap: its profile went out then, and the root (often the
         // slowest request) still needs the attribute that finds it. Taken once: onEnd follows onEnding.
-        exported = this._truncatedWithProfile.delete(root);
+        // A batched engine's root may still be waiting for its samples: it may get a profile.
+        exported = this._truncatedWithProfile.delete(root) || this._ending.has(root);
       }
       if (ending && exported && this._options.pyroscopeProfileIdAttribute) {
         span.setAttribute(PROFILE_ID_ATTRIBUTE, root.spanId);
@@ -184,13 +216,38 @@ export class ProfilingSpanProcessor {
     }
   }
 
-  private _close(root: RootProfile, endHrNano: number, truncated: boolean): SpanProfile | undefined {
+  /**
+   * Ends a root's window. A live engine's root is finished now; a batched engine's waits for the
+   * batch that covers its end, unless no sample at all was taken since it started. Returns whether
+   * it has (or may still get) a profile.
+   */
+  private _close(root: RootProfile, endHrNano: number, truncated: boolean): boolean {
     // First, so that a probe landing during the rest of the close cannot charge this root.
-    root.open = false;
+    root.endHrNano = endHrNano;
+    root.truncated = truncated;
     this._open.delete(root);
     if (this._openByTrace.get(root.traceId) === root) this._openByTrace.delete(root.traceId);
-    this._sampler.release();
-    const finished: SpanProfile | undefined = root.finish(endHrNano, this._sampler.measuredIntervalNanos, truncated);
+    this._engine.release();
+    if (this._engine.live || !this._engine.sampledSince(root.sampleMark)) return this._finish(root) !== undefined;
+    this._ending.add(root);
+    this._endingByTrace.set(root.traceId, root);
+    return true;
+  }
+
+  /** Batched samples up to `hrNano` are in: the roots whose window ended by then are finished. */
+  private _onDelivered(hrNano: number): void {
+    for (const root of this._ending) {
+      if (root.endHrNano <= hrNano) this._finish(root);
+    }
+    this._stats.drops.logPending();
+  }
+
+  private _finish(root: RootProfile): SpanProfile | undefined {
+    root.open = false;
+    this._ending.delete(root);
+    if (this._endingByTrace.get(root.traceId) === root) this._endingByTrace.delete(root.traceId);
+    const truncated = root.truncated;
+    const finished: SpanProfile | undefined = root.finish(root.endHrNano, this._engine.measuredIntervalNanos, truncated);
     if (truncated) this._stats.truncatedProfiles++;
     if (finished === undefined) {
       this._stats.emptyRoots++;
@@ -208,8 +265,7 @@ export class ProfilingSpanProcessor {
    * anything that may (a diag logger could be re-entered mid-write); drops are only counted
    * here and logged by the sweep.
    */
-  private _onSample(hrNano: number, cpuNanos: number): void {
-    const span = trace.getSpan(context.active());
+  private _onSample(hrNano: number, cpuNanos: number, span: Span | undefined, captureStack: () => ProfileStack): void {
     if (span === undefined) {
       this._stats.idleProbes++;
       return;
@@ -219,10 +275,11 @@ export class ProfilingSpanProcessor {
     if (root === undefined && !span.isRecording()) {
       // A non-recording child (a sampler dropped it): the processor never saw it start, and its
       // ID names no exported span, so the sample is the open profiled root's own CPU.
-      root = this._openByTrace.get(span.spanContext().traceId);
+      const traceId = span.spanContext().traceId;
+      root = this._openByTrace.get(traceId) ?? this._endingByTrace.get(traceId);
       unrecorded = true;
     }
-    if (root === undefined || !root.open) {
+    if (root === undefined || !root.open || hrNano > root.endHrNano) {
       this._stats.otherProbes++;
       return;
     }
@@ -236,7 +293,7 @@ export class ProfilingSpanProcessor {
       this._stats.drops.count('maxSamplesPerProfile');
       return;
     }
-    const stack = this._capturer.capture(this._sampler.probe);
+    const stack = captureStack();
     // No JavaScript frame under the probe while a span was active: the probe ran from the event
     // loop, the thread being in native code between callbacks (see NO_JS_FRAME_NAME).
     root.add(hrNano, cpuNanos, stack.length > 0 ? stack : NO_JS_FRAME_STACK, unrecorded ? root.spanId : span.spanContext().spanId);

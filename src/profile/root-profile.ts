@@ -10,8 +10,16 @@ import type { ProfileResource, ProfileSample, ProfileStack, SpanProfile } from '
 export class RootProfile {
   readonly traceId: string;
   readonly spanId: string;
-  /** False once ended, truncated by the duration cap, or dropped at shutdown. */
+  /** False once finished: no sample is charged to it after that. */
   open = true;
+  /**
+   * Where its window ends (monotonic ns): Infinity while the root runs. Set when it ends or is
+   * truncated; with an engine that delivers samples in batches, it accepts samples up to this
+   * time until the batch that covers it has arrived.
+   */
+  endHrNano = Infinity;
+  /** Whether its window ended by the duration cap or at shutdown. */
+  truncated = false;
   /** Samples refused by the per-profile cap. */
   droppedSamples = 0;
   // Created at the first sample: most roots never get one.
@@ -20,10 +28,15 @@ export class RootProfile {
   private _stacks: ProfileStack[] | undefined;
   private _spanIds: string[] | undefined;
 
+  /**
+   * @param sampleMark the engine's sample count when the root started: if it has not moved by the
+   *   end, the root surely got no sample
+   */
   constructor(
     readonly span: Span,
     readonly resource: ProfileResource,
-    readonly startHrNano: number
+    readonly startHrNano: number,
+    readonly sampleMark = 0
   ) {
     const sc = span.spanContext();
     this.traceId = sc.traceId;

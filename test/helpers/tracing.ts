@@ -24,6 +24,10 @@ export function setUpProfiledTracing(
   const exporter = new InMemoryProfileExporter();
   // No overhead cap unless a test sets one: the suites count samples at the configured rate.
   const processor = new ProfilingSpanProcessor({ exporter, batch: { scheduledDelayMillis: 50 }, maxOverheadPercent: Infinity, ...options });
+  // A suite run for an engine must not pass on the other one (the native engine falls back to the probe).
+  if (options.engine !== undefined && options.engine !== 'auto' && processor.stats.engine.name !== options.engine) {
+    throw new Error(`asked for the ${options.engine} engine, got ${processor.stats.engine.name}: ${processor.stats.engine.reason}`);
+  }
   const provider = new BasicTracerProvider({
     spanProcessors: [processor as unknown as SpanProcessor],
     ...sdk,
@@ -51,14 +55,20 @@ export function spin(millis: number): number {
   return x;
 }
 
+/** The engines every attribution suite runs against (issue 19). */
+export const ENGINES = ['native', 'probe'] as const;
+export type TestEngine = (typeof ENGINES)[number];
+
 /**
- * Burns CPU until the processor has taken one more sample (or 10 s passed, which a test then
- * reports as missing samples): robust on a loaded machine, where a fixed spin may see none.
+ * Burns CPU until the engine has taken `samples` more samples (or 10 s passed, which a test then
+ * reports as missing samples): robust on a loaded machine, where a fixed spin may see none. The
+ * native engine delivers its samples at its next rotation (or forceFlush, or shutdown): a test
+ * that reads `stats.samples` flushes first.
  */
 export function spinUntilSampled(processor: ProfilingSpanProcessor, samples = 1): void {
-  const target = processor.stats.samples + samples;
+  const target = processor.stats.engine.samplesTaken + samples;
   const end = performance.now() + 10_000;
-  while (processor.stats.samples < target && performance.now() < end) spin(2);
+  while (processor.stats.engine.samplesTaken < target && performance.now() < end) spin(2);
 }
 
 /**

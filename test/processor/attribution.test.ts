@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { context, trace, type Span } from '@opentelemetry/api';
 import type { SpanProfile } from '../../src/profile/span-profile';
-import { namedHotFunction, setUpProfiledTracing, type ProfiledTracing } from '../helpers/tracing';
+import { ENGINES, namedHotFunction, setUpProfiledTracing, type ProfiledTracing } from '../helpers/tracing';
 
 const REQUESTS = 60;
 const HOT = /^hot_req_(\d+)_(root|child|with)$/;
@@ -14,7 +14,7 @@ function uniqueFrame(profileSample: SpanProfile['samples'][number]): string | un
   return profileSample.stack.map((f) => f.functionName).find((n) => HOT.test(n));
 }
 
-describe('ProfilingSpanProcessor attribution (real sampling)', function () {
+for (const engine of ENGINES) describe(`ProfilingSpanProcessor attribution (real sampling) [${engine} engine]`, function () {
   let tracing: ProfiledTracing;
   let server: http.Server;
   let port: number;
@@ -28,7 +28,7 @@ describe('ProfilingSpanProcessor attribution (real sampling)', function () {
     await new Promise((resolve) => server.close(resolve));
   });
   beforeEach(function () {
-    tracing = setUpProfiledTracing();
+    tracing = setUpProfiledTracing({ engine });
   });
   afterEach(async function () {
     await tracing.close();
@@ -123,7 +123,7 @@ describe('ProfilingSpanProcessor attribution (real sampling)', function () {
       }
     }
     const stats = processor.stats;
-    assert.ok(checked >= 100, `only ${checked} samples held a request-unique function (probes ${stats.probes}, samples ${stats.samples})`);
+    assert.ok(checked >= 100, `only ${checked} samples held a request-unique function (probes ${stats.engine.samplesTaken}, samples ${stats.samples})`);
     assert.ok(right / checked >= 0.99, `${right} of ${checked} samples charged right; first wrong: ${wrong.slice(0, 5).join('; ')}`);
     // Every kind of request was sampled, so each code path above was exercised.
     for (const kind of ['root', 'child', 'with']) {

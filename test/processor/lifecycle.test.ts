@@ -4,12 +4,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { context, trace } from '@opentelemetry/api';
 import { InMemoryProfileExporter, ProfilingSpanProcessor } from '../../src';
-import { setUpProfiledTracing, spin, spinUntilSampled, type ProfiledTracing } from '../helpers/tracing';
+import { ENGINES, setUpProfiledTracing, spin, spinUntilSampled, type ProfiledTracing } from '../helpers/tracing';
 
-describe('ProfilingSpanProcessor lifecycle', function () {
+for (const engine of ENGINES) describe(`ProfilingSpanProcessor lifecycle [${engine} engine]`, function () {
   let tracing: ProfiledTracing;
   beforeEach(function () {
-    tracing = setUpProfiledTracing();
+    tracing = setUpProfiledTracing({ engine });
   });
   afterEach(async function () {
     await tracing.close();
@@ -26,11 +26,11 @@ describe('ProfilingSpanProcessor lifecycle', function () {
       assert.strictEqual(profile.rootSpanId, open.spanContext().spanId);
       assert.strictEqual(profile.truncated, true);
       assert.ok(profile.samples.length >= 2);
-      const probes = processor.stats.probes;
-      assert.strictEqual(processor.stats.samplingActive, false);
+      const probes = processor.stats.engine.samplesTaken;
+      assert.strictEqual(processor.stats.engine.active, false);
       spin(200);
       await new Promise((r) => setTimeout(r, 50));
-      assert.strictEqual(processor.stats.probes, probes, 'probes ran after shutdown');
+      assert.strictEqual(processor.stats.engine.samplesTaken, probes, 'probes ran after shutdown');
     });
 
     it('should release every file descriptor it opened (the sampling thread, the /proc state file)', async function () {
@@ -39,7 +39,7 @@ describe('ProfilingSpanProcessor lifecycle', function () {
       await tracing.processor.shutdown();
       const before = openDescriptors();
       for (let i = 0; i < 10; i++) {
-        const processor = new ProfilingSpanProcessor({ exporter: new InMemoryProfileExporter() });
+        const processor = new ProfilingSpanProcessor({ engine, exporter: new InMemoryProfileExporter() });
         // Shut down while the worker is still starting, and once it ticks.
         if (i % 2 === 1) await new Promise((r) => setTimeout(r, 100));
         await processor.shutdown();
@@ -109,7 +109,7 @@ describe('ProfilingSpanProcessor lifecycle', function () {
 
     it('should set nothing when turned off', async function () {
       await tracing.close();
-      tracing = setUpProfiledTracing({ pyroscopeProfileIdAttribute: false });
+      tracing = setUpProfiledTracing({ engine, pyroscopeProfileIdAttribute: false });
       const { tracer, processor } = tracing;
       const span = tracer.startActiveSpan('with samples', (s) => {
         spinUntilSampled(processor);
@@ -155,7 +155,7 @@ describe('ProfilingSpanProcessor lifecycle', function () {
 
     it("should mark profiles 'active-span' with that option", async function () {
       await tracing.close();
-      tracing = setUpProfiledTracing({ linkSamplesTo: 'active-span' });
+      tracing = setUpProfiledTracing({ engine, linkSamplesTo: 'active-span' });
       const { tracer, processor, exporter } = tracing;
       tracer.startActiveSpan('root', (root) => {
         spinUntilSampled(processor);
@@ -171,7 +171,7 @@ describe('ProfilingSpanProcessor lifecycle', function () {
     const repo = path.join(__dirname, '..', '..', '..');
     const child = spawn(
       process.execPath,
-      [path.join(repo, 'test', 'fixtures', name), require.resolve('../../src/processor/processor'), require.resolve('../../src/exporter/in-memory-profile-exporter')],
+      [path.join(repo, 'test', 'fixtures', name), require.resolve('../../src/processor/processor'), require.resolve('../../src/exporter/in-memory-profile-exporter'), engine],
       { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] }
     );
     let stdout = '';

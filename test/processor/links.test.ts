@@ -4,7 +4,7 @@ import { encodeProtobuf } from '../../src/otlp/otlp-encoding';
 import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
 import { dictionaryViolations } from '../helpers/decode-checks';
 import { profilesOf } from '../helpers/decode-resolve';
-import { namedHotFunction, setUpProfiledTracing, type ProfiledTracing } from '../helpers/tracing';
+import { ENGINES, namedHotFunction, setUpProfiledTracing, type ProfiledTracing } from '../helpers/tracing';
 
 /*
  * Issue #14.1: Grafana's "Profiles for this span" asks Pyroscope for the samples whose Link span ID
@@ -120,7 +120,7 @@ async function runRequests(tracing: ProfiledTracing): Promise<Request[]> {
   return requests;
 }
 
-describe('ProfilingSpanProcessor sample links (real sampling, read back from the wire)', function () {
+for (const engine of ENGINES) describe(`ProfilingSpanProcessor sample links (real sampling, read back from the wire) [${engine} engine]`, function () {
   describe("linkSamplesTo: 'local-root' (default)", function () {
     let tracing: ProfiledTracing;
     let requests: Request[];
@@ -128,7 +128,7 @@ describe('ProfilingSpanProcessor sample links (real sampling, read back from the
     let samples: WireSample[];
 
     before(async function () {
-      tracing = setUpProfiledTracing();
+      tracing = setUpProfiledTracing({ engine });
       requests = await runRequests(tracing);
       decoded = decodeWithProtoc(encodeProtobuf(tracing.exporter.getFinishedProfiles()));
       samples = wireSamples(decoded);
@@ -195,7 +195,7 @@ describe('ProfilingSpanProcessor sample links (real sampling, read back from the
     let samples: WireSample[];
 
     before(async function () {
-      tracing = setUpProfiledTracing({ linkSamplesTo: 'active-span' });
+      tracing = setUpProfiledTracing({ engine, linkSamplesTo: 'active-span' });
       requests = await runRequests(tracing);
       samples = wireSamples(decodeWithProtoc(encodeProtobuf(tracing.exporter.getFinishedProfiles())));
     });

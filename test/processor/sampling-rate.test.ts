@@ -13,19 +13,19 @@ async function measure(tracing: ProfiledTracing, run: () => Promise<void>) {
   await run();
   const wallNanos = Number(process.hrtime.bigint() - wallStart);
   const after = tracing.processor.stats;
-  const probes = after.probes - before.probes;
+  const probes = after.engine.samplesTaken - before.engine.samplesTaken;
   const ticks =
     probes +
-    after.offCpuTicks - before.offCpuTicks +
-    after.noCpuTicks - before.noCpuTicks +
-    after.skippedTicks - before.skippedTicks;
+    after.engine.offCpuTicks - before.engine.offCpuTicks +
+    after.engine.noCpuTicks - before.engine.noCpuTicks +
+    after.engine.skippedTicks - before.engine.skippedTicks;
   return { probes, ticks, wallSeconds: wallNanos / 1e9 };
 }
 
 describe('ProfilingSpanProcessor sampling rate (counted probes)', function () {
   let tracing: ProfiledTracing;
   beforeEach(function () {
-    tracing = setUpProfiledTracing({ samplingFrequencyHz: HZ });
+    tracing = setUpProfiledTracing({ engine: 'probe', samplingFrequencyHz: HZ });
   });
   afterEach(async function () {
     await tracing.close();
@@ -81,31 +81,31 @@ describe('ProfilingSpanProcessor sampling rate (counted probes)', function () {
       await new Promise((r) => setTimeout(r, 500));
       const after = tracing.processor.stats;
       span.end();
-      const probes = after.probes - before.probes;
+      const probes = after.engine.samplesTaken - before.engine.samplesTaken;
       // Ticks at 99 Hz over 500 ms: ~49. Probes allowed: one already posted when the sleep began,
       // and the wake-ups our own timers cause (the processor's 1 s sweep, the sampler's budget
       // timer), during which the thread really is on the CPU. Seen on Node 24 in CI: 2.
       assert.ok(probes <= 3, `${probes} probes to a thread that slept`);
-      assert.ok(after.offCpuTicks > before.offCpuTicks, 'no tick was counted as off-CPU');
+      assert.ok(after.engine.offCpuTicks > before.engine.offCpuTicks, 'no tick was counted as off-CPU');
     });
   });
 
   it('should keep sampling across the sampling thread\'s session renewals (one per 1024 probes)', async function () {
     await tracing.close();
-    tracing = setUpProfiledTracing({ samplingFrequencyHz: 1000 });
+    tracing = setUpProfiledTracing({ engine: 'probe', samplingFrequencyHz: 1000 });
     const before = tracing.processor.stats;
     await tracing.tracer.startActiveSpan('long and busy', async (span) => {
       // Two renewals (2048 probes), each of which retires a session and its pending probe:
       // however long that takes on this host (60 s at most).
       const end = performance.now() + 60_000;
-      while (tracing.processor.stats.probes - before.probes < 2100 && performance.now() < end) {
+      while (tracing.processor.stats.engine.samplesTaken - before.engine.samplesTaken < 2100 && performance.now() < end) {
         spin(50);
         await new Promise((r) => setImmediate(r));
       }
       span.end();
     });
     const after = tracing.processor.stats;
-    const probes = after.probes - before.probes;
+    const probes = after.engine.samplesTaken - before.engine.samplesTaken;
     const samples = after.samples - before.samples;
     assert.ok(probes >= 2100, `${probes} probes in 60 s at 1000 Hz: sampling stalled`);
     assert.ok(samples >= 0.9 * probes, `${samples} of ${probes} probes charged to the open root`);
@@ -116,12 +116,12 @@ describe('ProfilingSpanProcessor sampling rate (counted probes)', function () {
       spin(50);
       span.end();
     });
-    const before = tracing.processor.stats.probes;
+    const before = tracing.processor.stats.engine.samplesTaken;
     spin(300);
     await new Promise((r) => setTimeout(r, 100));
     const after = tracing.processor.stats;
     // A probe posted just before the last root closed may still land: at most one.
-    assert.ok(after.probes - before <= 1, `${after.probes - before} probes while nothing was profiled`);
+    assert.ok(after.engine.samplesTaken - before <= 1, `${after.engine.samplesTaken - before} probes while nothing was profiled`);
     assert.strictEqual(after.openRoots, 0);
   });
 });

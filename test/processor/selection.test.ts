@@ -1,7 +1,7 @@
 import * as assert from 'node:assert';
 import { context, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { AlwaysOnSampler, SamplingDecision, type IdGenerator, type Sampler } from '@opentelemetry/sdk-trace-base';
-import { setUpProfiledTracing, spin, spinUntilSampled, type ProfiledTracing } from '../helpers/tracing';
+import { ENGINES, setUpProfiledTracing, spin, spinUntilSampled, type ProfiledTracing } from '../helpers/tracing';
 
 /** Trace IDs from a list, span IDs counting up: lets a test choose each root's trace ID. */
 function idGenerator(traceIds: string[]): IdGenerator {
@@ -18,7 +18,7 @@ const recordOnly: Sampler = {
   toString: () => 'RecordOnly',
 };
 
-describe('ProfilingSpanProcessor root selection', function () {
+for (const engine of ENGINES) describe(`ProfilingSpanProcessor root selection [${engine} engine]`, function () {
   let tracing: ProfiledTracing | undefined;
   afterEach(async function () {
     await tracing?.close();
@@ -26,7 +26,7 @@ describe('ProfilingSpanProcessor root selection', function () {
   });
 
   it('should profile a span with a remote parent as a local root', async function () {
-    tracing = setUpProfiledTracing();
+    tracing = setUpProfiledTracing({ engine });
     const remote = trace.setSpanContext(ROOT_CONTEXT, {
       traceId: '0af7651916cd43dd8448eb211c80319c',
       spanId: 'b7ad6b7169203331',
@@ -46,7 +46,7 @@ describe('ProfilingSpanProcessor root selection', function () {
   });
 
   it('should not start a new profile for a local child span', async function () {
-    tracing = setUpProfiledTracing();
+    tracing = setUpProfiledTracing({ engine });
     const { tracer, processor } = tracing;
     tracer.startActiveSpan('root', (root) => {
       tracer.startActiveSpan('child', (child) => {
@@ -63,7 +63,7 @@ describe('ProfilingSpanProcessor root selection', function () {
   });
 
   it('should not profile a root that is recorded but not sampled', async function () {
-    tracing = setUpProfiledTracing({}, { sampler: recordOnly });
+    tracing = setUpProfiledTracing({ engine }, { sampler: recordOnly });
     tracing.tracer.startActiveSpan('unsampled', (span) => {
       assert.ok(span.isRecording());
       spin(60);
@@ -71,7 +71,7 @@ describe('ProfilingSpanProcessor root selection', function () {
     });
     await tracing.processor.forceFlush();
     assert.strictEqual(tracing.processor.stats.profiledRoots, 0);
-    assert.strictEqual(tracing.processor.stats.probes, 0, 'the sampler ran for an unsampled root');
+    assert.strictEqual(tracing.processor.stats.engine.samplesTaken, 0, 'the sampler ran for an unsampled root');
     assert.deepStrictEqual(tracing.exporter.getFinishedProfiles(), []);
   });
 
@@ -82,7 +82,7 @@ describe('ProfilingSpanProcessor root selection', function () {
       const high = '4bf92f3577b34da6a3cf000000000000';
       const decisions: string[] = [];
       for (const run of [0, 1]) {
-        tracing = setUpProfiledTracing({ profilesSampleRate: 0.5 }, { sampler: new AlwaysOnSampler(), idGenerator: idGenerator([low, high]) });
+        tracing = setUpProfiledTracing({ engine, profilesSampleRate: 0.5 }, { sampler: new AlwaysOnSampler(), idGenerator: idGenerator([low, high]) });
         const processor = tracing.processor;
         for (const name of ['low', 'high']) {
           tracing.tracer.startActiveSpan(name, (span) => {
@@ -101,26 +101,26 @@ describe('ProfilingSpanProcessor root selection', function () {
     });
 
     it('should profile about the configured share of random trace IDs', async function () {
-      tracing = setUpProfiledTracing({ profilesSampleRate: 0.25 });
+      tracing = setUpProfiledTracing({ engine, profilesSampleRate: 0.25 });
       for (let i = 0; i < 2000; i++) tracing.tracer.startSpan(`root ${i}`).end();
       const share = tracing.processor.stats.profiledRoots / 2000;
       assert.ok(share > 0.2 && share < 0.3, `profiled share ${share} for a rate of 0.25`);
     });
 
     it('should profile nothing at 0 and never start sampling', async function () {
-      tracing = setUpProfiledTracing({ profilesSampleRate: 0 });
+      tracing = setUpProfiledTracing({ engine, profilesSampleRate: 0 });
       tracing.tracer.startActiveSpan('root', (span) => {
         spin(60);
         span.end();
       });
       await tracing.processor.forceFlush();
       assert.strictEqual(tracing.processor.stats.profiledRoots, 0);
-      assert.strictEqual(tracing.processor.stats.probes, 0);
+      assert.strictEqual(tracing.processor.stats.engine.samplesTaken, 0);
     });
   });
 
   it('should leave the active context of the application untouched', async function () {
-    tracing = setUpProfiledTracing();
+    tracing = setUpProfiledTracing({ engine });
     const before = context.active();
     tracing.tracer.startSpan('root').end();
     assert.strictEqual(context.active(), before);

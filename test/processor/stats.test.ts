@@ -2,7 +2,7 @@ import * as assert from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from '../helpers/collector';
-import { setUpProfiledTracing, spinUntilSampled, type ProfiledTracing } from '../helpers/tracing';
+import { ENGINES, setUpProfiledTracing, spinUntilSampled, type ProfiledTracing } from '../helpers/tracing';
 
 /** Every leaf of a stats object as `path: value`, e.g. `dropped.maxQueueSize`. */
 function leaves(value: unknown, prefix = ''): Array<[string, unknown]> {
@@ -11,10 +11,10 @@ function leaves(value: unknown, prefix = ''): Array<[string, unknown]> {
 }
 
 // Issue #9.10: a BigInt in stats made JSON.stringify (and Express's res.json) throw.
-describe('ProfilingSpanProcessor stats', function () {
+for (const engine of ENGINES) describe(`ProfilingSpanProcessor stats [${engine} engine]`, function () {
   let tracing: ProfiledTracing;
   before(async function () {
-    tracing = setUpProfiledTracing();
+    tracing = setUpProfiledTracing({ engine });
     const { tracer, processor } = tracing;
     tracer.startActiveSpan('busy', (span) => {
       spinUntilSampled(processor, 2);
@@ -26,11 +26,12 @@ describe('ProfilingSpanProcessor stats', function () {
     await tracing.close();
   });
 
-  it('should hold plain numbers and booleans only (null for a figure not measured yet), so JSON.stringify round-trips it', function () {
+  it('should hold plain numbers and booleans only (null for a figure not measured yet; the engine name and reason are strings), so JSON.stringify round-trips it', function () {
     const stats = tracing.processor.stats;
-    assert.ok(stats.activeNanos > 0 && Number.isFinite(stats.activeNanos), `activeNanos ${String(stats.activeNanos)}`);
+    assert.ok(stats.engine.activeNanos > 0 && Number.isFinite(stats.engine.activeNanos), `activeNanos ${String(stats.engine.activeNanos)}`);
     for (const [name, value] of leaves(stats)) {
-      assert.ok(typeof value === 'number' || typeof value === 'boolean' || value === null, `${name} is a ${typeof value}`);
+      const isString = typeof value === 'string' && (name === 'engine.name' || name === 'engine.reason');
+      assert.ok(isString || typeof value === 'number' || typeof value === 'boolean' || value === null, `${name} is a ${typeof value}`);
       if (typeof value === 'number') assert.ok(Number.isFinite(value), `${name} is ${value}, which JSON writes as null`);
     }
     assert.deepStrictEqual(JSON.parse(JSON.stringify(stats)), stats);

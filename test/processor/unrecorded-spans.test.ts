@@ -1,6 +1,6 @@
 import * as assert from 'node:assert';
 import { SamplingDecision, type Sampler } from '@opentelemetry/sdk-trace-base';
-import { namedHotFunction, setUpProfiledTracing, spinUntilSampled, type ProfiledTracing } from '../helpers/tracing';
+import { ENGINES, namedHotFunction, setUpProfiledTracing, spinUntilSampled, type ProfiledTracing } from '../helpers/tracing';
 
 /**
  * An SDK sampler that drops spans named 'unrecorded' (they become non-recording spans, which no
@@ -14,10 +14,10 @@ const dropNamedUnrecorded: Sampler = {
 };
 
 // Issue #9.6: CPU under a non-recording child span used to go to stats.otherProbes, lost.
-describe('ProfilingSpanProcessor under non-recording child spans', function () {
+for (const engine of ENGINES) describe(`ProfilingSpanProcessor under non-recording child spans [${engine} engine]`, function () {
   let tracing: ProfiledTracing;
   beforeEach(function () {
-    tracing = setUpProfiledTracing({}, { sampler: dropNamedUnrecorded });
+    tracing = setUpProfiledTracing({ engine }, { sampler: dropNamedUnrecorded });
   });
   afterEach(async function () {
     await tracing.close();

@@ -3,14 +3,14 @@ import { encodeJson, encodeProtobuf } from '../../src/otlp/otlp-encoding';
 import { dictionaryViolations } from '../helpers/decode-checks';
 import { decodeWithBuf, type Decoded } from '../helpers/decode-buf';
 import { expectedSamples, profilesOf, resolveProfile } from '../helpers/decode-resolve';
-import { namedHotFunction, setUpProfiledTracing, type ProfiledTracing } from '../helpers/tracing';
+import { ENGINES, namedHotFunction, setUpProfiledTracing, type ProfiledTracing } from '../helpers/tracing';
 
-describe('OTLP encoding of real span profiles', function () {
+for (const engine of ENGINES) describe(`OTLP encoding of real span profiles [${engine} engine]`, function () {
   let tracing: ProfiledTracing;
   const spanIds = new Set<string>();
 
   before(async function () {
-    tracing = setUpProfiledTracing();
+    tracing = setUpProfiledTracing({ engine });
     const { tracer, processor } = tracing;
     const pause = () => new Promise((r) => setTimeout(r, 2));
     await Promise.all(

@@ -40,7 +40,7 @@ describe('ProbeSampler CPU accounting (real sampling, Linux)', function () {
     // running. Queued probes used to run back to back when it got the core back.
     children = startContention(3 * availableParallelism(), 60_000);
     await new Promise((r) => setTimeout(r, 300));
-    tracing = setUpProfiledTracing({ samplingFrequencyHz: HZ });
+    tracing = setUpProfiledTracing({ engine: 'probe', samplingFrequencyHz: HZ });
     const { tracer, processor, exporter } = tracing;
     let measuredCpu = 0;
     for (let i = 0; i < 4; i++) {
@@ -57,7 +57,7 @@ describe('ProbeSampler CPU accounting (real sampling, Linux)', function () {
     const profiles = exporter.getFinishedProfiles();
     const samples = profiles.flatMap((p) => p.samples);
     const stats = processor.stats;
-    assert.ok(stats.cpuTimeMeasured, 'the sampler did not measure CPU time on Linux');
+    assert.ok(stats.engine.cpuTimeMeasured, 'the sampler did not measure CPU time on Linux');
     assert.ok(samples.length >= 20, `only ${samples.length} samples (stats ${JSON.stringify(stats)})`);
 
     // No bursts: at most one probe is in flight, and none goes out within half an interval of
@@ -83,7 +83,7 @@ describe('ProbeSampler CPU accounting (real sampling, Linux)', function () {
   });
 
   it('should sum the samples to the CPU time measured without contention too, whatever the rate', async function () {
-    tracing = setUpProfiledTracing({ samplingFrequencyHz: 37 });
+    tracing = setUpProfiledTracing({ engine: 'probe', samplingFrequencyHz: 37 });
     const { tracer, processor, exporter } = tracing;
     let measuredCpu = 0;
     await tracer.startActiveSpan('alone', async (span) => {

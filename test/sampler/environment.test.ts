@@ -43,7 +43,7 @@ describe('ProbeSampler environments', function () {
     const copy = loadSecondCopy();
     const { ProfilingSpanProcessor: FirstCopy } = await import('../../src/index');
     assert.notStrictEqual(copy.ProfilingSpanProcessor, FirstCopy, 'the second copy is the same module');
-    tracing = setUpProfiledTracing();
+    tracing = setUpProfiledTracing({ engine: 'probe' });
     const other = new copy.ProfilingSpanProcessor({ exporter: new copy.InMemoryProfileExporter(), maxOverheadPercent: Infinity });
     try {
       // Both samplers running at once: the second copy's first instance used to take the same
@@ -55,7 +55,7 @@ describe('ProbeSampler environments', function () {
       await tracing.tracer.startActiveSpan('first copy root', async (span) => {
         spinUntilSampled(tracing!.processor, 10);
         const end = performance.now() + 10_000;
-        while (other.stats.probes < 10 && performance.now() < end) spin(5);
+        while (other.stats.engine.samplesTaken < 10 && performance.now() < end) spin(5);
         span.end();
       });
       other.onEnd(otherRoot as never);
@@ -63,7 +63,7 @@ describe('ProbeSampler environments', function () {
       const first = tracing.processor.stats;
       const second = other.stats;
       assert.ok(first.samples >= 10, `the first copy took ${first.samples} samples`);
-      assert.ok(second.probes >= 10, `the second copy's probes ran ${second.probes} times`);
+      assert.ok(second.engine.samplesTaken >= 10, `the second copy's probes ran ${second.engine.samplesTaken} times`);
       // Each copy's probes ran its own handler: the second copy never saw the first's root as its own.
       assert.strictEqual(second.samples, 0, `the second copy charged ${second.samples} samples of the first copy's root`);
     } finally {
@@ -83,11 +83,11 @@ describe('ProbeSampler environments', function () {
         const warnings = [];
         diag.setLogger({ error: (...a) => warnings.push(a.join(' ')), warn: (...a) => warnings.push(a.join(' ')), info() {}, debug() {}, verbose() {} }, { logLevel: DiagLogLevel.ALL, suppressOverrideMessage: true });
         context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-        const processor = new ProfilingSpanProcessor({ exporter: new InMemoryProfileExporter() });
+        const processor = new ProfilingSpanProcessor({ engine: 'probe', exporter: new InMemoryProfileExporter() });
         const tracer = new BasicTracerProvider({ spanProcessors: [processor] }).getTracer('in a worker');
         let ended = false;
         tracer.startActiveSpan('root', (span) => { const end = Date.now() + 300; while (Date.now() < end); span.end(); ended = true; });
-        setTimeout(() => parentPort.postMessage({ warnings, probes: processor.stats.probes, ended, samplingActive: processor.stats.samplingActive }), 100);
+        setTimeout(() => parentPort.postMessage({ warnings, probes: processor.stats.engine.samplesTaken, ended, samplingActive: processor.stats.engine.active }), 100);
         `,
         { eval: true, workerData: { index: INDEX } }
       );
@@ -121,7 +121,7 @@ describe('ProbeSampler environments', function () {
       threw: string | null;
       ended: boolean;
       warnings: string[];
-      stats: { probes: number; profiledRoots: number };
+      stats: { engine: { samplesTaken: number }; profiledRoots: number };
       exitListenersAdded: number;
       fdsAdded: number;
       probeKeys: number;
@@ -130,7 +130,7 @@ describe('ProbeSampler environments', function () {
     assert.strictEqual(result.ended, true);
     assert.strictEqual(result.warnings.length, 1, result.warnings.join('\n'));
     assert.match(result.warnings[0], /profiling is off/);
-    assert.strictEqual(result.stats.probes, 0);
+    assert.strictEqual(result.stats.engine.samplesTaken, 0);
     assert.strictEqual(result.exitListenersAdded, 0, 'an exit listener was left behind');
     assert.strictEqual(result.fdsAdded, 0, 'a descriptor was left open');
     assert.strictEqual(result.probeKeys, 0, 'a global probe was left behind');
@@ -166,15 +166,15 @@ describe('ProbeSampler environments', function () {
   }
 
   it('should start nothing while no root is profiled (profilesSampleRate 0)', async function () {
-    tracing = setUpProfiledTracing({ profilesSampleRate: 0 });
+    tracing = setUpProfiledTracing({ engine: 'probe', profilesSampleRate: 0 });
     const before = Object.getOwnPropertySymbols(globalThis).length;
     await tracing.tracer.startActiveSpan('not profiled', async (span) => {
       spin(50);
       span.end();
     });
     assert.strictEqual(Object.getOwnPropertySymbols(globalThis).length, before, 'a probe was installed');
-    assert.strictEqual(tracing.processor.stats.probes, 0);
-    assert.strictEqual(tracing.processor.stats.overheadPercent, null);
+    assert.strictEqual(tracing.processor.stats.engine.samplesTaken, 0);
+    assert.strictEqual(tracing.processor.stats.engine.overheadPercent, null);
   });
 
   it('should keep sampling alongside another inspector session with the Debugger enabled, one unlisted script per probe at most', async function () {
@@ -200,16 +200,16 @@ describe('ProbeSampler environments', function () {
     );
     const next = () => new Promise<unknown>((resolve) => observer.once('message', resolve));
     await next();
-    tracing = setUpProfiledTracing();
+    tracing = setUpProfiledTracing({ engine: 'probe' });
     observer.postMessage('start');
     await next();
-    const before = tracing.processor.stats.probes;
+    const before = tracing.processor.stats.engine.samplesTaken;
     await tracing.tracer.startActiveSpan('debugged', async (span) => {
       spinUntilSampled(tracing!.processor, 20);
       span.end();
     });
     await new Promise((r) => setTimeout(r, 50));
-    const probes = tracing.processor.stats.probes - before;
+    const probes = tracing.processor.stats.engine.samplesTaken - before;
     observer.postMessage('stop');
     const urls = (await next()) as string[];
     assert.ok(probes >= 20, `${probes} probes`);
