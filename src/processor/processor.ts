@@ -11,10 +11,10 @@ import type { SampleSink, SamplingEngine } from '../sampler/engine';
 import { createEngine, type EngineSettings } from '../sampler/select-engine';
 import { DropCounter } from './drop-counter';
 import { ProfilerStats, type ProcessorStats } from './processor-stats';
+import { PROFILE_ID_ATTRIBUTE } from '../otlp/attribute-names';
 
 const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/processor' });
 
-const PROFILE_ID_ATTRIBUTE = 'pyroscope.profile.id';
 const EMPTY_RESOURCE: ProfileResource = Object.freeze({ attributes: Object.freeze({}) });
 /** How often open profiles are checked against the duration cap. */
 const SWEEP_INTERVAL_MILLIS = 1000;

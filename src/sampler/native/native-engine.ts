@@ -3,7 +3,8 @@ import { nowHrNano } from '../../clock';
 import type { EngineStats, SampleSink, SamplingEngine } from '../engine';
 import { ContextLabels } from './context-labels';
 import { NativeSampleReader } from './native-samples';
-import { describeError, type NativeAddon, type WallProfiler } from './pprof-addon';
+import { describeError } from '../../shared/errors';
+import type { NativeAddon, WallProfiler } from './pprof-addon';
 
 const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/native-engine' });
 

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { isMainThread } from 'node:worker_threads';
+import { describeError } from '../../shared/errors';
 
 /**
  * The one file that touches `@datadog/pprof` (STYLE.md rule 9): it loads the addon lazily,
@@ -108,11 +109,4 @@ export function loadNativeAddon(): AddonLoad {
   } catch (err) {
     return { error: describeError(err) };
   }
-}
-
-/** An error as `CODE: message`, on one line. */
-export function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const code = (err as NodeJS.ErrnoException).code;
-  return `${code ?? err.name}: ${err.message.split('\n')[0]}`;
 }
