@@ -2,6 +2,7 @@ import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
 import type { Environment } from '../exporter/exporter-options';
 import { ProfilingSpanProcessor } from '../processor/processor';
 import { createOptionalLoader, optionalRequireNextTo, type OptionalLoader, type OptionalRequire } from './optional-require';
+import { processorOptionsFromEnv } from './processor-options-from-env';
 import { profileExporterFromEnv } from './profile-exporter-from-env';
 import { traceProcessorsFromEnv } from './trace-processors-from-env';
 
@@ -70,7 +71,7 @@ function start(env: Environment, loader: OptionalLoader, sdkSetsLogger: boolean)
   const profileExporter = profileExporterFromEnv(env);
   const spanProcessors = [
     ...traceProcessorsFromEnv(env, nextToSdk),
-    ...(profileExporter ? [new ProfilingSpanProcessor({ exporter: profileExporter })] : []),
+    ...(profileExporter ? [new ProfilingSpanProcessor({ ...processorOptionsFromEnv(env), exporter: profileExporter })] : []),
   ];
   if (sdkSetsLogger) diag.disable(); // the NodeSDK constructor installs its own, same level
   const sdk = new sdkNode.NodeSDK({ instrumentations, spanProcessors });

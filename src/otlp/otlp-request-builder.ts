@@ -18,6 +18,11 @@ export const TRUNCATED_ATTRIBUTE = 'otel_span_profiler.truncated';
 /** Profile attribute, the number of samples dropped by the per-profile sample cap (only when > 0). */
 export const DROPPED_SAMPLES_ATTRIBUTE = 'otel_span_profiler.dropped_samples';
 /**
+ * Profile attribute, `true` on the profiles of continuous mode: one period of the whole process,
+ * whose samples link to their profiled roots one by one (docs/continuous.md).
+ */
+export const CONTINUOUS_ATTRIBUTE = 'otel_span_profiler.continuous';
+/**
  * Sample attribute with the local root span's name, the label Grafana's otel-profiling-go puts on
  * span profiles; Pyroscope turns sample attributes into pprof labels, so flame graphs can be
  * grouped by endpoint.
@@ -118,8 +123,9 @@ function buildProfile(
   // Pyroscope's OTLP ingest accepts exactly one value per Sample when the profile has a period
   // (it rejects the profile otherwise).
   const linkToRoot = profile.sampleLinks === 'local-root';
+  // A process profile (continuous mode): each sample names its own root, or none.
+  const processProfile = profile.kind === 'process';
   const common = profileSampleAttributes(profile, dictionary, serviceName);
-  const rootLinkIndex = linkToRoot ? dictionary.link(profile.traceId, profile.rootSpanId) : 0;
   const bySpanId = new Map<string, SpanSamples>();
   const byKey = new Map<string, SpanSamples>();
   const samples: PbSample[] = [];
@@ -127,14 +133,24 @@ function buildProfile(
   let last = profile.endTimeUnixNano - 1n;
 
   for (const sample of profile.samples) {
-    let span = bySpanId.get(sample.spanId);
+    const root = processProfile ? sample.root : undefined;
+    // A span's group depends on its root too in a process profile (Link and span_name).
+    const spanKey = !processProfile ? sample.spanId : root === undefined ? '' : `${root.traceId}:${root.spanId}:${sample.spanId}`;
+    let span = bySpanId.get(spanKey);
     if (span === undefined) {
       let attributeIndices = common;
-      if (linkToRoot) {
-        const active = dictionary.spanIdAttribute(ACTIVE_SPAN_ID_ATTRIBUTE, sample.spanId);
-        if (active !== undefined) attributeIndices = Object.freeze([...common, active]);
+      let linkIndex = 0;
+      if (!processProfile || root !== undefined) {
+        const traceId = root?.traceId ?? profile.traceId;
+        if (root !== undefined && root.name !== '') {
+          attributeIndices = Object.freeze([dictionary.attribute(SPAN_NAME_ATTRIBUTE, root.name)!, ...common]);
+        }
+        if (linkToRoot) {
+          const active = dictionary.spanIdAttribute(ACTIVE_SPAN_ID_ATTRIBUTE, sample.spanId);
+          if (active !== undefined) attributeIndices = Object.freeze([...attributeIndices, active]);
+        }
+        linkIndex = dictionary.link(traceId, linkToRoot ? (root?.spanId ?? profile.rootSpanId) : sample.spanId);
       }
-      const linkIndex = linkToRoot ? rootLinkIndex : dictionary.link(profile.traceId, sample.spanId);
       // Malformed span IDs all map to no link (and no attribute): one group for them.
       const key = `${linkIndex}:${attributeIndices.join(',')}`;
       span = byKey.get(key);
@@ -142,7 +158,7 @@ function buildProfile(
         span = { linkIndex, attributeIndices: attributeIndices.length > 0 ? attributeIndices : undefined, byStack: new Map() };
         byKey.set(key, span);
       }
-      bySpanId.set(sample.spanId, span);
+      bySpanId.set(spanKey, span);
     }
     const stackIndex = dictionary.stack(sample.stack);
     let pbSample = measured ? undefined : span.byStack.get(stackIndex);
@@ -177,6 +193,7 @@ function buildProfile(
   if (first !== 0n) pbProfile.timeUnixNano = Uint64.fromBigInt(first);
   if (duration > 0n) pbProfile.durationNano = Uint64.fromBigInt(duration);
   const attributeIndices: number[] = [];
+  if (processProfile) attributeIndices.push(dictionary.attribute(CONTINUOUS_ATTRIBUTE, true)!);
   if (profile.truncated) attributeIndices.push(dictionary.attribute(TRUNCATED_ATTRIBUTE, true)!);
   if (profile.droppedSamples > 0) {
     attributeIndices.push(dictionary.attribute(DROPPED_SAMPLES_ATTRIBUTE, profile.droppedSamples)!);

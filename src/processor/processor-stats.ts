@@ -2,6 +2,7 @@ import type { DiagLogger } from '@opentelemetry/api';
 import type { BatcherStats } from './profile-batcher';
 import type { SourceMapStats } from '../source-maps/source-maps';
 import type { EngineStats } from '../sampler/engine';
+import type { ContinuousStats } from './continuous-mode';
 
 /**
  * Why data was left out, named after the cap (option) that refused it, or after the event.
@@ -11,6 +12,7 @@ import type { EngineStats } from '../sampler/engine';
  * - `maxQueueSize`, `maxQueuedSamples`: a finished profile found the export queue full (counts profiles).
  * - `afterShutdown`: a profile finished after shutdown (counts profiles).
  * - `exportFailed`: an export call failed or timed out (counts the profiles it carried).
+ * - `maxSamplesPerPeriod`, `maxStacksPerPeriod`: continuous mode, a sample was not kept (counts samples).
  */
 export type DropReason =
   | 'maxOpenProfiles'
@@ -18,7 +20,9 @@ export type DropReason =
   | 'maxQueueSize'
   | 'maxQueuedSamples'
   | 'afterShutdown'
-  | 'exportFailed';
+  | 'exportFailed'
+  | 'maxSamplesPerPeriod'
+  | 'maxStacksPerPeriod';
 
 /**
  * A snapshot of a {@link ProfilingSpanProcessor}'s counters, from `processor.stats`. Counts are
@@ -59,6 +63,8 @@ export interface ProcessorStats {
   readonly export: BatcherStats;
   /** Source maps used at export; `undefined` when the `sourceMaps` option is false. */
   readonly sourceMaps: SourceMapStats | undefined;
+  /** Continuous mode's counters; `undefined` in span mode (the `mode` option). */
+  readonly continuous: ContinuousStats | undefined;
 }
 
 /** What the warning of each reason's first drop says; the processor fills in its option values where a reason has one. */
@@ -72,6 +78,8 @@ const DEFAULT_EXPLANATIONS: DropExplanations = {
   maxQueuedSamples: 'the export queue holds too many samples; finished profiles are dropped',
   afterShutdown: 'a profile finished after shutdown and is dropped',
   exportFailed: 'an export failed; its profiles are dropped',
+  maxSamplesPerPeriod: 'a continuous period reached its sample cap; later samples are dropped',
+  maxStacksPerPeriod: 'a continuous period reached its stack cap; samples with new stacks are dropped',
 };
 
 /**
@@ -87,6 +95,8 @@ export class DropCounter {
     maxQueuedSamples: 0,
     afterShutdown: 0,
     exportFailed: 0,
+    maxSamplesPerPeriod: 0,
+    maxStacksPerPeriod: 0,
   };
   private readonly _logged = new Set<DropReason>();
   private _pending = false;
@@ -149,7 +159,7 @@ export class ProfilerStats {
 
   constructor(readonly drops: DropCounter) {}
 
-  snapshot(engine: EngineStats, openRoots: number, exportStats: BatcherStats, sourceMaps?: SourceMapStats): ProcessorStats {
+  snapshot(engine: EngineStats, openRoots: number, exportStats: BatcherStats, sourceMaps?: SourceMapStats, continuous?: ContinuousStats): ProcessorStats {
     return {
       engine,
       samples: this.samples,
@@ -164,6 +174,7 @@ export class ProfilerStats {
       dropped: this.drops.snapshot(),
       export: exportStats,
       sourceMaps,
+      continuous,
     };
   }
 }
