@@ -133,6 +133,36 @@ for (const engine of ENGINES) describe(`ProfilingSpanProcessor continuous mode (
     });
   });
 
+  describe('span mode, for comparison', function () {
+    it('should put the same background work in no span profile', async function () {
+      const tracing = setUpProfiledTracing({ engine });
+      try {
+        const { tracer, processor, exporter } = tracing;
+        const burn = namedHotFunction(BACKGROUND);
+        const background = context.with(ROOT_CONTEXT, () => setInterval(() => burn(4), 10));
+        try {
+          await tracer.startActiveSpan('GET /span-mode', async (root) => {
+            const hot = namedHotFunction('cont_span_mode_hot');
+            for (let step = 0; step < 20; step++) {
+              hot(4);
+              await new Promise((r) => setTimeout(r, 5));
+            }
+            root.end();
+          });
+        } finally {
+          clearInterval(background);
+        }
+        await processor.forceFlush();
+        const samples = exporter.getFinishedProfiles().flatMap((p) => p.samples);
+        assert.ok(samples.some((s) => frameNames(s).includes('cont_span_mode_hot')), 'the root was not sampled');
+        assert.ok(!samples.some((s) => frameNames(s).includes(BACKGROUND)), 'background work in a span profile');
+        assert.ok(processor.stats.idleProbes > 0, 'the background work was never sampled');
+      } finally {
+        await tracing.close();
+      }
+    });
+  });
+
   describe('periods', function () {
     let tracing: ProfiledTracing | undefined;
     afterEach(async function () {
