@@ -13,6 +13,11 @@
 // Run: node bench/in-process-overhead.bench.js [--workload async|mixed|cpu] [--pairs 60]
 //      [--window-millis 1000] [--concurrency 64] [--rate N] [--hz 99] [--no-pin] [--helpers-on-cpu1]
 //      [--max-overhead <percent>|Infinity]   (the processor's maxOverheadPercent; default: the library's default)
+//      [--engine native|probe|auto]   (the processor's engine; default: the library's default, auto).
+//        The native engine keeps V8's profiler running 30 s past the last root, so with the on/off
+//        toggle its sampling runs in the 'off' windows too: the pairs then measure labels, roots
+//        and rotations, not the samples themselves. Compare whole runs (--engine native against a
+//        run without the profiler) for the sampling cost.
 //      [--tag <name>]   (added to the result file's name, e.g. the commit measured)
 
 const fs = require('node:fs');
@@ -29,9 +34,12 @@ const processCpuNanos = () => {
 };
 
 async function main() {
-  const opts = parseArgs({ workload: 'async', pairs: 60, windowMillis: 1000, settleMillis: 200, concurrency: 64, rate: 0, hz: 99, pin: true, helpersOnCpu1: false, maxOverhead: '', tag: '' });
+  const opts = parseArgs({ workload: 'async', pairs: 60, windowMillis: 1000, settleMillis: 200, concurrency: 64, rate: 0, hz: 99, pin: true, helpersOnCpu1: false, maxOverhead: '', tag: '', engine: '' });
   if (opts.pin) pinSelf(0);
-  const processorOptions = opts.maxOverhead === '' ? {} : { maxOverheadPercent: Number(opts.maxOverhead) };
+  const processorOptions = {
+    ...(opts.maxOverhead === '' ? {} : { maxOverheadPercent: Number(opts.maxOverhead) }),
+    ...(opts.engine ? { engine: opts.engine } : {}),
+  };
   const tracing = otel.init({ profiler: true, toggle: true, samplingFrequencyHz: opts.hz, processorOptions });
   if (opts.pin && opts.helpersOnCpu1) pinHelperThreads(process.pid, 1);
   const handler = workloads[opts.workload];
@@ -93,7 +101,7 @@ async function main() {
 
   const { ratios, absolute } = summarizePairs(windows);
   const mode = opts.rate > 0 ? `rate${opts.rate}` : `closed${opts.concurrency}`;
-  const suffix = `${opts.helpersOnCpu1 ? '-helpers-on-cpu1' : ''}${opts.pin ? '' : '-no-pin'}${opts.hz !== 99 ? `-${opts.hz}hz` : ''}${opts.maxOverhead !== '' ? `-budget${opts.maxOverhead}` : ''}${opts.tag ? `-${opts.tag}` : ''}`;
+  const suffix = `${opts.helpersOnCpu1 ? '-helpers-on-cpu1' : ''}${opts.pin ? '' : '-no-pin'}${opts.hz !== 99 ? `-${opts.hz}hz` : ''}${opts.maxOverhead !== '' ? `-budget${opts.maxOverhead}` : ''}${opts.engine ? `-${opts.engine}` : ''}${opts.tag ? `-${opts.tag}` : ''}`;
   const result = { name: `in-process-${opts.workload}-${mode}${suffix}`, date: new Date().toISOString(), machine: machine(), options: opts, ratios, absolute, windows };
   save(result.name, result);
   log(`== ${result.name}: ${opts.pairs} adjacent pairs of ${opts.windowMillis} ms windows, ratio profiling on / off, min / median / max`);

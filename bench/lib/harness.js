@@ -282,7 +282,11 @@ function log(line) {
   process.stdout.write(line + '\n');
 }
 
-/** Command-line flags shared by every scenario: --pairs N --requests N --concurrency N --no-pin. */
+/**
+ * Command-line flags shared by every scenario: --pairs N --requests N --concurrency N --no-pin,
+ * and --engine native|probe|auto (the processor's engine option, passed to spawned servers and
+ * the in-process tracer through BENCH_ENGINE).
+ */
 function parseArgs(defaults) {
   const out = { ...defaults };
   const argv = process.argv.slice(2);
@@ -291,6 +295,10 @@ function parseArgs(defaults) {
     if (a === '--no-pin') out.pin = false;
     else if (a === '--pin') out.pin = true;
     else if (a === '--helpers-on-cpu1') out.helpersOnCpu1 = true;
+    else if (a === '--engine') {
+      out.engine = argv[++i];
+      process.env.BENCH_ENGINE = out.engine;
+    }
     else if (a.startsWith('--')) {
       const key = a.slice(2).replace(/-([a-z])/g, (_, c) => c.toUpperCase());
       const v = argv[++i];

@@ -10,6 +10,8 @@ describe('resolveProcessorOptions', function () {
     const resolved = resolveProcessorOptions({ exporter });
     assert.deepStrictEqual({ ...resolved, exporter: undefined }, {
       exporter: undefined,
+      engine: 'auto',
+      startEngineEagerly: false,
       profilesSampleRate: 1,
       samplingFrequencyHz: 99,
       maxProfileDurationMillis: 30000,
@@ -31,6 +33,8 @@ describe('resolveProcessorOptions', function () {
     ['profilesSampleRate', '0.5', 'ProfilingSpanProcessor: option "profilesSampleRate" must be a number from 0 to 1, got "0.5"'],
     ['samplingFrequencyHz', 0, 'ProfilingSpanProcessor: option "samplingFrequencyHz" must be a number from 1 to 1000, got 0'],
     ['samplingFrequencyHz', NaN, 'ProfilingSpanProcessor: option "samplingFrequencyHz" must be a number from 1 to 1000, got NaN'],
+    ['engine', 'v8', `ProfilingSpanProcessor: option "engine" must be 'auto', 'native' or 'probe', got "v8"`],
+    ['startEngineEagerly', 'yes', 'ProfilingSpanProcessor: option "startEngineEagerly" must be a boolean, got "yes"'],
     ['maxOverheadPercent', 0, 'ProfilingSpanProcessor: option "maxOverheadPercent" must be a number from 0.01 to 100, got 0'],
     ['maxOverheadPercent', '1', 'ProfilingSpanProcessor: option "maxOverheadPercent" must be a number from 0.01 to 100, got "1"'],
     ['maxProfileDurationMillis', -1, 'ProfilingSpanProcessor: option "maxProfileDurationMillis" must be an integer from 1 to 9007199254740991, got -1'],

@@ -40,7 +40,7 @@ describe('ProbeSampler overhead budget (maxOverheadPercent)', function () {
     // One line per change, not per window or per probe.
     assert.ok(logs.length <= 6, `${logs.length} rate lines`);
     // Stats are plain JSON.
-    assert.deepStrictEqual(JSON.parse(JSON.stringify(stats)).tickRateHz, stats.engine.tickRateHz);
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(stats)).engine.tickRateHz, stats.engine.tickRateHz);
   });
 
   it('should keep the configured rate when the budget is off (Infinity)', async function () {

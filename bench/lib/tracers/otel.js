@@ -35,6 +35,8 @@ function init(config) {
     processor = new lib.ProfilingSpanProcessor({
       exporter: profileExporter,
       samplingFrequencyHz: config.samplingFrequencyHz ?? 99,
+      // BENCH_ENGINE (set by any scenario's --engine flag, see lib/harness.js): native | probe | auto.
+      ...(process.env.BENCH_ENGINE ? { engine: process.env.BENCH_ENGINE } : {}),
       ...(config.processorOptions || {}),
     });
     spanProcessors.push(config.toggle ? new ToggleProcessor(processor) : processor);

@@ -38,6 +38,8 @@ export interface NativeEngineOptions {
   readonly keepRunning: boolean;
   /** The main-thread cost of one sample, in microseconds (measured offline; for stats). */
   readonly sampleCostMicros: number;
+  /** How long V8's profiler runs on after the last release; default {@link LINGER_MILLIS}. */
+  readonly lingerMillis?: number;
 }
 
 /**
@@ -124,7 +126,7 @@ export class NativeEngine implements SamplingEngine {
     this._lingerTimer = setTimeout(() => {
       this._lingerTimer = undefined;
       if (this._acquired === 0 && !this._options.keepRunning) this._stopProfiler(true);
-    }, LINGER_MILLIS).unref();
+    }, this._options.lingerMillis ?? LINGER_MILLIS).unref();
   }
 
   async collect(): Promise<void> {
@@ -209,7 +211,9 @@ export class NativeEngine implements SamplingEngine {
     this._starts++;
     this._startPauseMillis = performance.now() - started;
     this._profiler = profiler;
-    this._labels ??= new ContextLabels(profiler, this._addon.asyncContextFrame);
+    // Labels go to this profiler: a restart after the linger has a new one.
+    this._labels?.uninstall();
+    this._labels = new ContextLabels(profiler, this._addon.asyncContextFrame);
     this._labels.enable();
     this._rotationTimer = setInterval(() => this._rotate(true, nowHrNano() - this._lagMillis * 1e6), ROTATION_MILLIS).unref();
     // No sampling signal may land during the process's teardown.

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { Worker, isMainThread } from 'node:worker_threads';
+import { isMainThread, type Worker } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
 import { nowHrNano } from '../../clock';
 import type { ProbeHandler, ProbeSamplerStats } from './probe-types';
-import { samplingWorkerMain } from './sampling-worker';
-import { nextTickRateHz } from './tick-rate';
-import { HANDLER_RING_SIZE, SLOT_COUNT, Slot, type SamplingWorkerData } from './worker-protocol';
+import { openMainThreadFile } from './main-thread-files';
+import { startSamplingWorker } from './start-sampling-worker';
+import { RateLog } from './rate-log';
+import { UnsettledPromises } from './unsettled-promises';
+import { HANDLER_RING_SIZE, SLOT_COUNT, Slot } from './worker-protocol';
 
 const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/sampler' });
 
@@ -17,28 +19,6 @@ const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/sampl
  * connected; a worker that does not answer in time only costs that line.
  */
 const EXIT_DISCONNECT_WAIT_MILLIS = 200;
-/** The worker keeps ticking this long after the last root closed, then sleeps until woken. */
-const SLEEP_AFTER_IDLE_MILLIS = 1000;
-/**
- * A tick probes only if the main thread got at least this share of a tick interval of CPU
- * since the last probe. Below it the thread was waiting (for a core, or asleep between
- * ticks), and a probe would land in a thread that ran nothing worth a sample.
- */
-const MIN_CPU_SHARE_PER_PROBE = 0.1;
-/**
- * The inspector's cost per probe on the main thread, assumed until the sampler has measured
- * its own (and where it cannot: no /proc). Third-pass figures on a 2-vCPU VM were 100-140 us.
- */
-const DEFAULT_DISPATCH_COST_NANOS = 150_000;
-/** How often the main thread looks for a changed tick rate to log. */
-const RATE_LOG_CHECK_MILLIS = 5000;
-
-/**
- * The engine's own Promise, even where the application replaced the global one (with
- * bluebird, say): the inspector waits only on native promises, and would answer anything
- * else at once.
- */
-const NativePromise = (async () => {})().constructor as PromiseConstructor;
 
 /**
  * Part of every probe key: random per copy of this module, so two copies of the library in
@@ -94,13 +74,9 @@ export class ProbeSampler {
   private _activeSinceHr = 0;
   private _activeNanos = 0;
   // Returned by every probe. The inspector replies when it settles, which happens only once
-  // the session that waits on it is gone (see sampling-worker.ts and _renewUnsettled).
-  private _unsettled: Promise<void>;
-  private _settleUnsettled: () => void = noop;
-  private _settlePrevious: () => void = noop;
-  private _epoch = 0;
-  private _loggedMillihz = 0;
-  private _rateTimer: NodeJS.Timeout | undefined;
+  // the session that waits on it is gone (see sampling-worker.ts and unsettled-promises.ts).
+  private readonly _unsettled = new UnsettledPromises();
+  private _rateLog: RateLog | undefined;
   private readonly _onExit = (): void => {
     this._stop();
     // Blocking is allowed here (the process is exiting) and interrupts still run while the main
@@ -118,7 +94,6 @@ export class ProbeSampler {
     const lastProbe = this._lastProbe;
     const handlerNanos = this._handlerNanos;
     const timeOrigin = performance.timeOrigin;
-    this._unsettled = new NativePromise<void>((settle) => (this._settleUnsettled = settle));
     this.probe = (): Promise<void> => {
       Atomics.add(state, Slot.RAN, 1);
       if (Atomics.load(state, Slot.CALIBRATING) === 1) {
@@ -140,12 +115,7 @@ export class ProbeSampler {
         }
         handlerNanos[this._probes & (HANDLER_RING_SIZE - 1)] = Math.min(2 ** 31 - 1, Math.round((performance.now() - started) * 1e6) || 1);
       }
-      const epoch = Atomics.load(state, Slot.EPOCH);
-      if (epoch !== this._epoch) {
-        this._epoch = epoch;
-        this._renewUnsettled();
-      }
-      return this._unsettled;
+      return this._unsettled.forEpoch(Atomics.load(state, Slot.EPOCH));
     };
     if (!isMainThread) {
       this._enabled = false;
@@ -157,19 +127,6 @@ export class ProbeSampler {
 
   get enabled(): boolean {
     return this._enabled;
-  }
-
-  /**
-   * The inspector keeps an evaluation's promise handlers until the promise settles, even after
-   * its session has gone (a soak without this grew the heap by ~0.8 KB per probe). So each
-   * promise is settled in the end, one session later: the main thread runs the worker's
-   * requests in order, and the old session's removal came before any probe that can see the
-   * epoch after next, so no reply can be sent.
-   */
-  private _renewUnsettled(): void {
-    this._settlePrevious();
-    this._settlePrevious = this._settleUnsettled;
-    this._unsettled = new NativePromise<void>((settle) => (this._settleUnsettled = settle));
   }
 
   get measuredIntervalNanos(): number {
@@ -220,25 +177,6 @@ export class ProbeSampler {
     this._activeNanos += nowHrNano() - this._activeSinceHr;
   }
 
-  /**
-   * Logs a changed tick rate once, from a timer of the main thread: not by the worker through a
-   * message (a message listener would keep the process alive), and not from the probe (it runs
-   * inside the application's code).
-   */
-  private _checkRate(): void {
-    const millihz = Atomics.load(this._state, Slot.TICK_MILLIHZ);
-    if (millihz === this._loggedMillihz || millihz <= 0) return;
-    const first = this._loggedMillihz === 0;
-    this._loggedMillihz = millihz;
-    if (first && millihz === Math.round(1e6 / this._intervalMillis)) return;
-    const overhead = Atomics.load(this._state, Slot.OVERHEAD_PPM);
-    const cost = Atomics.load(this._state, Slot.PROBE_COST_NANOS);
-    logger.debug(
-      `tick rate now ${(millihz / 1000).toFixed(1)} Hz (configured ${(1000 / this._intervalMillis).toFixed(1)} Hz): probes took ` +
-        `${(overhead / 1e4).toFixed(2)}% of the main thread at ${(cost / 1000).toFixed(0)} us each, budget ${this._maxOverheadPercent}%`
-    );
-  }
-
   async shutdown(): Promise<void> {
     const worker = this._worker;
     this._stop();
@@ -246,8 +184,7 @@ export class ProbeSampler {
     if (worker !== undefined) await worker.terminate();
     this._closeFds();
     // The worker and its sessions are gone; a reply would find nobody to wake.
-    this._settlePrevious();
-    this._settleUnsettled();
+    this._unsettled.settleAll();
   }
 
   private _closeFds(): void {
@@ -278,7 +215,7 @@ export class ProbeSampler {
     Atomics.notify(this._state, Slot.STOP);
     Atomics.notify(this._state, Slot.ACTIVE);
     process.removeListener('exit', this._onExit);
-    if (this._rateTimer !== undefined) clearInterval(this._rateTimer);
+    this._rateLog?.stop();
     // Probes already queued in the inspector then evaluate to a no-op instead of throwing.
     Object.defineProperty(globalThis, this.probeKey, { value: noop, configurable: true, enumerable: false });
   }
@@ -299,7 +236,7 @@ export class ProbeSampler {
       this._startWorker();
       // Stop ticking before teardown so no probe lands in a half-destroyed process.
       process.once('exit', this._onExit);
-      this._rateTimer = setInterval(() => this._checkRate(), RATE_LOG_CHECK_MILLIS).unref();
+      this._rateLog = new RateLog(this._state, this._intervalMillis, this._maxOverheadPercent, logger);
       return true;
     } catch (err) {
       this._disable('the environment refused what sampling needs', err);
@@ -317,7 +254,7 @@ export class ProbeSampler {
     Atomics.notify(this._state, Slot.STOP);
     Atomics.notify(this._state, Slot.ACTIVE);
     process.removeListener('exit', this._onExit);
-    if (this._rateTimer !== undefined) clearInterval(this._rateTimer);
+    this._rateLog?.stop();
     delete (globalThis as Record<symbol, unknown>)[this.probeKey];
     const worker = this._worker;
     this._worker = undefined;
@@ -331,42 +268,20 @@ export class ProbeSampler {
     } else {
       this._closeFds();
     }
-    this._settlePrevious();
-    this._settleUnsettled();
+    this._unsettled.settleAll();
   }
 
   private _startWorker(): void {
-    const budget = this._maxOverheadPercent;
-    const workerData: SamplingWorkerData = {
-      state: this._state.buffer as SharedArrayBuffer,
-      slots: Slot,
-      lastProbe: this._lastProbe.buffer as SharedArrayBuffer,
-      handlerNanos: this._handlerNanos.buffer as SharedArrayBuffer,
+    const worker = startSamplingWorker({
+      state: this._state,
+      lastProbe: this._lastProbe,
+      handlerNanos: this._handlerNanos,
       intervalMillis: this._intervalMillis,
-      // Symbol.for() keys survive the trip to the main thread's global scope as text.
-      expression: `globalThis[Symbol.for(${JSON.stringify(this.probeKey.description)})]()`,
-      sleepAfterIdleMillis: SLEEP_AFTER_IDLE_MILLIS,
-      mainThreadStatFd: this._statFd,
-      mainThreadSchedstatFd: this._schedstatFd,
-      initialCpuNanos: readCpuNanos(this._schedstatFd),
-      maxOverheadFraction: Number.isFinite(budget) ? budget / 100 : Infinity,
-      minCpuNanosPerProbe: MIN_CPU_SHARE_PER_PROBE * this._intervalMillis * 1e6,
-      defaultDispatchCostNanos: DEFAULT_DISPATCH_COST_NANOS,
-      nextTickRateSource: nextTickRateHz.toString(),
-      debug: process.env.OTEL_SPAN_PROFILER_DEBUG_BUDGET === '1',
-    };
-    // `require` here is text: the eval'd worker's own require, which bundlers cannot rewrite.
-    const worker = new Worker(`(${samplingWorkerMain.toString()})(require)`, {
-      eval: true,
-      workerData,
-      name: 'otel-span-profiler sampler',
-      // The sampler must never keep the application alive, nor inherit its flags (--inspect, preloads).
-      execArgv: [],
-      env: {},
-      stdout: false,
-      stderr: false,
+      probeKey: this.probeKey,
+      statFd: this._statFd,
+      schedstatFd: this._schedstatFd,
+      maxOverheadPercent: this._maxOverheadPercent,
     });
-    worker.unref();
     worker.on('error', (err) => {
       // E.g. the inspector refused the connection (a permission model): profiling stops.
       if (this._worker === worker) this._disable('the sampling thread failed', err);
@@ -376,30 +291,3 @@ export class ProbeSampler {
 }
 
 function noop(): void {}
-
-/** The first field of a schedstat file (on-CPU nanoseconds), -1 when it cannot be read. Once per sampler. */
-function readCpuNanos(fd: number): number {
-  if (fd < 0) return -1;
-  try {
-    const buf = Buffer.alloc(64);
-    const length = readSync(fd, buf, 0, buf.length, 0);
-    const value = Number(buf.toString('latin1', 0, length).split(' ')[0]);
-    return Number.isFinite(value) ? value : -1;
-  } catch {
-    return -1;
-  }
-}
-
-/**
- * A /proc file of the main thread, whose thread id is the process id on Linux: `stat` (its
- * scheduler state, to skip ticks while it sleeps) and `schedstat` (its on-CPU nanoseconds).
- * -1 anywhere else, or where /proc is not readable.
- */
-function openMainThreadFile(name: 'stat' | 'schedstat'): number {
-  if (process.platform !== 'linux') return -1;
-  try {
-    return openSync(`/proc/self/task/${process.pid}/${name}`, 'r');
-  } catch {
-    return -1;
-  }
-}

@@ -18,7 +18,7 @@ describe('StackCapturer (through real sampling)', function () {
   }
 
   it('should give stacks leaf first, with 1-based positions and the probe left out', async function () {
-    tracing = setUpProfiledTracing();
+    tracing = setUpProfiledTracing({ engine: 'probe' });
     const hot = namedHotFunction('leafFirstHot');
     function callerOfHot(): void {
       const target = tracing.processor.stats.samples + 5;
@@ -44,7 +44,7 @@ describe('StackCapturer (through real sampling)', function () {
   });
 
   it('should leave out async frames (the await chain is not on the CPU)', async function () {
-    tracing = setUpProfiledTracing();
+    tracing = setUpProfiledTracing({ engine: 'probe' });
     const hot = namedHotFunction('afterAwaitHot');
     async function resumedWorker(): Promise<void> {
       await new Promise((r) => setImmediate(r));
@@ -66,7 +66,7 @@ describe('StackCapturer (through real sampling)', function () {
   it('should tell apart closures of one piece of code that carry different names', async function () {
     // Regression: frames were once keyed by position alone, so every closure below showed the
     // name of the first one sampled (found by the OpenTelemetry JS 3.x smoke test).
-    tracing = setUpProfiledTracing();
+    tracing = setUpProfiledTracing({ engine: 'probe' });
     const spinners = ['spinAlpha', 'spinBravo'].map((name) => {
       const holder = {
         [name](millis: number): number {
@@ -86,7 +86,7 @@ describe('StackCapturer (through real sampling)', function () {
   });
 
   it('should keep at most maxStackDepth frames', async function () {
-    tracing = setUpProfiledTracing({ maxStackDepth: 3 });
+    tracing = setUpProfiledTracing({ engine: 'probe', maxStackDepth: 3 });
     const stacks = await stacksOf(() => {
       const target = tracing.processor.stats.samples + 5;
       const deep = (n: number): void => (n === 0 ? void spin(2) : deep(n - 1));
@@ -98,7 +98,7 @@ describe('StackCapturer (through real sampling)', function () {
   });
 
   it('should leave Error.prepareStackTrace and Error.stackTraceLimit as the application set them', async function () {
-    tracing = setUpProfiledTracing();
+    tracing = setUpProfiledTracing({ engine: 'probe' });
     const savedPrepare = Error.prepareStackTrace;
     const savedLimit = Error.stackTraceLimit;
     const custom = (): string => 'custom stack';
