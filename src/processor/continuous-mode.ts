@@ -16,7 +16,7 @@ export interface ContinuousSettings extends PeriodCaps {
 }
 
 /**
- * Counters of continuous mode, under `processor.stats.continuous` (undefined in span mode).
+ * Counters of continuous mode, under `processor.stats.continuous` (absent in span mode).
  * docs/stats.md describes each field.
  */
 export interface ContinuousStats {

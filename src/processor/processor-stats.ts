@@ -63,8 +63,8 @@ export interface ProcessorStats {
   readonly export: BatcherStats;
   /** Source maps used at export; `undefined` when the `sourceMaps` option is false. */
   readonly sourceMaps: SourceMapStats | undefined;
-  /** Continuous mode's counters; `undefined` in span mode (the `mode` option). */
-  readonly continuous: ContinuousStats | undefined;
+  /** Continuous mode's counters; absent in span mode (the `mode` option). */
+  readonly continuous?: ContinuousStats;
 }
 
 /** What the warning of each reason's first drop says; the processor fills in its option values where a reason has one. */
@@ -174,7 +174,8 @@ export class ProfilerStats {
       dropped: this.drops.snapshot(),
       export: exportStats,
       sourceMaps,
-      continuous,
+      // Absent, not undefined, in span mode: JSON.stringify(stats) round-trips.
+      ...(continuous === undefined ? {} : { continuous }),
     };
   }
 }

@@ -62,7 +62,8 @@ for (const engine of ENGINES) describe(`ProfilingSpanProcessor continuous mode (
       } finally {
         clearInterval(background);
       }
-      await processor.forceFlush();
+      // Shut down, not flushed: the counters and the exported profiles then hold still.
+      await processor.shutdown();
     });
 
     after(async function () {
@@ -81,6 +82,8 @@ for (const engine of ENGINES) describe(`ProfilingSpanProcessor continuous mode (
       const stats = tracing.processor.stats;
       assert.strictEqual(stats.continuous?.periods, profiles.length);
       assert.strictEqual(stats.continuous?.samples, processSamples(profiles).length);
+      assert.strictEqual(stats.continuous?.linkedSamples, processSamples(profiles).filter((s) => s.root !== undefined).length);
+      assert.deepStrictEqual(JSON.parse(JSON.stringify(stats)), stats);
     });
 
     it('should keep the background work, with no Link, in the process profiles', function () {
@@ -210,6 +213,25 @@ for (const engine of ENGINES) describe(`ProfilingSpanProcessor continuous mode (
       assert.strictEqual(stacks.size, 1);
       assert.ok(processor.stats.dropped.maxStacksPerPeriod >= 1);
     });
+
+    if (engine === 'probe') {
+      it('should keep the probe within maxOverheadPercent with no span open, lowering its rate', async function () {
+        // 0.01% of the main thread: no probe costs less than 1 us, so 99 Hz is always over it.
+        tracing = setUpProfiledTracing({ engine, mode: 'continuous', samplingFrequencyHz: 99, maxOverheadPercent: 0.01 });
+        const { processor } = tracing;
+        const busy = namedHotFunction('cont_over_budget');
+        // The rate is checked every window (about a second of sampling); 30 s at most.
+        const end = performance.now() + 30_000;
+        while (processor.stats.engine.tickRateHz >= 99 && performance.now() < end) {
+          busy(20);
+          await new Promise((r) => setImmediate(r));
+        }
+        const stats = processor.stats;
+        assert.ok(stats.engine.tickRateHz < 99, `tick rate ${stats.engine.tickRateHz} Hz`);
+        assert.strictEqual(stats.openRoots, 0);
+        assert.ok((stats.continuous?.samples ?? 0) > 0, 'nothing sampled');
+      });
+    }
 
     it('should sample with no root open, and stop sampling at shutdown', async function () {
       tracing = setUpProfiledTracing({ engine, mode: 'continuous' });
