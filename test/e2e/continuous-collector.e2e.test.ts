@@ -5,7 +5,7 @@ import { buildCollector, startCollector, type RunningCollector } from '../helper
 import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
 import { attributesOf, profilesOf } from '../helpers/decode-resolve';
 import { OtlpSink } from '../helpers/otlp-sink';
-import { ENGINES, namedHotFunction, setUpProfiledTracing } from '../helpers/tracing';
+import { ENGINES, namedHotFunction, setUpProfiledTracing, waitUntilSampled } from '../helpers/tracing';
 import { decodeProfiles, type DecodedProfile } from './otlp-decode';
 
 const BACKGROUND = 'e2e_cont_background';
@@ -44,6 +44,8 @@ for (const engine of ENGINES) describe(`Continuous mode through the OpenTelemetr
           }),
         ),
       );
+      // Background work alone for a while, so its share does not hang on the request mix.
+      await waitUntilSampled(tracing.processor, 20);
     } finally {
       clearInterval(background);
     }

@@ -2,7 +2,7 @@ import * as assert from 'node:assert';
 import { context, ROOT_CONTEXT, type Span } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { ProfileSample, SpanProfile } from '../../src/profile/span-profile';
-import { ENGINES, namedHotFunction, setUpProfiledTracing, type ProfiledTracing } from '../helpers/tracing';
+import { ENGINES, namedHotFunction, setUpProfiledTracing, waitUntilSampled, type ProfiledTracing } from '../helpers/tracing';
 
 // Issue 20: continuous mode, run on both engines.
 const REQUESTS = 24;
@@ -57,8 +57,7 @@ for (const engine of ENGINES) describe(`ProfilingSpanProcessor continuous mode (
           ),
         );
         // Background work alone for a while, so its share does not hang on the request mix.
-        const until = performance.now() + 300;
-        while (performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+        await waitUntilSampled(processor, 20);
       } finally {
         clearInterval(background);
       }
