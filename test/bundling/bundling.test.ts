@@ -126,7 +126,7 @@ describe('bundled applications (esbuild CommonJS and ESM, webpack) export valid 
   const grpc = new LoopbackGrpcServer();
 
   before(async function () {
-    assert.ok(fs.existsSync(path.join(repo, 'dist', 'exporter', 'otlp-schema.json')), 'run npm run build first (npm test does)');
+    assert.ok(fs.existsSync(path.join(repo, 'dist', 'otlp', 'otlp-schema.json')), 'run npm run build first (npm test does)');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-span-profiler-bundling-'));
     packInto(dir);
     fs.copyFileSync(path.join(repo, 'test', 'bundling', 'fixtures', 'app.js'), path.join(dir, 'app.js'));

@@ -8,6 +8,7 @@ import { ProfilingSpanProcessor } from '../../src/processor/processor';
 import type { EngineStats, SampleSink, SamplingEngine } from '../../src/sampler/engine';
 import { ProbeEngine } from '../../src/sampler/probe/probe-engine';
 import { DiagRecorder } from '../helpers/diag-recorder';
+import { nodeBinary } from '../setup/node-binaries';
 import { setUpProfiledTracing, spin, spinUntilSampled, type ProfiledTracing } from '../helpers/tracing';
 
 const BUILD_SRC = path.resolve(__dirname, '../../src');
@@ -23,8 +24,9 @@ interface EngineAppResult {
 }
 
 /** Runs test/fixtures/engine-app.js with `engine`, optionally with a preload; resolves to its JSON report. */
-function runEngineApp(engine: string, preload?: string): Promise<EngineAppResult> {
+function runEngineApp(engine: string, preload?: string, node = process.execPath, nodeArgs: string[] = []): Promise<EngineAppResult> {
   const args = [
+    ...nodeArgs,
     ...(preload === undefined ? [] : ['--require', path.join(FIXTURES, preload)]),
     path.join(FIXTURES, 'engine-app.js'),
     path.join(BUILD_SRC, 'processor/processor.js'),
@@ -32,7 +34,7 @@ function runEngineApp(engine: string, preload?: string): Promise<EngineAppResult
     engine,
   ];
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(node, args, { timeout: 60_000 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${err.message}\n${stdout}\n${stderr}`));
       else resolve(JSON.parse(stdout) as EngineAppResult);
     });
@@ -88,6 +90,28 @@ describe('engine selection (issue 19)', function () {
       assert.strictEqual(result.engine, 'native');
       assert.ok(result.profiles >= 1 && result.hotFrames >= 1, JSON.stringify(result));
       assert.deepStrictEqual(result.logs.filter((l) => l.level !== 'info'), []);
+    });
+  });
+
+  describe('the permission model (Node 22+ --permission)', function () {
+    const node22 = nodeBinary(22);
+    const flags = ['--permission', '--allow-fs-read=*', '--allow-worker'];
+    it('should pass spans through with one warning, not abort, when addons and the inspector are refused', async function () {
+      if (node22 === undefined) this.skip();
+      const result = await runEngineApp('auto', undefined, node22, flags);
+      assert.strictEqual(result.engine, 'probe');
+      assert.match(result.reason, /^the native engine cannot load: ERR_DLOPEN_DISABLED/);
+      assert.strictEqual(result.profiles, 0);
+      const warnings = result.logs.filter((l) => l.level === 'warn');
+      assert.strictEqual(warnings.length, 1, JSON.stringify(result.logs));
+      assert.match(warnings[0].message, /profiling is off: .*the permission model refuses the inspector/);
+    });
+
+    it('should profile with the native engine when addons are allowed', async function () {
+      if (node22 === undefined) this.skip();
+      const result = await runEngineApp('auto', undefined, node22, [...flags, '--allow-addons']);
+      assert.strictEqual(result.engine, 'native');
+      assert.ok(result.profiles >= 1 && result.hotFrames >= 1, JSON.stringify(result));
     });
   });
 

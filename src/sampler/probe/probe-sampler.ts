@@ -230,6 +230,9 @@ export class ProbeSampler {
     try {
       // Throws where Node was built without the inspector, or a permission model forbids it.
       require('node:inspector');
+      // Node 22+ under --permission: connecting the worker's session to the main thread fails a
+      // native assertion and aborts the process (seen on 22.23.5), so refuse before trying.
+      if (inspectorRefused()) throw new Error('the permission model refuses the inspector (--permission without inspector access)');
       this._statFd = openMainThreadFile('stat');
       this._schedstatFd = openMainThreadFile('schedstat');
       Object.defineProperty(globalThis, this.probeKey, { value: this.probe, configurable: true, enumerable: false });
@@ -291,3 +294,14 @@ export class ProbeSampler {
 }
 
 function noop(): void {}
+
+/** Whether a permission model is on and refuses the inspector. */
+function inspectorRefused(): boolean {
+  const permission = (process as { permission?: { has(scope: string): boolean } }).permission;
+  try {
+    return permission !== undefined && permission.has('inspector') === false;
+  } catch {
+    // A Node whose permission model has no inspector scope (Node 20's experimental one).
+    return false;
+  }
+}

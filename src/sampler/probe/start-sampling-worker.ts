@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { readCpuNanos } from './main-thread-files';
-import { samplingWorkerMain } from './sampling-worker';
+import { samplingWorkerSource } from './sampling-worker';
 import { nextTickRateHz } from './tick-rate';
 import { Slot, type SamplingWorkerData } from './worker-protocol';
 
@@ -51,8 +51,7 @@ export function startSamplingWorker(start: SamplingWorkerStart): Worker {
     nextTickRateSource: nextTickRateHz.toString(),
     debug: process.env.OTEL_SPAN_PROFILER_DEBUG_BUDGET === '1',
   };
-  // `require` here is text: the eval'd worker's own require, which bundlers cannot rewrite.
-  const worker = new Worker(`(${samplingWorkerMain.toString()})(require)`, {
+  const worker = new Worker(samplingWorkerSource(), {
     eval: true,
     workerData,
     name: 'otel-span-profiler sampler',
