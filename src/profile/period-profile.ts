@@ -65,15 +65,18 @@ export class PeriodProfile {
     }
     let kept = this._byIdentity.get(stack);
     if (kept === undefined) {
-      const key = this._contentKey(stack);
-      kept = this._byContent.get(key);
+      // Once the stack cap is reached, frames not seen yet are not given ids: a stack with one
+      // cannot be a kept stack, and the frame table stays bounded by the kept stacks.
+      const full = this._byContent.size >= this._caps.maxStacks;
+      const key = this._contentKey(stack, !full);
+      kept = key === undefined ? undefined : this._byContent.get(key);
       if (kept === undefined) {
-        if (this._byContent.size >= this._caps.maxStacks) {
+        if (full) {
           this.droppedSamples++;
           return 'maxStacksPerPeriod';
         }
         kept = stack;
-        this._byContent.set(key, stack);
+        this._byContent.set(key!, stack);
       }
       this._byIdentity.set(stack, kept);
     }
@@ -130,13 +133,14 @@ export class PeriodProfile {
   /**
    * The frames' ids in this period, joined. Both engines intern frames, so equal stacks have
    * equal keys; where an engine's interner started over, a stack may count twice (never merge
-   * with another one).
+   * with another one). Undefined when a frame has no id yet and `register` is false.
    */
-  private _contentKey(stack: ProfileStack): string {
+  private _contentKey(stack: ProfileStack, register: boolean): string | undefined {
     let key = '';
     for (const frame of stack) {
       let id = this._frameIds.get(frame);
       if (id === undefined) {
+        if (!register) return undefined;
         id = this._frameIds.size;
         this._frameIds.set(frame, id);
       }
