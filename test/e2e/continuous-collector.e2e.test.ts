@@ -44,8 +44,10 @@ for (const engine of ENGINES) describe(`Continuous mode through the OpenTelemetr
           }),
         ),
       );
+      // A cut between the two phases: the run spans two periods at least, however fast the machine.
+      await tracing.processor.forceFlush();
       // Background work alone for a while, so its share does not hang on the request mix.
-      await waitUntilSampled(tracing.processor, 20);
+      await waitUntilSampled(tracing.processor, 60);
     } finally {
       clearInterval(background);
     }

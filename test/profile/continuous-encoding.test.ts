@@ -38,7 +38,7 @@ for (const engine of ENGINES) describe(`OTLP encoding of real process profiles (
           }),
         ),
       );
-      await waitUntilSampled(processor, 10);
+      await waitUntilSampled(processor, 30);
     } finally {
       clearInterval(background);
     }
