@@ -10,5 +10,6 @@ export type { FileProfileExporterOptions } from './exporter/file-profile-exporte
 export { InMemoryProfileExporter } from './exporter/in-memory-profile-exporter';
 export type { ProfileExporter } from './exporter/profile-exporter';
 export type { BatchOptions, BatcherStats } from './processor/profile-batcher';
-export type { SpanProfile, ProfileSample, ProfileStack, ProfileFrame, ProfileResource } from './profile/span-profile';
+export type { SpanProfile, ProfileSample, ProfileStack, ProfileFrame, ProfileResource, SampleRoot } from './profile/span-profile';
+export type { ContinuousStats } from './processor/continuous-mode';
 export type { SourceMapStats } from './source-maps/source-maps';

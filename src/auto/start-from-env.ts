@@ -3,6 +3,7 @@ import type { Environment } from '../exporter/exporter-env';
 import { ProfilingSpanProcessor } from '../processor/processor';
 import type { EngineChoice } from '../sampler/engine';
 import { createOptionalLoader, optionalRequireNextTo, type OptionalLoader, type OptionalRequire } from './optional-require';
+import { processorOptionsFromEnv } from './processor-options-from-env';
 import { profileExporterFromEnv } from './profile-exporter-from-env';
 import { traceProcessorsFromEnv } from './trace-processors-from-env';
 
@@ -71,7 +72,7 @@ function start(env: Environment, loader: OptionalLoader, sdkSetsLogger: boolean)
   const profileExporter = profileExporterFromEnv(env);
   const spanProcessors = [
     ...traceProcessorsFromEnv(env, nextToSdk),
-    ...(profileExporter ? [new ProfilingSpanProcessor({ exporter: profileExporter, engine: engineFromEnv(env) })] : []),
+    ...(profileExporter ? [new ProfilingSpanProcessor({ ...processorOptionsFromEnv(env), exporter: profileExporter, engine: engineFromEnv(env) })] : []),
   ];
   if (sdkSetsLogger) diag.disable(); // the NodeSDK constructor installs its own, same level
   const sdk = new sdkNode.NodeSDK({ instrumentations, spanProcessors });

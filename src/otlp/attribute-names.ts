@@ -29,6 +29,12 @@ export const ACTIVE_SPAN_ID_ATTRIBUTE = 'otel_span_profiler.active_span_id';
  */
 export const SERVICE_NAME_ATTRIBUTE = 'service.name';
 
+/**
+ * Profile attribute, `true` on the profiles of continuous mode: one period of the whole process,
+ * whose samples link to their profiled roots one by one (docs/continuous.md).
+ */
+export const CONTINUOUS_ATTRIBUTE = 'otel_span_profiler.continuous';
+
 /** Profile attribute, `true` when the duration cap closed the profile before its root span ended. */
 export const TRUNCATED_ATTRIBUTE = 'otel_span_profiler.truncated';
 

@@ -4,6 +4,7 @@ import type { Attributes } from '@opentelemetry/api';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
 import {
   ACTIVE_SPAN_ID_ATTRIBUTE,
+  CONTINUOUS_ATTRIBUTE,
   DROPPED_SAMPLES_ATTRIBUTE,
   SERVICE_NAME_ATTRIBUTE,
   SPAN_NAME_ATTRIBUTE,
@@ -18,7 +19,7 @@ import {
   type PbResourceProfiles,
   type PbSample,
 } from './otlp-model';
-import type { ProfileResource, SpanProfile } from '../profile/span-profile';
+import type { ProfileResource, ProfileSample, SpanProfile } from '../profile/span-profile';
 
 // Used when the sampler could not measure an interval: the sampler's nominal 99 Hz.
 const FALLBACK_PERIOD_NANOS = 10_101_010;
@@ -97,6 +98,7 @@ function buildProfile(
   if (first !== 0n) pbProfile.timeUnixNano = Uint64.fromBigInt(first);
   if (duration > 0n) pbProfile.durationNano = Uint64.fromBigInt(duration);
   const attributeIndices: number[] = [];
+  if (profile.kind === 'process') attributeIndices.push(dictionary.attribute(CONTINUOUS_ATTRIBUTE, true)!);
   if (profile.truncated) attributeIndices.push(dictionary.attribute(TRUNCATED_ATTRIBUTE, true)!);
   if (profile.droppedSamples > 0) {
     attributeIndices.push(dictionary.attribute(DROPPED_SAMPLES_ATTRIBUTE, profile.droppedSamples)!);
@@ -122,7 +124,7 @@ function buildSamples(
   let first = profile.startTimeUnixNano;
   let last = profile.endTimeUnixNano - 1n;
   for (const sample of profile.samples) {
-    const span = groups.of(sample.spanId);
+    const span = groups.of(sample);
     const stackIndex = dictionary.stack(sample.stack);
     let pbSample = measured ? undefined : span.byStack.get(stackIndex);
     if (pbSample === undefined) {
@@ -157,6 +159,7 @@ interface SpanSamples {
  */
 class SpanGroups {
   private readonly _linkToRoot: boolean;
+  private readonly _processProfile: boolean;
   private readonly _common: readonly number[];
   private readonly _rootLinkIndex: number;
   private readonly _bySpanId = new Map<string, SpanSamples>();
@@ -168,19 +171,35 @@ class SpanGroups {
     serviceName: string,
   ) {
     this._linkToRoot = _profile.sampleLinks === 'local-root';
+    this._processProfile = _profile.kind === 'process';
     this._common = profileSampleAttributes(_profile, _dictionary, serviceName);
     this._rootLinkIndex = this._linkToRoot ? _dictionary.link(_profile.traceId, _profile.rootSpanId) : 0;
   }
 
-  of(spanId: string): SpanSamples {
-    let span = this._bySpanId.get(spanId);
+  /** The group of a sample: its Link and attributes, which depend on its span (and, in a process profile, its root). */
+  of(sample: ProfileSample): SpanSamples {
+    const spanId = sample.spanId;
+    // A process profile (continuous mode): each sample names its own root, or none.
+    const root = this._processProfile ? sample.root : undefined;
+    const spanKey = !this._processProfile ? spanId : root === undefined ? '' : `${root.traceId}:${root.spanId}:${spanId}`;
+    let span = this._bySpanId.get(spanKey);
     if (span !== undefined) return span;
     let attributeIndices = this._common;
-    if (this._linkToRoot) {
-      const active = this._dictionary.spanIdAttribute(ACTIVE_SPAN_ID_ATTRIBUTE, spanId);
-      if (active !== undefined) attributeIndices = Object.freeze([...this._common, active]);
+    let linkIndex = 0;
+    if (!this._processProfile) {
+      if (this._linkToRoot) {
+        const active = this._dictionary.spanIdAttribute(ACTIVE_SPAN_ID_ATTRIBUTE, spanId);
+        if (active !== undefined) attributeIndices = Object.freeze([...this._common, active]);
+      }
+      linkIndex = this._linkToRoot ? this._rootLinkIndex : this._dictionary.link(this._profile.traceId, spanId);
+    } else if (root !== undefined) {
+      if (root.name !== '') attributeIndices = Object.freeze([this._dictionary.attribute(SPAN_NAME_ATTRIBUTE, root.name)!, ...attributeIndices]);
+      if (this._linkToRoot) {
+        const active = this._dictionary.spanIdAttribute(ACTIVE_SPAN_ID_ATTRIBUTE, spanId);
+        if (active !== undefined) attributeIndices = Object.freeze([...attributeIndices, active]);
+      }
+      linkIndex = this._dictionary.link(root.traceId, this._linkToRoot ? root.spanId : spanId);
     }
-    const linkIndex = this._linkToRoot ? this._rootLinkIndex : this._dictionary.link(this._profile.traceId, spanId);
     // Malformed span IDs all map to no link (and no attribute): one group for them.
     const key = `${linkIndex}:${attributeIndices.join(',')}`;
     span = this._byKey.get(key);
@@ -188,7 +207,7 @@ class SpanGroups {
       span = { linkIndex, attributeIndices: attributeIndices.length > 0 ? attributeIndices : undefined, byStack: new Map() };
       this._byKey.set(key, span);
     }
-    this._bySpanId.set(spanId, span);
+    this._bySpanId.set(spanKey, span);
     return span;
   }
 }

@@ -13,9 +13,10 @@ import type { DiagLogger } from '@opentelemetry/api';
  * - `maxQueueSize`, `maxQueuedSamples`: a finished profile found the export queue full (counts profiles).
  * - `afterShutdown`: a profile finished after shutdown (counts profiles).
  * - `exportFailed`: an export call failed or timed out (counts the profiles it carried).
+ * - `maxSamplesPerPeriod`, `maxStacksPerPeriod`: continuous mode, a sample was not kept (counts samples).
  */
 export type DropReason =
-  'maxOpenProfiles' | 'maxSamplesPerProfile' | 'maxQueueSize' | 'maxQueuedSamples' | 'afterShutdown' | 'exportFailed';
+  'maxOpenProfiles' | 'maxSamplesPerProfile' | 'maxQueueSize' | 'maxQueuedSamples' | 'afterShutdown' | 'exportFailed' | 'maxSamplesPerPeriod' | 'maxStacksPerPeriod';
 
 /** What the warning of each reason's first drop says; the processor fills in its option values where a reason has one. */
 export type DropExplanations = Readonly<Record<DropReason, string>>;
@@ -28,6 +29,8 @@ const DEFAULT_EXPLANATIONS: DropExplanations = {
   maxQueuedSamples: 'the export queue holds too many samples; finished profiles are dropped',
   afterShutdown: 'a profile finished after shutdown and is dropped',
   exportFailed: 'an export failed; its profiles are dropped',
+  maxSamplesPerPeriod: 'a continuous period reached its sample cap; later samples are dropped',
+  maxStacksPerPeriod: 'a continuous period reached its stack cap; samples with new stacks are dropped',
 };
 
 /**
@@ -43,6 +46,8 @@ export class DropCounter {
     maxQueuedSamples: 0,
     afterShutdown: 0,
     exportFailed: 0,
+    maxSamplesPerPeriod: 0,
+    maxStacksPerPeriod: 0,
   };
   private readonly _logged = new Set<DropReason>();
   private _pending = false;

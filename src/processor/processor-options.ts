@@ -70,6 +70,25 @@ export interface ProfilingSpanProcessorOptions {
   sourceMaps?: boolean;
   /** How finished profiles are queued and batched before export; bad values throw, as above. */
   batch?: BatchOptions;
+  /**
+   * `'spans'` (default): a profile per profiled root span, sampling only while one is open.
+   * `'continuous'`: sampling from start to shutdown, and every `continuousPeriodMillis` one
+   * profile of the whole process goes out; samples taken under a profiled root link to it as in
+   * span profiles, the others carry no Link, idle time is left out. Span profiles are then not
+   * exported separately, so no sample is sent twice (docs/continuous.md). Environment:
+   * `OTEL_SPAN_PROFILER_MODE` (zero-code entry).
+   */
+  mode?: 'spans' | 'continuous';
+  /**
+   * Continuous mode: how long one period lasts, i.e. how often a process profile goes out.
+   * Default 15000 (Pyroscope's Go client pushes every 15 s). Environment:
+   * `OTEL_SPAN_PROFILER_CONTINUOUS_PERIOD_MILLIS` (zero-code entry).
+   */
+  continuousPeriodMillis?: number;
+  /** Continuous mode: samples kept per period; later ones are dropped (counted). Default 20000. */
+  maxSamplesPerPeriod?: number;
+  /** Continuous mode: distinct stacks kept per period; samples with a new stack past it are dropped (counted). Default 5000. */
+  maxStacksPerPeriod?: number;
 }
 
 /** The options with defaults applied and values checked. */
@@ -88,6 +107,10 @@ export interface ResolvedProcessorOptions {
   readonly pyroscopeProfileIdAttribute: boolean;
   readonly sourceMaps: boolean;
   readonly batch: ResolvedBatchOptions;
+  readonly mode: 'spans' | 'continuous';
+  readonly continuousPeriodMillis: number;
+  readonly maxSamplesPerPeriod: number;
+  readonly maxStacksPerPeriod: number;
 }
 
 const DEFAULTS = {
@@ -103,6 +126,10 @@ const DEFAULTS = {
   sourceMaps: true,
   engine: 'auto',
   startEngineEagerly: false,
+  mode: 'spans',
+  continuousPeriodMillis: 15_000,
+  maxSamplesPerPeriod: 20_000,
+  maxStacksPerPeriod: 5000,
 } as const;
 
 /**
@@ -130,6 +157,10 @@ export function resolveProcessorOptions(options: ProfilingSpanProcessorOptions):
   if (engine !== 'auto' && engine !== 'native' && engine !== 'probe') {
     throw new TypeError(`ProfilingSpanProcessor: option "engine" must be 'auto', 'native' or 'probe', got ${describe(engine)}`);
   }
+  const mode = options.mode ?? DEFAULTS.mode;
+  if (mode !== 'spans' && mode !== 'continuous') {
+    throw new TypeError(`ProfilingSpanProcessor: option "mode" must be 'spans' or 'continuous', got ${describe(mode)}`);
+  }
   const startEngineEagerly = checkBoolean('ProfilingSpanProcessor: option "startEngineEagerly"', options.startEngineEagerly ?? DEFAULTS.startEngineEagerly);
   return {
     exporter,
@@ -146,6 +177,10 @@ export function resolveProcessorOptions(options: ProfilingSpanProcessorOptions):
     pyroscopeProfileIdAttribute: pyroscope,
     sourceMaps,
     batch,
+    mode,
+    continuousPeriodMillis: number(options, 'continuousPeriodMillis', 100, 3_600_000, true),
+    maxSamplesPerPeriod: number(options, 'maxSamplesPerPeriod', 1, Number.MAX_SAFE_INTEGER, true),
+    maxStacksPerPeriod: number(options, 'maxStacksPerPeriod', 1, Number.MAX_SAFE_INTEGER, true),
   };
 }
 

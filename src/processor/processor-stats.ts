@@ -2,6 +2,7 @@ import type { BatcherStats } from './profile-batcher';
 import type { DropCounter, DropReason } from './drop-counter';
 import type { SourceMapStats } from '../source-maps/source-maps';
 import type { EngineStats } from '../sampler/engine';
+import type { ContinuousStats } from './continuous-mode';
 
 /**
  * A snapshot of a {@link ProfilingSpanProcessor}'s counters, from `processor.stats`. Counts are
@@ -42,6 +43,8 @@ export interface ProcessorStats {
   readonly export: BatcherStats;
   /** Source maps used at export; `undefined` when the `sourceMaps` option is false. */
   readonly sourceMaps: SourceMapStats | undefined;
+  /** Continuous mode's counters; absent in span mode (the `mode` option). */
+  readonly continuous?: ContinuousStats;
 }
 
 /** The processor's own counters. */
@@ -57,7 +60,7 @@ export class ProfilerStats {
 
   constructor(readonly drops: DropCounter) {}
 
-  snapshot(engine: EngineStats, openRoots: number, exportStats: BatcherStats, sourceMaps?: SourceMapStats): ProcessorStats {
+  snapshot(engine: EngineStats, openRoots: number, exportStats: BatcherStats, sourceMaps?: SourceMapStats, continuous?: ContinuousStats): ProcessorStats {
     return {
       engine,
       samples: this.samples,
@@ -72,6 +75,8 @@ export class ProfilerStats {
       dropped: this.drops.snapshot(),
       export: exportStats,
       sourceMaps,
+      // Absent, not undefined, in span mode: JSON.stringify(stats) round-trips.
+      ...(continuous === undefined ? {} : { continuous }),
     };
   }
 }

@@ -5,13 +5,14 @@ import { resolveProcessorOptions, type ProfilingSpanProcessorOptions, type Resol
 import { NO_JS_FRAME_STACK } from '../otlp/dictionary';
 import { RootProfile } from '../profile/root-profile';
 import { SourceMapper } from '../source-maps/source-maps';
-import type { ProfileResource, SpanProfile } from '../profile/span-profile';
+import type { ProfileResource } from '../profile/span-profile';
 import type { ProfileStack } from '../profile/span-profile';
 import type { SampleSink, SamplingEngine } from '../sampler/engine';
 import { createEngine, type EngineSettings } from '../sampler/select-engine';
 import { DropCounter } from './drop-counter';
 import { ProfilerStats, type ProcessorStats } from './processor-stats';
 import { PROFILE_ID_ATTRIBUTE } from '../otlp/attribute-names';
+import { ContinuousMode } from './continuous-mode';
 
 const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/processor' });
 
@@ -48,6 +49,8 @@ export class ProfilingSpanProcessor {
   private readonly _batcher: ProfileBatcher;
   private readonly _sourceMapper: SourceMapper | undefined;
   private readonly _stats: ProfilerStats;
+  /** Continuous mode (the `mode` option), undefined in span mode. */
+  private readonly _continuous: ContinuousMode | undefined;
   /**
    * The property that links every span of a profiled root's local subtree to its root. A
    * property rather than a WeakMap: a WeakMap entry per span doubled the processor's cost per
@@ -84,6 +87,8 @@ export class ProfilingSpanProcessor {
       maxSamplesPerProfile: `a profile reached ${o.maxSamplesPerProfile} samples; later samples are dropped`,
       maxQueueSize: `the export queue holds ${o.batch.maxQueueSize} profiles; later profiles are dropped`,
       maxQueuedSamples: `the export queue holds ${o.batch.maxQueuedSamples} samples; later profiles are dropped`,
+      maxSamplesPerPeriod: `a continuous period reached ${o.maxSamplesPerPeriod} samples; later samples are dropped`,
+      maxStacksPerPeriod: `a continuous period reached ${o.maxStacksPerPeriod} distinct stacks; samples with new stacks are dropped`,
     });
     this._stats = new ProfilerStats(drops);
     this._maxDurationNanos = this._options.maxProfileDurationMillis * 1e6;
@@ -101,16 +106,22 @@ export class ProfilingSpanProcessor {
     this._engine = (internals.createEngine ?? createEngine)(settings, sink);
     this._sourceMapper = this._options.sourceMaps ? new SourceMapper() : undefined;
     this._batcher = new ProfileBatcher(this._options.exporter, this._options.batch, drops, this._sourceMapper);
+    if (o.mode === 'continuous' && this._engine.enabled) {
+      const periods = { periodMillis: o.continuousPeriodMillis, maxSamples: o.maxSamplesPerPeriod, maxStacks: o.maxStacksPerPeriod };
+      this._continuous = new ContinuousMode(periods, this._engine, (profile) => this._batcher.add({ ...profile, sampleLinks: o.linkSamplesTo }), drops, serviceResource());
+      this._continuous.start();
+    }
   }
 
   /** Counters since start: the engine, samples, roots, drops per reason, export queue, source maps. */
   get stats(): ProcessorStats {
-    return this._stats.snapshot(this._engine.stats, this._open.size, this._batcher.stats, this._sourceMapper?.stats);
+    return this._stats.snapshot(this._engine.stats, this._open.size, this._batcher.stats, this._sourceMapper?.stats, this._continuous?.stats);
   }
 
   onStart(span: Span, parentContext: Context): void {
     if (this._shutdown !== undefined || !this._engine.enabled) return;
     try {
+      this._continuous?.noteResource((span as SdkSpan).resource);
       const parentSpan = trace.getSpan(parentContext);
       if (parentSpan !== undefined) {
         // A local child belongs to its parent's root, if that one is profiled: checked first,
@@ -157,10 +168,10 @@ export class ProfilingSpanProcessor {
     this._end(span as Span, false);
   }
 
-  /** Exports the profiles of roots that have ended. Open roots stay open. */
+  /** Exports the profiles of roots that have ended (continuous mode: the period so far). Open roots stay open. */
   forceFlush(): Promise<void> {
     // Samples an engine holds back (native: until its next rotation) first, so ended roots finish.
-    const collected = this._shutdown === undefined ? this._engine.collect() : Promise.resolve();
+    const collected = this._shutdown !== undefined ? Promise.resolve() : this._continuous?.flush() ?? this._engine.collect();
     return collected
       .then(() => this._batcher.forceFlush())
       .catch((err: unknown) => logger.error('forceFlush failed', err));
@@ -177,6 +188,7 @@ export class ProfilingSpanProcessor {
 
   private async _doShutdown(): Promise<void> {
     if (this._sweepTimer !== undefined) clearInterval(this._sweepTimer);
+    this._continuous?.stop();
     const end = nowHrNano();
     for (const root of this._open) this._close(root, end, true);
     try {
@@ -187,6 +199,7 @@ export class ProfilingSpanProcessor {
       logger.error('the sampling engine failed to shut down', err);
     }
     for (const root of this._ending) this._finish(root);
+    this._continuous?.finishLastPeriod();
     await this._batcher.shutdown();
     await this._sourceMapper?.shutdown();
     this._stats.drops.logSummary();
@@ -228,7 +241,7 @@ export class ProfilingSpanProcessor {
     this._open.delete(root);
     if (this._openByTrace.get(root.traceId) === root) this._openByTrace.delete(root.traceId);
     this._engine.release();
-    if (this._engine.live || !this._engine.sampledSince(root.sampleMark)) return this._finish(root) !== undefined;
+    if (this._engine.live || !this._engine.sampledSince(root.sampleMark)) return this._finish(root);
     this._ending.add(root);
     this._endingByTrace.set(root.traceId, root);
     return true;
@@ -242,22 +255,23 @@ export class ProfilingSpanProcessor {
     this._stats.drops.logPending();
   }
 
-  private _finish(root: RootProfile): SpanProfile | undefined {
+  /** Returns whether the root has a profile (continuous mode: whether a process profile links it). */
+  private _finish(root: RootProfile): boolean {
     root.open = false;
     this._ending.delete(root);
     if (this._endingByTrace.get(root.traceId) === root) this._endingByTrace.delete(root.traceId);
     const truncated = root.truncated;
-    const finished: SpanProfile | undefined = root.finish(root.endHrNano, this._engine.measuredIntervalNanos, truncated);
+    // Continuous mode keeps no samples on the root: they went into the period under way.
+    const finished = this._continuous === undefined ? root.finish(root.endHrNano, this._engine.measuredIntervalNanos, truncated) : undefined;
     if (truncated) this._stats.truncatedProfiles++;
-    if (finished === undefined) {
+    if (finished === undefined && !(this._continuous?.hasSamples(root) ?? false)) {
       this._stats.emptyRoots++;
-      return undefined;
+      return false;
     }
-    const profile: SpanProfile = { ...finished, sampleLinks: this._options.linkSamplesTo };
     if (truncated) this._truncatedWithProfile.add(root);
     this._stats.profiles++;
-    this._batcher.add(profile);
-    return profile;
+    if (finished !== undefined) this._batcher.add({ ...finished, sampleLinks: this._options.linkSamplesTo });
+    return true;
   }
 
   /**
@@ -268,6 +282,7 @@ export class ProfilingSpanProcessor {
   private _onSample(hrNano: number, cpuNanos: number, span: Span | undefined, captureStack: () => ProfileStack): void {
     if (span === undefined) {
       this._stats.idleProbes++;
+      this._continuous?.addUnlinked(hrNano, cpuNanos, captureStack, false);
       return;
     }
     let root = this._rootOfSpan(span);
@@ -279,13 +294,17 @@ export class ProfilingSpanProcessor {
       root = this._openByTrace.get(traceId) ?? this._endingByTrace.get(traceId);
       unrecorded = true;
     }
-    if (root === undefined || !root.open || hrNano > root.endHrNano) {
+    if (root === undefined || !root.open || hrNano > root.endHrNano || hrNano - root.startHrNano > this._maxDurationNanos) {
+      // Past the duration cap, the sweep closes the root. Not here: this runs inside the application's code.
       this._stats.otherProbes++;
+      this._continuous?.addUnlinked(hrNano, cpuNanos, captureStack, true);
       return;
     }
-    if (hrNano - root.startHrNano > this._maxDurationNanos) {
-      // Past the cap: the sweep closes it. Not here: this runs inside the application's code.
-      this._stats.otherProbes++;
+    const spanId = unrecorded ? root.spanId : span.spanContext().spanId;
+    if (this._continuous !== undefined) {
+      if (!this._continuous.addLinked(hrNano, cpuNanos, captureStack, root, spanId)) return;
+      this._stats.samples++;
+      if (unrecorded) this._stats.unrecordedSpanSamples++;
       return;
     }
     if (root.sampleCount >= this._options.maxSamplesPerProfile) {
@@ -296,7 +315,7 @@ export class ProfilingSpanProcessor {
     const stack = captureStack();
     // No JavaScript frame under the probe while a span was active: the probe ran from the event
     // loop, the thread being in native code between callbacks (see NO_JS_FRAME_NAME).
-    root.add(hrNano, cpuNanos, stack.length > 0 ? stack : NO_JS_FRAME_STACK, unrecorded ? root.spanId : span.spanContext().spanId);
+    root.add(hrNano, cpuNanos, stack.length > 0 ? stack : NO_JS_FRAME_STACK, spanId);
     this._stats.samples++;
     if (unrecorded) this._stats.unrecordedSpanSamples++;
   }
@@ -330,4 +349,10 @@ export class ProfilingSpanProcessor {
     // The low 52 bits of the trace ID are random (W3C Trace Context level 2) and fit a double exactly.
     return parseInt(traceId.slice(-13), 16) / 2 ** 52 < rate;
   }
+}
+
+/** The resource of process profiles until a span shows the SDK's: `service.name` from `OTEL_SERVICE_NAME`, if set. */
+function serviceResource(): ProfileResource {
+  const name = process.env.OTEL_SERVICE_NAME?.trim();
+  return name ? { attributes: { 'service.name': name } } : EMPTY_RESOURCE;
 }

@@ -42,6 +42,23 @@ export interface ProfileSample {
    * sample stands for one tick of the sampling interval.
    */
   readonly cpuNanos: number;
+  /**
+   * Process profiles only (continuous mode, see {@link SpanProfile.kind}): the profiled local
+   * root the sample was charged to, which its Link names; absent for a sample taken with no
+   * active span or under a span of no profiled root (it then carries no Link). Span profiles
+   * leave it out: their root is the profile's.
+   */
+  readonly root?: SampleRoot;
+}
+
+/** The profiled local root of a process profile's sample: one object per root and period, shared by its samples. */
+export interface SampleRoot {
+  /** 32 hex chars. */
+  readonly traceId: string;
+  /** 16 hex chars: the local root span. */
+  readonly spanId: string;
+  /** The root's name when the period ended (or when the root ended, if earlier). */
+  readonly name: string;
 }
 
 /** The resource of the spans a profile came from (the SDK's `Resource` satisfies this). */
@@ -79,4 +96,11 @@ export interface SpanProfile {
    * `'active-span'`.
    */
   readonly sampleLinks?: 'local-root' | 'active-span';
+  /**
+   * `'span'` (absent means the same): the samples of one profiled root, as described above.
+   * `'process'`: one period of continuous mode (docs/continuous.md), every sample of the process
+   * in that period; `traceId`, `rootSpanId` and `rootSpanName` are then empty, and each sample's
+   * {@link ProfileSample.root} says which root, if any, its Link names.
+   */
+  readonly kind?: 'span' | 'process';
 }

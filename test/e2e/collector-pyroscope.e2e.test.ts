@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { buildCollector, repoRoot, RunningCollector } from '../helpers/collector';
-import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
+import { decodeWithBuf, type Decoded } from '../helpers/decode-buf';
 import { attributesOf as sampleAttributesOf, profilesOf, resolveProfile, type Resolved } from '../helpers/decode-resolve';
 import { launchWithConfig } from '../helpers/go-binary';
 import { OtlpSink } from '../helpers/otlp-sink';
@@ -109,7 +109,7 @@ for (const recipe of RECIPES) describe(`Profiles to Pyroscope through ${recipe.c
     assert.equal(await service.stop(), 0, service.stderr);
     // Stopping the Collector drains its exporters' queues into the sink.
     await collector.stop();
-    requests = sink.profileBodies().map((body) => decodeWithProtoc(body));
+    requests = sink.profileBodies().map((body) => decodeWithBuf(body));
     spans = sink.traceBodies().flatMap((body) => decodeTraces(body));
   });
 

@@ -88,3 +88,13 @@ export function namedHotFunction(name: string): (millis: number) => number {
     };\n//# sourceURL=${name}.js`
   )(() => performance.now()) as (millis: number) => number;
 }
+
+/**
+ * Waits, yielding to timers, until the engine has taken `samples` more samples (or 10 s passed):
+ * lets work scheduled on timers (a background `setInterval`) be sampled enough on a loaded machine.
+ */
+export async function waitUntilSampled(processor: ProfilingSpanProcessor, samples: number): Promise<void> {
+  const target = processor.stats.engine.samplesTaken + samples;
+  const end = performance.now() + 10_000;
+  while (processor.stats.engine.samplesTaken < target && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
+}

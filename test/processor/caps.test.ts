@@ -118,6 +118,8 @@ for (const engine of ENGINES) describe(`ProfilingSpanProcessor caps [${engine} e
         maxQueuedSamples: 0,
         afterShutdown: 0,
         exportFailed: 2,
+        maxSamplesPerPeriod: 0,
+        maxStacksPerPeriod: 0,
       });
       assert.deepStrictEqual(diagRecorder.records.filter((r) => r.level === 'warn'), [
         {

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert';
 import { context, trace, type Span } from '@opentelemetry/api';
 import { encodeProtobuf } from '../../src/otlp/otlp-encoding';
-import { decodeWithProtoc, type Decoded } from '../helpers/decode-protoc';
+import { decodeWithBuf, type Decoded } from '../helpers/decode-buf';
 import { dictionaryViolations } from '../helpers/decode-checks';
 import { profilesOf } from '../helpers/decode-resolve';
 import { ENGINES, namedHotFunction, setUpProfiledTracing, type ProfiledTracing } from '../helpers/tracing';
@@ -11,7 +11,7 @@ import { ENGINES, namedHotFunction, setUpProfiledTracing, type ProfiledTracing }
  * is in the span selector, [the span's pyroscope.profile.id]. On a root, that must be the whole
  * request; and each span's own samples must still be found, through the sample attribute
  * otel_span_profiler.active_span_id. Everything here is read back from the encoded request by an
- * independent decoder (protoc), as a consumer would.
+ * independent decoder (buf), as a consumer would.
  */
 
 const REQUESTS = 6;
@@ -130,7 +130,7 @@ for (const engine of ENGINES) describe(`ProfilingSpanProcessor sample links (rea
     before(async function () {
       tracing = setUpProfiledTracing({ engine });
       requests = await runRequests(tracing);
-      decoded = decodeWithProtoc(encodeProtobuf(tracing.exporter.getFinishedProfiles()));
+      decoded = decodeWithBuf(encodeProtobuf(tracing.exporter.getFinishedProfiles()));
       samples = wireSamples(decoded);
     });
     after(async function () {
@@ -197,7 +197,7 @@ for (const engine of ENGINES) describe(`ProfilingSpanProcessor sample links (rea
     before(async function () {
       tracing = setUpProfiledTracing({ engine, linkSamplesTo: 'active-span' });
       requests = await runRequests(tracing);
-      samples = wireSamples(decodeWithProtoc(encodeProtobuf(tracing.exporter.getFinishedProfiles())));
+      samples = wireSamples(decodeWithBuf(encodeProtobuf(tracing.exporter.getFinishedProfiles())));
     });
     after(async function () {
       await tracing.close();

@@ -23,6 +23,10 @@ describe('resolveProcessorOptions', function () {
       pyroscopeProfileIdAttribute: true,
       sourceMaps: true,
       batch: { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 5000, exportTimeoutMillis: 30000, maxQueuedSamples: 100000 },
+      mode: 'spans',
+      continuousPeriodMillis: 15000,
+      maxSamplesPerPeriod: 20000,
+      maxStacksPerPeriod: 5000,
     });
   });
 
@@ -44,6 +48,10 @@ describe('resolveProcessorOptions', function () {
     ['linkSamplesTo', 'root', `ProfilingSpanProcessor: option "linkSamplesTo" must be 'active-span' or 'local-root', got "root"`],
     ['pyroscopeProfileIdAttribute', 'yes', 'ProfilingSpanProcessor: option "pyroscopeProfileIdAttribute" must be a boolean, got "yes"'],
     ['sourceMaps', 'no', 'ProfilingSpanProcessor: option "sourceMaps" must be a boolean, got "no"'],
+    ['mode', 'always', `ProfilingSpanProcessor: option "mode" must be 'spans' or 'continuous', got "always"`],
+    ['continuousPeriodMillis', 50, 'ProfilingSpanProcessor: option "continuousPeriodMillis" must be an integer from 100 to 3600000, got 50'],
+    ['maxSamplesPerPeriod', 0, 'ProfilingSpanProcessor: option "maxSamplesPerPeriod" must be an integer from 1 to 9007199254740991, got 0'],
+    ['maxStacksPerPeriod', '10', 'ProfilingSpanProcessor: option "maxStacksPerPeriod" must be an integer from 1 to 9007199254740991, got "10"'],
     ['batch', 5, 'ProfilingSpanProcessor: option "batch" must be an object, got 5'],
     ['batch', { maxQueueSize: 0 }, 'ProfilingSpanProcessor: option "batch.maxQueueSize" must be an integer from 1 to 9007199254740991, got 0'],
     ['batch', { exportTimeoutMillis: '5s' }, 'ProfilingSpanProcessor: option "batch.exportTimeoutMillis" must be a number from 1 to 9007199254740991, got "5s"'],

@@ -27,6 +27,12 @@ function appEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, OTEL_METRICS_EXPORTER: 'none', ...extra };
 }
 
+/** The parts of an OTLP JSON profiles request read here. */
+interface ProfilesBody {
+  dictionary?: { stringTable?: string[]; attributeTable?: Array<{ keyStrindex?: number }> };
+  resourceProfiles?: Array<{ scopeProfiles?: Array<{ profiles?: Array<{ attributeIndices?: number[]; samples?: Array<{ linkIndex?: number }> }> }> }>;
+}
+
 interface Run {
   readonly exit: AppExit;
   readonly statuses: number[];
@@ -130,6 +136,30 @@ describe('otel-span-profiler/register', function () {
     const result = await run(['--require', 'otel-span-profiler/register', 'express-app.js'], { OTEL_PROFILES_EXPORTER: 'pyroscope' });
     assert.match(result.exit.stderr, /OTEL_PROFILES_EXPORTER is invalid, expected one of otlp, file, none \(actual: "pyroscope"\); using 'otlp'/);
     assertProfiled(result);
+  });
+
+  it('should profile the whole process with OTEL_SPAN_PROFILER_MODE=continuous (issue 20)', async () => {
+    const result = await run(['--require', 'otel-span-profiler/register', 'express-app.js'], {
+      OTEL_SPAN_PROFILER_MODE: 'continuous',
+      OTEL_SPAN_PROFILER_CONTINUOUS_PERIOD_MILLIS: '1000',
+    });
+    assertProfiled(result);
+    // Process profiles only, and they hold samples outside any span too (start-up: loading Express).
+    let profiles = 0;
+    let unlinked = 0;
+    for (const body of sink.profileBodies() as ProfilesBody[]) {
+      const strings = body.dictionary?.stringTable ?? [];
+      const continuousKeys = new Set(
+        (body.dictionary?.attributeTable ?? []).flatMap((a, i) => (strings[a.keyStrindex ?? 0] === 'otel_span_profiler.continuous' ? [i] : [])),
+      );
+      for (const profile of (body.resourceProfiles ?? []).flatMap((rp) => (rp.scopeProfiles ?? []).flatMap((sp) => sp.profiles ?? []))) {
+        profiles++;
+        assert.ok((profile.attributeIndices ?? []).some((i) => continuousKeys.has(i)), 'a profile not marked continuous');
+        unlinked += (profile.samples ?? []).filter((s) => (s.linkIndex ?? 0) === 0).length;
+      }
+    }
+    assert.ok(profiles > 0);
+    assert.ok(unlinked > 0, 'no sample outside a span');
   });
 
   it('should start nothing with OTEL_SDK_DISABLED=true', async () => {

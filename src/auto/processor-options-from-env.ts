@@ -1,0 +1,36 @@
+import { diag } from '@opentelemetry/api';
+import type { Environment } from '../exporter/exporter-env';
+import type { ProfilingSpanProcessorOptions } from '../processor/processor-options';
+
+const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/register' });
+
+/** The values `OTEL_SPAN_PROFILER_MODE` takes: the processor's `mode` option. */
+export const PROFILER_MODES = ['spans', 'continuous'] as const;
+
+/** The processor options the zero-code entry reads from `OTEL_SPAN_PROFILER_*`. */
+export type ProcessorOptionsFromEnv = Pick<ProfilingSpanProcessorOptions, 'mode' | 'continuousPeriodMillis'>;
+
+/**
+ * Reads `OTEL_SPAN_PROFILER_MODE` (`spans` or `continuous`) and
+ * `OTEL_SPAN_PROFILER_CONTINUOUS_PERIOD_MILLIS` (an integer from 100 to 3600000). Unset or empty
+ * variables are left out (the processor's defaults apply); a bad value is warned about and left out.
+ */
+export function processorOptionsFromEnv(env: Environment): ProcessorOptionsFromEnv {
+  const options: { -readonly [K in keyof ProcessorOptionsFromEnv]: ProcessorOptionsFromEnv[K] } = {};
+  const mode = (env.OTEL_SPAN_PROFILER_MODE ?? '').trim().toLowerCase();
+  if ((PROFILER_MODES as readonly string[]).includes(mode)) options.mode = mode as (typeof PROFILER_MODES)[number];
+  else if (mode !== '') {
+    logger.warn(`OTEL_SPAN_PROFILER_MODE is invalid, expected one of ${PROFILER_MODES.join(', ')} (actual: ${JSON.stringify(env.OTEL_SPAN_PROFILER_MODE)}); using 'spans'`);
+  }
+  const period = (env.OTEL_SPAN_PROFILER_CONTINUOUS_PERIOD_MILLIS ?? '').trim();
+  if (period !== '') {
+    const value = Number(period);
+    if (/^\d+$/.test(period) && value >= 100 && value <= 3_600_000) options.continuousPeriodMillis = value;
+    else {
+      logger.warn(
+        `OTEL_SPAN_PROFILER_CONTINUOUS_PERIOD_MILLIS is invalid, expected an integer from 100 to 3600000 (actual: ${JSON.stringify(env.OTEL_SPAN_PROFILER_CONTINUOUS_PERIOD_MILLIS)}); using the default`
+      );
+    }
+  }
+  return options;
+}
