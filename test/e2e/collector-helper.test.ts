@@ -8,7 +8,7 @@ describe('Collector test helper', function () {
   describe('buildCollector', function () {
     it('should reject with the builder\'s own error when the build fails, so Collector tests fail instead of skipping', async function () {
       // The cached builder is installed by the first real build: npm test's pretest step makes it;
-      // run alone, a cold build happens here, with no time limit (over 14 min seen on 2 busy cores).
+      // run alone, a cold build happens here, with no time limit (22 min seen on 2 busy cores).
       this.timeout(0);
       await buildCollector();
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otelcol-broken-'));

@@ -22,7 +22,7 @@ describe('End to end through the OpenTelemetry Collector', function () {
 
   before(async function () {
     // npm test's pretest step builds the Collector; run alone, a cold build (a few hundred Go
-    // packages, over 14 min seen on 2 busy cores) happens here with no time limit, and fails (never skips) if it breaks.
+    // packages, 22 min seen on 2 busy cores) happens here with no time limit, and fails (never skips) if it breaks.
     this.timeout(0);
     await buildCollector();
     this.timeout(180_000);

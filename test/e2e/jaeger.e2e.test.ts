@@ -68,7 +68,7 @@ describe('Correlation in Jaeger, end to end (service -> Collector -> Jaeger, pro
   const rootsByRoute = new Map<string, { trace: JaegerTrace; root: JaegerSpan }[]>();
 
   before(async function () {
-    // npm test's pretest step builds both; run alone, a cold Jaeger build (~2300 Go packages, 15 min
+    // npm test's pretest step builds both; run alone, a cold Jaeger build (~2300 Go packages, 28 min
     // on 2 busy cores) happens here with no time limit, and fails (never skips) if it breaks.
     this.timeout(0);
     await buildCollector();

@@ -27,7 +27,7 @@ export function useForwardingCollector(
 
   before(async function () {
     // npm test's pretest step builds the Collector, so this returns at once; run alone, a cold build
-    // (a few hundred Go packages, over 14 min seen on 2 busy cores) happens here with no time limit.
+    // (a few hundred Go packages, 22 min seen on 2 busy cores) happens here with no time limit.
     this.timeout(0);
     await buildCollector();
     this.timeout(120_000);
