@@ -143,11 +143,16 @@ for (const engine of ENGINES) describe(`ProfilingSpanProcessor continuous mode (
       try {
         const { tracer, processor, exporter } = tracing;
         const burn = namedHotFunction(BACKGROUND);
-        const background = context.with(ROOT_CONTEXT, () => setInterval(() => burn(4), 10));
+        // Every 13 ms, not 10: a period near the sampling interval can run in lockstep with the probe's
+        // ticks, which then never land in it.
+        const background = context.with(ROOT_CONTEXT, () => setInterval(() => burn(4), 13));
         try {
           await tracer.startActiveSpan('GET /span-mode', async (root) => {
             const hot = namedHotFunction('cont_span_mode_hot');
-            for (let step = 0; step < 20; step++) {
+            // Until enough samples were taken for both the root and the background work to have
+            // some (a fresh engine starts late on a busy machine); bounded, so a broken engine fails below.
+            const deadline = Date.now() + 20_000;
+            while (processor.stats.engine.samplesTaken < 60 && Date.now() < deadline) {
               hot(4);
               await new Promise((r) => setTimeout(r, 5));
             }

@@ -148,14 +148,23 @@ describe('viewer in a browser (chromium, puppeteer-core)', function () {
     await page.waitForFunction("/of|%/.test(document.getElementById('flame-details').innerText)");
   });
 
-  it('should merge every request of one root span name with the route\'s function on top, and zoom into a frame and back', async () => {
+  it('should merge every request of one root span name with the route\'s function holding most of it, and zoom into a frame and back', async () => {
     await page.goto(`${viewer.url}/`);
     await page.waitForSelector('#aggregates tr[data-name="GET /hash"]');
     await page.click('#aggregates tr[data-name="GET /hash"]');
     await flameDrawn();
     assert.equal(new URL(page.url()).pathname, `/name/${encodeURIComponent('GET /hash')}`);
+    // The route's function holds most of the merged graph. Not "first by self CPU": that depends on
+    // the engine (the native one sees the time inside crypto's digest and update, below it).
+    const share = Number(
+      await page.evaluate(`(() => {
+        const width = Number(document.querySelector('#flame svg').getAttribute('width'));
+        const frames = [...document.querySelectorAll('#flame svg g.frame')].filter((g) => (g.getAttribute('name') || '').startsWith('deriveKeyChain'));
+        return frames.reduce((sum, g) => sum + Number(g.querySelector('rect').getAttribute('width')), 0) / width;
+      })()`),
+    );
     const top = await page.$$eval('#top-functions tbody tr td.fn', (cells) => cells.map((c) => c.textContent ?? ''));
-    assert.ok(top.slice(0, 3).includes('deriveKeyChain'), top.slice(0, 5).join(', '));
+    assert.ok(share >= 0.5, `deriveKeyChain holds ${(share * 100).toFixed(1)}% of the graph; top functions: ${top.slice(0, 5).join(', ')}`);
     await page.screenshot({ path: join(SCREENSHOTS, 'all-get-hash.png'), fullPage: true });
     // Zoom: clicking the route's function's widest frame widens it to the whole graph.
     const widest = `(() => {
