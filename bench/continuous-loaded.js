@@ -23,7 +23,12 @@ function work() {
 
 (async () => {
   // Warm-up: the engine starts (native: V8's profiler start pause) and the JIT settles.
-  for (let i = 0; i < 50; i++) await tracer.startActiveSpan('warm', async (s) => { work(); await new Promise((r) => setImmediate(r)); s.end(); });
+  for (let i = 0; i < 50; i++)
+    await tracer.startActiveSpan('warm', async (s) => {
+      work();
+      await new Promise((r) => setImmediate(r));
+      s.end();
+    });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < roots; i++) {
@@ -37,9 +42,15 @@ function work() {
   const wallMs = performance.now() - t0;
   const stats = processor?.stats;
   await processor?.shutdown();
-  console.log(JSON.stringify({
-    engine, mode, roots, wallMs: Math.round(wallMs),
-    cpuMicrosPerRoot: Math.round((cpu.user + cpu.system) / roots),
-    samples: stats?.engine.samplesTaken, tickRateHz: stats?.engine.tickRateHz,
-  }));
+  console.log(
+    JSON.stringify({
+      engine,
+      mode,
+      roots,
+      wallMs: Math.round(wallMs),
+      cpuMicrosPerRoot: Math.round((cpu.user + cpu.system) / roots),
+      samples: stats?.engine.samplesTaken,
+      tickRateHz: stats?.engine.tickRateHz,
+    }),
+  );
 })();

@@ -38,7 +38,12 @@ function mulberry32(seed) {
 }
 const random = mulberry32(42);
 const pick = (array) => array[Math.floor(random() * array.length)];
-const hex = (bytes) => Array.from({ length: bytes }, () => Math.floor(random() * 256).toString(16).padStart(2, '0')).join('');
+const hex = (bytes) =>
+  Array.from({ length: bytes }, () =>
+    Math.floor(random() * 256)
+      .toString(16)
+      .padStart(2, '0'),
+  ).join('');
 
 /**
  * A pool of stacks shaped like a Node web service: runtime and framework frames outside, app code inside.
@@ -66,7 +71,13 @@ function makeStackPool(fileOf = (file) => `/srv/app/${file}`) {
     }
   }
   const libraries = [];
-  for (const lib of ['pg/lib/client.js', 'pg-protocol/dist/parser.js', 'ioredis/built/Redis.js', 'ajv/dist/compile/index.js', 'lodash/lodash.js']) {
+  for (const lib of [
+    'pg/lib/client.js',
+    'pg-protocol/dist/parser.js',
+    'ioredis/built/Redis.js',
+    'ajv/dist/compile/index.js',
+    'lodash/lodash.js',
+  ]) {
     for (const name of ['query', 'parse', 'handleMessage', 'sendCommand', 'validate', 'cloneDeep', 'baseClone', '']) {
       libraries.push(frame(name, fileOf(`node_modules/${lib}`)));
     }
@@ -241,7 +252,9 @@ function main() {
     const root = require(path.resolve(process.env.STATIC_ENCODER));
     const Request = root.opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest;
     const request = buildExportRequest(batch);
-    variants.splice(2, 0,
+    variants.splice(
+      2,
+      0,
       ['OTLP protobuf, protobufjs static code (build + encode)', () => Request.encode(buildExportRequest(batch)).finish(), sampleCount],
       ['  encode only, reflection', () => encodeRequestProtobuf(request), sampleCount],
       ['  encode only, static code', () => Request.encode(request).finish(), sampleCount],
@@ -252,8 +265,10 @@ function main() {
     if (!a.equals(b)) throw new Error('static and reflection encoders disagree');
   }
 
-  console.log(`node ${process.version}, ${ROOTS} roots, ${sampleCount} samples (${copiedCount} in the unshared batch), ` +
-    `${DEPTH}-frame stacks from a pool of ${STACK_POOL}, median of ${ITERATIONS} runs`);
+  console.log(
+    `node ${process.version}, ${ROOTS} roots, ${sampleCount} samples (${copiedCount} in the unshared batch), ` +
+      `${DEPTH}-frame stacks from a pool of ${STACK_POOL}, median of ${ITERATIONS} runs`,
+  );
   const timed = timeInterleaved(variants.map(([, fn]) => fn));
   const encoded = variants.map(([, , , modelOnly], i) => (modelOnly ? undefined : timed[i].out));
   const gzipTimed = timeInterleaved(encoded.filter(Boolean).map((out) => () => zlib.gzipSync(out)));
@@ -280,7 +295,9 @@ function main() {
 function tsSource(functions) {
   const lines = [];
   for (let i = 0; i < functions; i++) {
-    lines.push(`export function step${i}(order: { total: number; items: string[] }, rate: number): number { const t: number = order.total * rate + order.items.length; return t > ${i} ? t : step${i}(order, rate + 1); }`);
+    lines.push(
+      `export function step${i}(order: { total: number; items: string[] }, rate: number): number { const t: number = order.total * rate + order.items.length; return t > ${i} ? t : step${i}(order, rate + 1); }`,
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -296,7 +313,10 @@ function writeScripts(ts, dir, files, mapped) {
     const script = path.join(dir, file);
     const tsFile = path.join(dir, 'ts', file.replace(/\.js$/, '.ts'));
     fs.mkdirSync(path.dirname(script), { recursive: true });
-    const out = ts.transpileModule(source, { fileName: tsFile, compilerOptions: { sourceMap: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS } });
+    const out = ts.transpileModule(source, {
+      fileName: tsFile,
+      compilerOptions: { sourceMap: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS },
+    });
     if (mapped(file)) {
       const map = JSON.parse(out.sourceMapText);
       map.sources = [path.relative(path.dirname(script), tsFile)];
@@ -388,9 +408,11 @@ async function sourceMapTable() {
     const mappedBatch = await mapper.mapProfiles(withMaps, 30_000);
     await plainMapper.mapProfiles(plain, 30_000);
     const stats = mapper.stats;
-    console.log(`\nSource maps: ${samples} samples, ${files.size} scripts of which ${[...files].filter(mapped).length} with maps; ` +
-      `median of ${ITERATIONS} runs. Cold start (thread start, read + decode the maps, first batch): ` +
-      `${cold[2].toFixed(1)} ms, main thread busy ${coldBusy[2].toFixed(1)} ms (median of 5).`);
+    console.log(
+      `\nSource maps: ${samples} samples, ${files.size} scripts of which ${[...files].filter(mapped).length} with maps; ` +
+        `median of ${ITERATIONS} runs. Cold start (thread start, read + decode the maps, first batch): ` +
+        `${cold[2].toFixed(1)} ms, main thread busy ${coldBusy[2].toFixed(1)} ms (median of 5).`,
+    );
 
     // 1. Encoding the mapped frames against the same frames unmapped (synchronous, as table 1).
     const encodeRuns = timeInterleaved([() => encodeProtobuf(withMaps), () => encodeProtobuf(mappedBatch)]);
@@ -403,18 +425,36 @@ async function sourceMapTable() {
     const us = (ms, count = samples) => ((ms * 1000) / count).toFixed(2);
     const bytes = (out, count = samples) => `${(out.length / count).toFixed(1)} (gzip ${(zlib.gzipSync(out).length / count).toFixed(1)})`;
     console.table([
-      { step: 'encode, frames as V8 reports them (sourceMaps off)', 'main busy µs/sample': us(encodeRuns[0].medianMs), 'bytes/sample': bytes(encodeRuns[0].out) },
+      {
+        step: 'encode, frames as V8 reports them (sourceMaps off)',
+        'main busy µs/sample': us(encodeRuns[0].medianMs),
+        'bytes/sample': bytes(encodeRuns[0].out),
+      },
       { step: 'encode, source-mapped frames', 'main busy µs/sample': us(encodeRuns[1].medianMs), 'bytes/sample': bytes(encodeRuns[1].out) },
-      { step: 'map, app with maps, stacks seen before', 'main busy µs/sample': us(mapRuns[0].busyMs), 'wall µs/sample': us(mapRuns[0].medianMs) },
-      { step: 'map, app with maps, every stack new', 'main busy µs/sample': us(mapRuns[1].busyMs), 'wall µs/sample': us(mapRuns[1].medianMs) },
-      { step: 'map, scripts without maps (sourceMaps on, nothing to map)', 'main busy µs/sample': us(mapRuns[2].busyMs, plainSamples), 'wall µs/sample': us(mapRuns[2].medianMs, plainSamples) },
+      {
+        step: 'map, app with maps, stacks seen before',
+        'main busy µs/sample': us(mapRuns[0].busyMs),
+        'wall µs/sample': us(mapRuns[0].medianMs),
+      },
+      {
+        step: 'map, app with maps, every stack new',
+        'main busy µs/sample': us(mapRuns[1].busyMs),
+        'wall µs/sample': us(mapRuns[1].medianMs),
+      },
+      {
+        step: 'map, scripts without maps (sourceMaps on, nothing to map)',
+        'main busy µs/sample': us(mapRuns[2].busyMs, plainSamples),
+        'wall µs/sample': us(mapRuns[2].medianMs, plainSamples),
+      },
     ]);
     const off = encodeRuns[0].medianMs;
     const onSeen = encodeRuns[1].medianMs + mapRuns[0].busyMs;
     const onNew = encodeRuns[1].medianMs + mapRuns[1].busyMs;
-    console.log(`Export-side main-thread time per sample (map + encode): sourceMaps off ${us(off)} µs; on ${us(onSeen)} µs ` +
-      `(x${(onSeen / off).toFixed(2)}) with stacks seen before, ${us(onNew)} µs (x${(onNew / off).toFixed(2)}) when every stack is new. ` +
-      `${stats.framesMapped} distinct frames mapped, ${stats.framesWithoutMapping} at positions their map does not cover (random columns).`);
+    console.log(
+      `Export-side main-thread time per sample (map + encode): sourceMaps off ${us(off)} µs; on ${us(onSeen)} µs ` +
+        `(x${(onSeen / off).toFixed(2)}) with stacks seen before, ${us(onNew)} µs (x${(onNew / off).toFixed(2)}) when every stack is new. ` +
+        `${stats.framesMapped} distinct frames mapped, ${stats.framesWithoutMapping} at positions their map does not cover (random columns).`,
+    );
     await mapper.shutdown();
     await plainMapper.shutdown();
     await bigMap(ts, dir);
@@ -428,7 +468,10 @@ async function bigMap(ts, dir) {
   const fs = require('node:fs');
   const script = path.join(dir, 'bundle', 'app.js');
   fs.mkdirSync(path.dirname(script), { recursive: true });
-  const out = ts.transpileModule(tsSource(Number(process.env.BIG_MAP_FUNCTIONS ?? 20_000)), { fileName: path.join(dir, 'src', 'app.ts'), compilerOptions: { sourceMap: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS } });
+  const out = ts.transpileModule(tsSource(Number(process.env.BIG_MAP_FUNCTIONS ?? 20_000)), {
+    fileName: path.join(dir, 'src', 'app.ts'),
+    compilerOptions: { sourceMap: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS },
+  });
   fs.writeFileSync(script, out.outputText);
   fs.writeFileSync(`${script}.map`, out.sourceMapText);
   const mappingsChars = JSON.parse(out.sourceMapText).mappings.length;
@@ -443,7 +486,8 @@ async function bigMap(ts, dir) {
   // What the decoded map holds, measured where the thread decodes it, in a heap of its own.
   const { Worker } = require('node:worker_threads');
   const held = await new Promise((resolve, reject) => {
-    const worker = new Worker(`
+    const worker = new Worker(
+      `
       const { parentPort, workerData } = require('node:worker_threads');
       const fs = require('node:fs');
       const tm = require(workerData.traceMapping);
@@ -453,14 +497,23 @@ async function bigMap(ts, dir) {
       collect(); const before = process.memoryUsage().heapUsed;
       const map = new tm.TraceMap(JSON.parse(text)); tm.decodedMappings(map);
       collect(); parentPort.postMessage(process.memoryUsage().heapUsed - before + (map ? 0 : 1));`,
-    { eval: true, workerData: { map: `${script}.map`, traceMapping: require.resolve('@jridgewell/trace-mapping', { paths: [path.join(__dirname, '..')] }) } });
+      {
+        eval: true,
+        workerData: {
+          map: `${script}.map`,
+          traceMapping: require.resolve('@jridgewell/trace-mapping', { paths: [path.join(__dirname, '..')] }),
+        },
+      },
+    );
     worker.once('message', resolve);
     worker.once('error', reject);
   });
-  console.log(`Large map: script ${(out.outputText.length / 1e6).toFixed(1)} MB, map ${(out.sourceMapText.length / 1e6).toFixed(1)} MB ` +
-    `(${(mappingsChars / 1e6).toFixed(1)} M chars of mappings): first batch ${ms.toFixed(0)} ms, main thread busy ${busy.toFixed(1)} ms; ` +
-    `decoded map ${(held / 1e6).toFixed(1)} MB of the thread's heap (${(held / mappingsChars).toFixed(1)} bytes per mappings char); ` +
-    `mapped: ${mapper.stats.framesMapped === 1}`);
+  console.log(
+    `Large map: script ${(out.outputText.length / 1e6).toFixed(1)} MB, map ${(out.sourceMapText.length / 1e6).toFixed(1)} MB ` +
+      `(${(mappingsChars / 1e6).toFixed(1)} M chars of mappings): first batch ${ms.toFixed(0)} ms, main thread busy ${busy.toFixed(1)} ms; ` +
+      `decoded map ${(held / 1e6).toFixed(1)} MB of the thread's heap (${(held / mappingsChars).toFixed(1)} bytes per mappings char); ` +
+      `mapped: ${mapper.stats.framesMapped === 1}`,
+  );
 }
 
 main();

@@ -28,7 +28,9 @@ async function main() {
 
   const expected = new Map();
   const hot = (i) =>
-    new Function(`return function hot_${i}(ms) { const e = performance.now() + ms; let x = 0; while (performance.now() < e) x += Math.sqrt(x + 1); return x; }`)();
+    new Function(
+      `return function hot_${i}(ms) { const e = performance.now() + ms; let x = 0; while (performance.now() < e) x += Math.sqrt(x + 1); return x; }`,
+    )();
   let next = 0;
   const end = Date.now() + opts.seconds * 1000;
   const wallStart = performance.now();
@@ -80,7 +82,7 @@ async function main() {
       rotationMillisEach: stats.engine.rotations ? +(stats.engine.rotationMillis / stats.engine.rotations).toFixed(2) : null,
       rotationSharePercent: +((100 * stats.engine.rotationMillis) / wallMillis).toFixed(3),
       processCpuPercent: +((100 * (cpu.user + cpu.system)) / 1000 / wallMillis).toFixed(1),
-    })
+    }),
   );
 }
 

@@ -34,7 +34,20 @@ const processCpuNanos = () => {
 };
 
 async function main() {
-  const opts = parseArgs({ workload: 'async', pairs: 60, windowMillis: 1000, settleMillis: 200, concurrency: 64, rate: 0, hz: 99, pin: true, helpersOnCpu1: false, maxOverhead: '', tag: '', engine: '' });
+  const opts = parseArgs({
+    workload: 'async',
+    pairs: 60,
+    windowMillis: 1000,
+    settleMillis: 200,
+    concurrency: 64,
+    rate: 0,
+    hz: 99,
+    pin: true,
+    helpersOnCpu1: false,
+    maxOverhead: '',
+    tag: '',
+    engine: '',
+  });
   if (opts.pin) pinSelf(0);
   const processorOptions = {
     ...(opts.maxOverhead === '' ? {} : { maxOverheadPercent: Number(opts.maxOverhead) }),
@@ -70,7 +83,7 @@ async function main() {
       start(
         (async () => {
           while (!stopping) await oneRequest();
-        })()
+        })(),
       );
     }
   }
@@ -81,9 +94,21 @@ async function main() {
     const which = [0, 3].includes(i % 4) ? 'a' : 'b';
     tracing.setProfiling(which === 'b');
     await sleep(opts.settleMillis); // roots opened before the switch finish
-    const before = { completed, wall: performance.now(), cpu: processCpuNanos(), main: threadCpuNanos(process.pid), stats: tracing.profilerStats() };
+    const before = {
+      completed,
+      wall: performance.now(),
+      cpu: processCpuNanos(),
+      main: threadCpuNanos(process.pid),
+      stats: tracing.profilerStats(),
+    };
     await sleep(opts.windowMillis);
-    const after = { completed, wall: performance.now(), cpu: processCpuNanos(), main: threadCpuNanos(process.pid), stats: tracing.profilerStats() };
+    const after = {
+      completed,
+      wall: performance.now(),
+      cpu: processCpuNanos(),
+      main: threadCpuNanos(process.pid),
+      stats: tracing.profilerStats(),
+    };
     const requests = after.completed - before.completed;
     const seconds = (after.wall - before.wall) / 1000;
     windows[which].push({
@@ -92,7 +117,13 @@ async function main() {
       mainThreadMillisPerRequest: (after.main - before.main) / 1e6 / requests,
       probesPerSecond: (after.stats.engine.samplesTaken - before.stats.engine.samplesTaken) / seconds,
       offCpuTicksPerSecond: ((after.stats.engine.offCpuTicks ?? 0) - (before.stats.engine.offCpuTicks ?? 0)) / seconds,
-      ...(which === 'b' ? { tickRateHz: after.stats.engine.tickRateHz, overheadPercent: after.stats.engine.overheadPercent, probeCostMicros: after.stats.engine.sampleCostMicros } : {}),
+      ...(which === 'b'
+        ? {
+            tickRateHz: after.stats.engine.tickRateHz,
+            overheadPercent: after.stats.engine.overheadPercent,
+            probeCostMicros: after.stats.engine.sampleCostMicros,
+          }
+        : {}),
     });
   }
   stopping = true;
@@ -102,20 +133,36 @@ async function main() {
   const { ratios, absolute } = summarizePairs(windows);
   const mode = opts.rate > 0 ? `rate${opts.rate}` : `closed${opts.concurrency}`;
   const suffix = `${opts.helpersOnCpu1 ? '-helpers-on-cpu1' : ''}${opts.pin ? '' : '-no-pin'}${opts.hz !== 99 ? `-${opts.hz}hz` : ''}${opts.maxOverhead !== '' ? `-budget${opts.maxOverhead}` : ''}${opts.engine ? `-${opts.engine}` : ''}${opts.tag ? `-${opts.tag}` : ''}`;
-  const result = { name: `in-process-${opts.workload}-${mode}${suffix}`, date: new Date().toISOString(), machine: machine(), options: opts, ratios, absolute, windows };
+  const result = {
+    name: `in-process-${opts.workload}-${mode}${suffix}`,
+    date: new Date().toISOString(),
+    machine: machine(),
+    options: opts,
+    ratios,
+    absolute,
+    windows,
+  };
   save(result.name, result);
   log(`== ${result.name}: ${opts.pairs} adjacent pairs of ${opts.windowMillis} ms windows, ratio profiling on / off, min / median / max`);
   for (const k of ['requestsPerSecond', 'cpuMillisPerRequest', 'mainThreadMillisPerRequest']) {
     const s = ratios[k];
-    log(`  ${k.padEnd(28)} ${s.min.toFixed(3)} / ${s.median.toFixed(3)} / ${s.max.toFixed(3)}   (off median ${absolute.a[k].median.toFixed(3)}, on ${absolute.b[k].median.toFixed(3)})`);
+    log(
+      `  ${k.padEnd(28)} ${s.min.toFixed(3)} / ${s.median.toFixed(3)} / ${s.max.toFixed(3)}   (off median ${absolute.a[k].median.toFixed(3)}, on ${absolute.b[k].median.toFixed(3)})`,
+    );
   }
-  log(`  probes/s on: median ${absolute.b.probesPerSecond.median.toFixed(1)}; off-CPU ticks/s on: ${absolute.b.offCpuTicksPerSecond.median.toFixed(1)}`);
+  log(
+    `  probes/s on: median ${absolute.b.probesPerSecond.median.toFixed(1)}; off-CPU ticks/s on: ${absolute.b.offCpuTicksPerSecond.median.toFixed(1)}`,
+  );
   const rates = windows.b.map((w) => w.tickRateHz).filter((v) => typeof v === 'number');
   if (rates.length > 0) {
     const med = (k) => summary(windows.b.map((w) => w[k]).filter((v) => typeof v === 'number'));
-    log(`  sampler while on: tick rate median ${med('tickRateHz').median.toFixed(1)} Hz, measured overhead median ${med('overheadPercent')?.median?.toFixed(2)}%, probe cost median ${med('probeCostMicros')?.median?.toFixed(0)} us`);
+    log(
+      `  sampler while on: tick rate median ${med('tickRateHz').median.toFixed(1)} Hz, measured overhead median ${med('overheadPercent')?.median?.toFixed(2)}%, probe cost median ${med('probeCostMicros')?.median?.toFixed(0)} us`,
+    );
   }
-  log(`  95% bootstrap interval of the median ratio: requests/s ${bootstrap(windows, 'requestsPerSecond')}, main-thread ms/request ${bootstrap(windows, 'mainThreadMillisPerRequest')}`);
+  log(
+    `  95% bootstrap interval of the median ratio: requests/s ${bootstrap(windows, 'requestsPerSecond')}, main-thread ms/request ${bootstrap(windows, 'mainThreadMillisPerRequest')}`,
+  );
   process.exit(0);
 }
 

@@ -25,9 +25,14 @@ function fit(points) {
 }
 
 function analyse(csvPath, totalRequests) {
-  const rows = fs.readFileSync(csvPath, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+  const rows = fs
+    .readFileSync(csvPath, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(',').map(Number));
   const after = rows.filter((r) => r[1] >= totalRequests * 0.2 && r[1] < totalRequests);
-  const per100k = (col) => (fit(after.map((r) => [r[1] / 1e5, r[col] / 2 ** 20])).slope);
+  const per100k = (col) => fit(after.map((r) => [r[1] / 1e5, r[col] / 2 ** 20])).slope;
   const col = (i) => after.map((r) => r[i] / 2 ** 20);
   return {
     samples: rows.length,
@@ -61,7 +66,16 @@ async function main() {
   await new Promise((r) => setTimeout(r, 6000)); // one more memory sample after the last request
   await server.stop();
   clearTimeout(killer);
-  const result = { name, date: new Date().toISOString(), machine: machine(), options: opts, minutes: (Date.now() - started) / 60000, client, server: stats, memory: analyse(csv, opts.requests) };
+  const result = {
+    name,
+    date: new Date().toISOString(),
+    machine: machine(),
+    options: opts,
+    minutes: (Date.now() - started) / 60000,
+    client,
+    server: stats,
+    memory: analyse(csv, opts.requests),
+  };
   save(name, result);
   log(JSON.stringify({ throughput: client.throughputPerSecond, memory: result.memory, profiler: stats.profiler }, null, 1));
 }

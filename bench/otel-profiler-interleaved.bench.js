@@ -14,7 +14,16 @@ const { spawnServer, startLoad, parseArgs, summarizePairs, save, machine, log, p
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
-  const opts = parseArgs({ pairs: 30, windowSeconds: 3, settleMillis: 500, concurrency: 64, pin: true, helpersOnCpu1: false, workload: 'mixed', hz: 99 });
+  const opts = parseArgs({
+    pairs: 30,
+    windowSeconds: 3,
+    settleMillis: 500,
+    concurrency: 64,
+    pin: true,
+    helpersOnCpu1: false,
+    workload: 'mixed',
+    hz: 99,
+  });
   if (opts.pin) pinSelf(1);
   const server = await spawnServer(
     { tracer: 'otel', workload: opts.workload, profiler: true, toggle: true, serverLatency: true, samplingFrequencyHz: opts.hz },
@@ -22,7 +31,12 @@ async function main() {
   );
   // The sampling thread starts with the processor, before the server reports ready.
   if (opts.pin && opts.helpersOnCpu1) pinHelperThreads(server.child.pid, 1);
-  const load = startLoad({ port: server.port, requests: 50_000_000, concurrency: opts.workload === 'cpu' ? 16 : opts.concurrency, pin: opts.pin });
+  const load = startLoad({
+    port: server.port,
+    requests: 50_000_000,
+    concurrency: opts.workload === 'cpu' ? 16 : opts.concurrency,
+    pin: opts.pin,
+  });
   load.result.catch(() => {}); // it is killed at the end, never finishes
   const windows = { a: [], b: [] };
   try {
@@ -50,11 +64,22 @@ async function main() {
   }
   const { ratios, absolute } = summarizePairs(windows);
   const suffix = opts.helpersOnCpu1 ? '-helpers-on-cpu1' : opts.hz !== 99 ? `-${opts.hz}hz` : '';
-  const result = { name: `otel-profiler-interleaved-${opts.workload}${suffix}`, date: new Date().toISOString(), machine: machine(), options: opts, ratios, absolute, windows };
+  const result = {
+    name: `otel-profiler-interleaved-${opts.workload}${suffix}`,
+    date: new Date().toISOString(),
+    machine: machine(),
+    options: opts,
+    ratios,
+    absolute,
+    windows,
+  };
   save(result.name, result);
   log(`== ${result.name}: ${opts.pairs} adjacent pairs of ${opts.windowSeconds} s windows, ratio profiling on / off, min / median / max`);
-  for (const [k, s] of Object.entries(ratios)) if (k !== 'probesPerSecond') log(`  ${k.padEnd(26)} ${s.min.toFixed(3)} / ${s.median.toFixed(3)} / ${s.max.toFixed(3)}`);
-  log(`  probes/s with profiling on: median ${absolute.b.probesPerSecond.median.toFixed(1)}; off: ${absolute.a.probesPerSecond.median.toFixed(1)}`);
+  for (const [k, s] of Object.entries(ratios))
+    if (k !== 'probesPerSecond') log(`  ${k.padEnd(26)} ${s.min.toFixed(3)} / ${s.median.toFixed(3)} / ${s.max.toFixed(3)}`);
+  log(
+    `  probes/s with profiling on: median ${absolute.b.probesPerSecond.median.toFixed(1)}; off: ${absolute.a.probesPerSecond.median.toFixed(1)}`,
+  );
 }
 main().catch((err) => {
   console.error(err);

@@ -72,7 +72,9 @@ async function main() {
   const report = await new Promise((resolve, reject) => {
     child.on('message', (m) => {
       if (m.measuring) {
-        perf = spawn('perf', ['record', '-q', '-e', 'sched:sched_switch', '-C', '0', '-o', data, '--', 'sleep', String(opts.seconds)], { stdio: 'ignore' });
+        perf = spawn('perf', ['record', '-q', '-e', 'sched:sched_switch', '-C', '0', '-o', data, '--', 'sleep', String(opts.seconds)], {
+          stdio: 'ignore',
+        });
       } else {
         resolve(m);
       }
@@ -90,7 +92,7 @@ async function main() {
     const m = /([\d.]+):\s+prev_comm=.*? prev_pid=(\d+) .*?prev_state=(\S+) ==> next_comm=.*? next_pid=(\d+)/.exec(line);
     if (m) switches.push({ t: Number(m[1]), prev: Number(m[2]), state: m[3], next: Number(m[4]) });
   }
-  const roleOf = (tid) => (tid === 0 ? 'idle' : report.roles[tid] ?? (tid === pid ? 'main' : 'other processes'));
+  const roleOf = (tid) => (tid === 0 ? 'idle' : (report.roles[tid] ?? (tid === pid ? 'main' : 'other processes')));
   const preemptions = [];
   let out;
   for (let i = 0; i < switches.length; i++) {
@@ -127,12 +129,19 @@ async function main() {
     pausesOver1Millis: gapsOver1,
     preemptionsOver1Millis: over1.length,
     preemptionsOver1MillisByLongestRunner: charged,
-    preemptionsOver1MillisList: over1.map((p) => ({ millis: +p.millis.toFixed(2), byRole: Object.fromEntries(Object.entries(p.byRole).map(([k, v]) => [k, +v.toFixed(2)])) })),
+    preemptionsOver1MillisList: over1.map((p) => ({
+      millis: +p.millis.toFixed(2),
+      byRole: Object.fromEntries(Object.entries(p.byRole).map(([k, v]) => [k, +v.toFixed(2)])),
+    })),
   };
   save(result.name, result);
   log(`== ${result.name}: ${opts.seconds} s after ${opts.warmupSeconds} s of warm-up, every thread on CPU 0`);
-  log(`  pauses > 1 ms seen by running code: ${gapsOver1} (${report.gaps.gapsOver1MillisPerSecond.toFixed(2)}/s), longest ${report.gaps.gapMaxMillis.toFixed(2)} ms; > 200 us: ${report.gaps.gapsOver200MicrosPerSecond.toFixed(1)}/s`);
-  log(`  the main thread preempted for > 1 ms (in or between requests): ${over1.length}, by (the thread that ran longest): ${JSON.stringify(charged)}`);
+  log(
+    `  pauses > 1 ms seen by running code: ${gapsOver1} (${report.gaps.gapsOver1MillisPerSecond.toFixed(2)}/s), longest ${report.gaps.gapMaxMillis.toFixed(2)} ms; > 200 us: ${report.gaps.gapsOver200MicrosPerSecond.toFixed(1)}/s`,
+  );
+  log(
+    `  the main thread preempted for > 1 ms (in or between requests): ${over1.length}, by (the thread that ran longest): ${JSON.stringify(charged)}`,
+  );
   if (report.probes !== undefined) log(`  probes: ${report.probes}, tick rate ${report.tickRateHz} Hz`);
 }
 

@@ -43,14 +43,26 @@ async function round(tracer) {
   await round(profiled);
   const rows = { plain: [], profiled: [] };
   for (let r = 0; r < opts.rounds; r++) {
-    for (const [name, tracer] of r % 2 ? [['profiled', profiled], ['plain', plain]] : [['plain', plain], ['profiled', profiled]]) {
+    for (const [name, tracer] of r % 2
+      ? [
+          ['profiled', profiled],
+          ['plain', plain],
+        ]
+      : [
+          ['plain', plain],
+          ['profiled', profiled],
+        ]) {
       rows[name].push(await round(tracer));
     }
   }
   await new Promise((res) => setTimeout(res, 50));
   const median = (xs) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
   const m = (name, k) => median(rows[name].map((x) => x[k]));
-  log(`per root: SDK alone ${m('plain', 'ns').toFixed(0)} ns, with the processor ${m('profiled', 'ns').toFixed(0)} ns: +${(m('profiled', 'ns') - m('plain', 'ns')).toFixed(0)} ns`);
-  log(`GCs per round of ${opts.roots} roots (median): ${m('plain', 'gcs')} / ${m('profiled', 'gcs')}; GC ms: ${m('plain', 'gcMillis').toFixed(1)} / ${m('profiled', 'gcMillis').toFixed(1)}`);
+  log(
+    `per root: SDK alone ${m('plain', 'ns').toFixed(0)} ns, with the processor ${m('profiled', 'ns').toFixed(0)} ns: +${(m('profiled', 'ns') - m('plain', 'ns')).toFixed(0)} ns`,
+  );
+  log(
+    `GCs per round of ${opts.roots} roots (median): ${m('plain', 'gcs')} / ${m('profiled', 'gcs')}; GC ms: ${m('plain', 'gcMillis').toFixed(1)} / ${m('profiled', 'gcMillis').toFixed(1)}`,
+  );
   await processor.shutdown();
 })();

@@ -33,12 +33,17 @@ async function main() {
     const a = split(await runOnce({ tracer: 'otel', workload: opts.workload, profiler: false }, run));
     const b = split(await runOnce({ tracer: 'otel', workload: opts.workload, profiler: true }, run));
     rows.push({ a, b });
-    log(`pair ${i + 1}: CPU s/1k requests main ${a.mainPer1k.toFixed(3)} -> ${b.mainPer1k.toFixed(3)}, ` +
-      `sampling thread ${b.samplerPer1k.toFixed(4)}, other threads ${a.otherThreadsPer1k.toFixed(3)} -> ${b.otherThreadsPer1k.toFixed(3)}`);
+    log(
+      `pair ${i + 1}: CPU s/1k requests main ${a.mainPer1k.toFixed(3)} -> ${b.mainPer1k.toFixed(3)}, ` +
+        `sampling thread ${b.samplerPer1k.toFixed(4)}, other threads ${a.otherThreadsPer1k.toFixed(3)} -> ${b.otherThreadsPer1k.toFixed(3)}`,
+    );
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cpuprof-'));
   await runOnce({ tracer: 'otel', workload: opts.workload, profiler: true }, { ...run, execArgv: ['--cpu-prof', '--cpu-prof-dir', dir] });
-  const file = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile')));
+  const file = path.join(
+    dir,
+    fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile')),
+  );
   const distDir = process.env.BENCH_DIST || path.resolve(__dirname, '..', 'dist');
   const cpuprofile = summarise(file, distDir, 15);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -53,7 +58,13 @@ async function main() {
       otherThreads: { a: summary(rows.map((r) => r.a.otherThreadsPer1k)), b: summary(rows.map((r) => r.b.otherThreadsPer1k)) },
     },
     rows,
-    cpuprofile: { underLibraryShareOfBusy: cpuprofile.underLibraryShareOfBusy, underLibraryMillis: cpuprofile.underLibraryMillis, totalMillis: cpuprofile.totalMillis, idleProgramGcMillis: cpuprofile.idleProgramGcMillis, topUnderLibrary: cpuprofile.topUnderLibrary },
+    cpuprofile: {
+      underLibraryShareOfBusy: cpuprofile.underLibraryShareOfBusy,
+      underLibraryMillis: cpuprofile.underLibraryMillis,
+      totalMillis: cpuprofile.totalMillis,
+      idleProgramGcMillis: cpuprofile.idleProgramGcMillis,
+      topUnderLibrary: cpuprofile.topUnderLibrary,
+    },
   };
   save(result.name, result);
   log(JSON.stringify(result.cpuPer1kRequests));

@@ -22,8 +22,10 @@ async function main() {
     });
     const rate = r.absolute.b.probesPerActiveSecond;
     const cost = 1 - r.ratios.throughputPerSecond.median;
-    log(`${workload}: throughput cost ${(cost * 100).toFixed(2)}% (median of ${r.options.pairs} pairs), ` +
-      `probe rate while sampling ${rate ? rate.median.toFixed(1) : 'n/a'} Hz (configured ${hz})`);
+    log(
+      `${workload}: throughput cost ${(cost * 100).toFixed(2)}% (median of ${r.options.pairs} pairs), ` +
+        `probe rate while sampling ${rate ? rate.median.toFixed(1) : 'n/a'} Hz (configured ${hz})`,
+    );
   }
 }
 main().catch((err) => {

@@ -19,8 +19,19 @@ const schedstat = (pid, tid) => fs.readFileSync(`/proc/${pid}/task/${tid}/scheds
 
 /** Main-thread samples of `perf script` output, each a list of frame names, leaf first. */
 function readStacks(file) {
-  const out = execFileSync('perf', ['script', '-i', file, '-F', 'ip,sym'], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
-  return out.split('\n\n').map((block) => block.split('\n').map((l) => l.trim().replace(/^[0-9a-f]+\s+/, '')).filter(Boolean)).filter((s) => s.length > 0);
+  const out = execFileSync('perf', ['script', '-i', file, '-F', 'ip,sym'], {
+    maxBuffer: 1 << 30,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).toString();
+  return out
+    .split('\n\n')
+    .map((block) =>
+      block
+        .split('\n')
+        .map((l) => l.trim().replace(/^[0-9a-f]+\s+/, ''))
+        .filter(Boolean),
+    )
+    .filter((s) => s.length > 0);
 }
 
 async function main() {
@@ -28,9 +39,14 @@ async function main() {
   if (opts.pin) pinSelf(1);
   const server = await spawnServer(
     { tracer: 'otel', workload: opts.workload, profiler: true, toggle: true, serverLatency: true, samplingFrequencyHz: opts.hz },
-    { pin: opts.pin, execArgv: ['--perf-basic-prof'], nodeBinary: opts.node || undefined }
+    { pin: opts.pin, execArgv: ['--perf-basic-prof'], nodeBinary: opts.node || undefined },
   );
-  const load = startLoad({ port: server.port, requests: 50_000_000, concurrency: opts.workload === 'cpu' ? 16 : opts.concurrency, pin: opts.pin });
+  const load = startLoad({
+    port: server.port,
+    requests: 50_000_000,
+    concurrency: opts.workload === 'cpu' ? 16 : opts.concurrency,
+    pin: opts.pin,
+  });
   load.result.catch(() => {});
   const pid = server.child.pid;
   const dataFile = `/tmp/tick-cost-${pid}.perf`;
@@ -39,7 +55,9 @@ async function main() {
     await sleep(5000); // warm-up
     // Perf's own interrupts would land in the sampling thread's figures: measure it in a window of its own.
     await server.call('reset');
-    execFileSync('perf', ['record', '-F', '999', '-g', '--tid', String(pid), '-o', dataFile, '--', 'sleep', String(opts.seconds)], { stdio: 'ignore' });
+    execFileSync('perf', ['record', '-F', '999', '-g', '--tid', String(pid), '-o', dataFile, '--', 'sleep', String(opts.seconds)], {
+      stdio: 'ignore',
+    });
     const { stats } = await server.call('stats');
     const threadsBefore = Object.fromEntries(fs.readdirSync(`/proc/${pid}/task`).map((t) => [t, schedstat(pid, t)]));
     await server.call('reset');
@@ -84,15 +102,28 @@ async function main() {
       probeJsSamples: inProbe.length,
       captureSamples: inCapture.length,
       mainThreadShareInDispatch: inDispatch.length / stacks.length,
-      mainMicrosPerProbe: { dispatchTotal: (inDispatch.length * perfPeriodMicros) / probes, probeJs: (inProbe.length * perfPeriodMicros) / probes, capture: (inCapture.length * perfPeriodMicros) / probes },
-      samplingThread: { tid: sampler.tid, microsPerTick: sampler.cpuNanos / 1000 / quietTicks, switchesPerTick: sampler.switches / quietTicks, shareOfCore: sampler.cpuNanos / 1e9 / quietStats.elapsedSeconds },
+      mainMicrosPerProbe: {
+        dispatchTotal: (inDispatch.length * perfPeriodMicros) / probes,
+        probeJs: (inProbe.length * perfPeriodMicros) / probes,
+        capture: (inCapture.length * perfPeriodMicros) / probes,
+      },
+      samplingThread: {
+        tid: sampler.tid,
+        microsPerTick: sampler.cpuNanos / 1000 / quietTicks,
+        switchesPerTick: sampler.switches / quietTicks,
+        shareOfCore: sampler.cpuNanos / 1e9 / quietStats.elapsedSeconds,
+      },
     };
     result.threads = threads;
     save(result.name, result);
     log(`== ${result.name}: ${opts.seconds} s at ${result.requestsPerSecond.toFixed(0)} requests/s, ${probes} probes of ${ticks} ticks`);
     log(`  main thread in the inspector's dispatch: ${(100 * result.mainThreadShareInDispatch).toFixed(2)}% of its samples`);
-    log(`  per probe: ${result.mainMicrosPerProbe.dispatchTotal.toFixed(0)} us on the main thread, of which ${result.mainMicrosPerProbe.probeJs.toFixed(0)} us in the probe's JavaScript (${result.mainMicrosPerProbe.capture.toFixed(0)} us capturing the stack)`);
-    log(`  sampling thread: ${result.samplingThread.microsPerTick.toFixed(0)} us of CPU and ${result.samplingThread.switchesPerTick.toFixed(1)} context switches per tick, ${(100 * result.samplingThread.shareOfCore).toFixed(2)}% of a core`);
+    log(
+      `  per probe: ${result.mainMicrosPerProbe.dispatchTotal.toFixed(0)} us on the main thread, of which ${result.mainMicrosPerProbe.probeJs.toFixed(0)} us in the probe's JavaScript (${result.mainMicrosPerProbe.capture.toFixed(0)} us capturing the stack)`,
+    );
+    log(
+      `  sampling thread: ${result.samplingThread.microsPerTick.toFixed(0)} us of CPU and ${result.samplingThread.switchesPerTick.toFixed(1)} context switches per tick, ${(100 * result.samplingThread.shareOfCore).toFixed(2)}% of a core`,
+    );
   } finally {
     load.child.kill();
     await server.stop();

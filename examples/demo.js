@@ -35,7 +35,12 @@ async function main() {
   fs.rmSync(tracesFile, { force: true });
 
   const service = spawn(process.execPath, [path.join(__dirname, 'service.js')], {
-    env: { ...process.env, PROFILES_FILE: profilesFile, TRACES_FILE: tracesFile, OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME || 'otel-span-profiler-demo' },
+    env: {
+      ...process.env,
+      PROFILES_FILE: profilesFile,
+      TRACES_FILE: tracesFile,
+      OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME || 'otel-span-profiler-demo',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = once(service, 'exit');
@@ -69,7 +74,9 @@ async function main() {
   console.log(`\n${summary.profiles.length} profiled root spans in ${path.relative(process.cwd(), profilesFile)}; the busiest:`);
   for (const profile of summary.profiles.slice(0, 12)) {
     const figures = `${String(profile.samples).padStart(3)} sample${profile.samples === 1 ? ' ' : 's'}, ${formatMillis(profile.cpuNanos).padStart(8)} CPU`;
-    console.log(`  ${profile.rootName.padEnd(12)} trace ${profile.traceId.slice(0, 8)}…  ${figures}: ${formatTop(profile.selfCpuByFunction)}`);
+    console.log(
+      `  ${profile.rootName.padEnd(12)} trace ${profile.traceId.slice(0, 8)}…  ${figures}: ${formatTop(profile.selfCpuByFunction)}`,
+    );
   }
   console.log('\nself CPU time per route and function (all profiles):');
   for (const [rootName, byFunction] of summary.byRoot) {
@@ -83,7 +90,11 @@ async function main() {
 
 /** @param {Map<string, number>} cpuNanosByFunction */
 function formatTop(cpuNanosByFunction) {
-  return [...cpuNanosByFunction].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([name, nanos]) => `${name} ${formatMillis(nanos)}`).join(', ');
+  return [...cpuNanosByFunction]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4)
+    .map(([name, nanos]) => `${name} ${formatMillis(nanos)}`)
+    .join(', ');
 }
 
 /** @param {number} nanos */

@@ -56,7 +56,8 @@ function summarizeProfiles(requests) {
     const leafFunction = (stackIndex) => {
       const frames = (dict.stackTable?.[stackIndex ?? 0]?.locationIndices ?? []).map(frameOf);
       if (frames.length === 0) return '(no stack)';
-      const isApp = (/** @type {{ file: string }} */ f) => f.file !== '' && !f.file.startsWith('node:') && !f.file.includes('/node_modules/');
+      const isApp = (/** @type {{ file: string }} */ f) =>
+        f.file !== '' && !f.file.startsWith('node:') && !f.file.includes('/node_modules/');
       if (isApp(frames[0])) return frames[0].name;
       const caller = frames.find(isApp);
       return caller ? `${frames[0].name} < ${caller.name}` : frames[0].name;
@@ -74,7 +75,9 @@ function summarizeProfiles(requests) {
         for (const profile of scope.profiles ?? []) {
           const type = profile.sampleType ?? {};
           if (strings[type.typeStrindex ?? 0] !== 'cpu' || strings[type.unitStrindex ?? 0] !== 'nanoseconds') {
-            throw new Error(`a profile's sample_type is ${strings[type.typeStrindex ?? 0]}/${strings[type.unitStrindex ?? 0]}, expected cpu/nanoseconds`);
+            throw new Error(
+              `a profile's sample_type is ${strings[type.typeStrindex ?? 0]}/${strings[type.unitStrindex ?? 0]}, expected cpu/nanoseconds`,
+            );
           }
           /** @type {ProfileSummary} */
           const summary = { rootName: '(root span)', traceId: '', samples: 0, cpuNanos: 0, selfCpuByFunction: new Map() };

@@ -19,7 +19,7 @@ if (!outDir) {
 function protoFiles(dir) {
   return fs
     .readdirSync(dir, { withFileTypes: true })
-    .flatMap(entry => {
+    .flatMap((entry) => {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) return protoFiles(full);
       return entry.name.endsWith('.proto') ? [full] : [];
@@ -35,7 +35,7 @@ if (files.length === 0) {
 const target = path.resolve(repo, outDir, 'otlp', 'otlp-schema.json');
 fs.mkdirSync(path.dirname(target), { recursive: true });
 // --keep-case off: field names become lowerCamelCase, as the request model and OTLP JSON use them.
-pbjs.main(['--target', 'json', '--path', protoDir, '--out', target, ...files], error => {
+pbjs.main(['--target', 'json', '--path', protoDir, '--out', target, ...files], (error) => {
   if (error) {
     console.error(`generate-proto-schema: ${error.message}`);
     process.exit(1);

@@ -37,7 +37,7 @@ describe('the package', function () {
         // 'default' and (Node 23+) 'module.exports' (the whole CommonJS exports) and '__esModule'
         // (tsc's interop marker) are how Node presents any CommonJS module to import.
         `const interop = new Set(['default', 'module.exports', '__esModule']);\n` +
-        `console.log(Object.keys(lib).filter((k) => !interop.has(k)).sort().join(','), typeof ProfilingSpanProcessor);`
+        `console.log(Object.keys(lib).filter((k) => !interop.has(k)).sort().join(','), typeof ProfilingSpanProcessor);`,
     );
     assert.strictEqual(out, `${EXPORTS.join(',')} function`);
   });

@@ -69,7 +69,10 @@ async function route() {
     } else if (parts[0] === 'name' && parts[1]) await showName(decodeURIComponent(parts[1]));
     else await showList();
   } catch (err) {
-    app.replaceChildren(el('div', { class: 'empty' }, `Cannot show this page: ${err.message}`), el('a', { href: '/', 'data-nav': true }, 'Back to the list'));
+    app.replaceChildren(
+      el('div', { class: 'empty' }, `Cannot show this page: ${err.message}`),
+      el('a', { href: '/', 'data-nav': true }, 'Back to the list'),
+    );
   }
 }
 
@@ -88,7 +91,9 @@ const COLUMNS = [
 async function showList() {
   crumb.textContent = 'profiled requests';
   const data = await getJson('/api/traces');
-  statusLine.textContent = `${data.roots.length} profiled roots · ${data.stats.spansReceived} spans · ${data.stats.samplesReceived} samples received` + (data.cpuMeasured ? '' : ' · CPU estimated from sample counts');
+  statusLine.textContent =
+    `${data.roots.length} profiled roots · ${data.stats.spansReceived} spans · ${data.stats.samplesReceived} samples received` +
+    (data.cpuMeasured ? '' : ' · CPU estimated from sample counts');
   const search = el('input', { type: 'search', id: 'search', placeholder: 'Search service, span name, trace ID…', value: listState.query });
   const body = el('tbody');
   const head = el('tr');
@@ -98,34 +103,95 @@ async function showList() {
     const rows = data.roots.filter((r) => !q || `${r.service} ${r.name} ${r.traceId} ${r.rootSpanId}`.toLowerCase().includes(q));
     const column = COLUMNS.find((c) => c.key === listState.sortKey);
     rows.sort((a, b) => {
-      let av = a[listState.sortKey], bv = b[listState.sortKey];
-      if (listState.sortKey === 'startUnixNano') { av = BigInt(av); bv = BigInt(bv); }
+      let av = a[listState.sortKey],
+        bv = b[listState.sortKey];
+      if (listState.sortKey === 'startUnixNano') {
+        av = BigInt(av);
+        bv = BigInt(bv);
+      }
       const order = av < bv ? -1 : av > bv ? 1 : 0;
       return listState.asc ? order : -order;
     });
-    head.replaceChildren(...COLUMNS.map((c) => el('th', {
-      class: `${c.num ? 'num' : ''} ${c.key === listState.sortKey ? 'sorted' : ''} ${c.key === listState.sortKey && listState.asc ? 'asc' : ''}`,
-      'data-key': c.key,
-      onclick: () => { listState = { ...listState, asc: listState.sortKey === c.key ? !listState.asc : !!(!column || !c.num && c.key !== 'startUnixNano'), sortKey: c.key }; render(); },
-    }, c.label)));
-    body.replaceChildren(...rows.map((r) => el('tr', { class: 'row', 'data-trace-id': r.traceId, 'data-span-id': r.rootSpanId, onclick: () => navigate(`/trace/${r.traceId}`) },
-      el('td', {}, r.service),
-      el('td', {}, el('a', { href: `/trace/${r.traceId}`, 'data-nav': true }, r.name)),
-      el('td', { class: 'mono' }, r.traceId),
-      el('td', {}, fmtTime(r.startUnixNano)),
-      el('td', { class: 'num' }, fmtNanos(r.durationNanos)),
-      el('td', { class: 'num cpu' }, el('span', { class: 'cpubar', style: `width:${Math.round(60 * r.cpuNanos / maxCpu)}px` }), fmtNanos(r.cpuNanos)),
-      el('td', { class: 'num' }, r.samples),
-    )));
+    head.replaceChildren(
+      ...COLUMNS.map((c) =>
+        el(
+          'th',
+          {
+            class: `${c.num ? 'num' : ''} ${c.key === listState.sortKey ? 'sorted' : ''} ${c.key === listState.sortKey && listState.asc ? 'asc' : ''}`,
+            'data-key': c.key,
+            onclick: () => {
+              listState = {
+                ...listState,
+                asc: listState.sortKey === c.key ? !listState.asc : !!(!column || (!c.num && c.key !== 'startUnixNano')),
+                sortKey: c.key,
+              };
+              render();
+            },
+          },
+          c.label,
+        ),
+      ),
+    );
+    body.replaceChildren(
+      ...rows.map((r) =>
+        el(
+          'tr',
+          { class: 'row', 'data-trace-id': r.traceId, 'data-span-id': r.rootSpanId, onclick: () => navigate(`/trace/${r.traceId}`) },
+          el('td', {}, r.service),
+          el('td', {}, el('a', { href: `/trace/${r.traceId}`, 'data-nav': true }, r.name)),
+          el('td', { class: 'mono' }, r.traceId),
+          el('td', {}, fmtTime(r.startUnixNano)),
+          el('td', { class: 'num' }, fmtNanos(r.durationNanos)),
+          el(
+            'td',
+            { class: 'num cpu' },
+            el('span', { class: 'cpubar', style: `width:${Math.round((60 * r.cpuNanos) / maxCpu)}px` }),
+            fmtNanos(r.cpuNanos),
+          ),
+          el('td', { class: 'num' }, r.samples),
+        ),
+      ),
+    );
   };
-  search.addEventListener('input', () => { listState.query = search.value; render(); });
+  search.addEventListener('input', () => {
+    listState.query = search.value;
+    render();
+  });
   render();
-  const aggregates = el('tbody', {}, data.aggregates.map((a) => el('tr', { class: 'row', 'data-name': a.name, onclick: () => navigate(`/name/${encodeURIComponent(a.name)}`) },
-    el('td', {}, a.service), el('td', {}, el('a', { href: `/name/${encodeURIComponent(a.name)}`, 'data-nav': true }, `all ${a.name}`)),
-    el('td', { class: 'num' }, a.count), el('td', { class: 'num cpu' }, fmtNanos(a.cpuNanos)), el('td', { class: 'num' }, fmtNanos(a.meanCpuNanos)), el('td', { class: 'num' }, fmtNanos(a.p50DurationNanos)))));
+  const aggregates = el(
+    'tbody',
+    {},
+    data.aggregates.map((a) =>
+      el(
+        'tr',
+        { class: 'row', 'data-name': a.name, onclick: () => navigate(`/name/${encodeURIComponent(a.name)}`) },
+        el('td', {}, a.service),
+        el('td', {}, el('a', { href: `/name/${encodeURIComponent(a.name)}`, 'data-nav': true }, `all ${a.name}`)),
+        el('td', { class: 'num' }, a.count),
+        el('td', { class: 'num cpu' }, fmtNanos(a.cpuNanos)),
+        el('td', { class: 'num' }, fmtNanos(a.meanCpuNanos)),
+        el('td', { class: 'num' }, fmtNanos(a.p50DurationNanos)),
+      ),
+    ),
+  );
   app.replaceChildren(
     el('h2', {}, 'By root span name ', el('small', {}, 'every request of one name merged into one flame graph')),
-    el('table', { id: 'aggregates' }, el('thead', {}, el('tr', {}, ['Service', 'Root span', 'Requests', 'CPU time', 'CPU per request', 'Median duration'].map((t, i) => el('th', { class: i >= 2 ? 'num' : '' }, t)))), aggregates),
+    el(
+      'table',
+      { id: 'aggregates' },
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          ['Service', 'Root span', 'Requests', 'CPU time', 'CPU per request', 'Median duration'].map((t, i) =>
+            el('th', { class: i >= 2 ? 'num' : '' }, t),
+          ),
+        ),
+      ),
+      aggregates,
+    ),
     el('h2', {}, 'Profiled requests ', el('small', {}, `${data.roots.length} (newest first; click a column to sort)`)),
     el('div', { class: 'toolbar' }, search),
     el('div', { class: 'scroll' }, el('table', { id: 'roots' }, el('thead', {}, head), body)),
@@ -140,9 +206,11 @@ async function showTrace(traceId, selectedSpanId) {
   const root = trace.roots[0];
   crumb.textContent = `trace ${traceId}`;
   statusLine.textContent = trace.cpuMeasured ? 'CPU time measured per sample' : 'CPU time estimated: samples × sampling period';
-  let t0 = null, t1 = null;
+  let t0 = null,
+    t1 = null;
   for (const s of spans) {
-    const a = BigInt(s.startUnixNano), b = BigInt(s.endUnixNano);
+    const a = BigInt(s.startUnixNano),
+      b = BigInt(s.endUnixNano);
     if (a > 0n && (t0 === null || a < t0)) t0 = a;
     if (t1 === null || b > t1) t1 = b;
   }
@@ -155,16 +223,38 @@ async function showTrace(traceId, selectedSpanId) {
     const duration = Math.max(0, Number(BigInt(s.endUnixNano) - BigInt(s.startUnixNano)));
     const left = (100 * start) / total;
     const width = Math.max(0.2, (100 * duration) / total);
-    const cpuShare = duration > 0 ? Math.min(1, s.selfCpuNanos / duration) : (s.selfCpuNanos > 0 ? 1 : 0);
+    const cpuShare = duration > 0 ? Math.min(1, s.selfCpuNanos / duration) : s.selfCpuNanos > 0 ? 1 : 0;
     const label = `${fmtNanos(duration)}${s.selfCpuNanos > 0 ? ` · CPU ${fmtNanos(s.selfCpuNanos)}` : ''}`;
-    return el('div', {
-      class: 'wf-row', 'data-span-id': s.spanId, title: `${s.name}\nduration ${fmtNanos(duration)}\nown CPU ${fmtNanos(s.selfCpuNanos)} (${s.selfSamples} samples)\nCPU incl. children ${fmtNanos(s.totalCpuNanos)}`,
-      onclick: () => selectSpan(s.spanId),
-    },
-      el('div', { class: 'wf-name', style: `padding-left:${8 + 14 * depth.get(s.spanId)}px` }, s.inferred ? el('span', { class: 'inferred' }, s.name) : s.name, s.service ? el('span', { class: 'svc' }, s.service) : null),
-      el('div', { class: 'wf-cpu' }, s.selfCpuNanos > 0 ? el('span', { class: 'cpubar', style: `width:${Math.max(2, Math.round(40 * s.selfCpuNanos / maxSelf))}px` }) : null, el('span', { class: s.selfCpuNanos > 0 ? 'cpu' : '' }, fmtNanos(s.selfCpuNanos))),
-      el('div', { class: 'wf-track' },
-        el('div', { class: 'wf-bar', style: `left:${left}%;width:${width}%` }, el('div', { class: 'wf-cpu-fill', style: `width:${(100 * cpuShare).toFixed(1)}%` })),
+    return el(
+      'div',
+      {
+        class: 'wf-row',
+        'data-span-id': s.spanId,
+        title: `${s.name}\nduration ${fmtNanos(duration)}\nown CPU ${fmtNanos(s.selfCpuNanos)} (${s.selfSamples} samples)\nCPU incl. children ${fmtNanos(s.totalCpuNanos)}`,
+        onclick: () => selectSpan(s.spanId),
+      },
+      el(
+        'div',
+        { class: 'wf-name', style: `padding-left:${8 + 14 * depth.get(s.spanId)}px` },
+        s.inferred ? el('span', { class: 'inferred' }, s.name) : s.name,
+        s.service ? el('span', { class: 'svc' }, s.service) : null,
+      ),
+      el(
+        'div',
+        { class: 'wf-cpu' },
+        s.selfCpuNanos > 0
+          ? el('span', { class: 'cpubar', style: `width:${Math.max(2, Math.round((40 * s.selfCpuNanos) / maxSelf))}px` })
+          : null,
+        el('span', { class: s.selfCpuNanos > 0 ? 'cpu' : '' }, fmtNanos(s.selfCpuNanos)),
+      ),
+      el(
+        'div',
+        { class: 'wf-track' },
+        el(
+          'div',
+          { class: 'wf-bar', style: `left:${left}%;width:${width}%` },
+          el('div', { class: 'wf-cpu-fill', style: `width:${(100 * cpuShare).toFixed(1)}%` }),
+        ),
         el('span', { class: 'wf-label', style: left + width > 70 ? `left:${left}%` : `left:${left + width}%` }, label),
       ),
     );
@@ -180,22 +270,44 @@ async function showTrace(traceId, selectedSpanId) {
     const isRoot = root && spanId === root.rootSpanId;
     if (replace !== undefined || location.pathname !== `/span/${spanId}`) {
       const path = isRoot && !selectedSpanId && replace ? `/trace/${traceId}` : `/span/${spanId}`;
-      if (replace) history.replaceState(null, '', path); else history.pushState(null, '', path);
+      if (replace) history.replaceState(null, '', path);
+      else history.pushState(null, '', path);
     }
     const self = selfBox.checked;
     const cpu = self ? span?.selfCpuNanos : span?.totalCpuNanos;
-    flameTitle.replaceChildren(`Flame graph: ${span ? span.name : spanId} `, el('small', {}, `${self ? 'own samples only' : 'with its child spans'} · CPU ${fmtNanos(cpu || 0)}`));
+    flameTitle.replaceChildren(
+      `Flame graph: ${span ? span.name : spanId} `,
+      el('small', {}, `${self ? 'own samples only' : 'with its child spans'} · CPU ${fmtNanos(cpu || 0)}`),
+    );
     await flame.load(`/api/spans/${spanId}/flame${self ? '?self=1' : ''}`);
   };
   selfBox.addEventListener('change', () => selectSpan(current, true));
   app.replaceChildren(
-    el('h2', {}, root ? `${root.name} ` : 'Trace ', el('small', {}, `${root ? root.service + ' · ' : ''}trace ${traceId} · ${fmtNanos(total)} · CPU ${fmtNanos(spans.reduce((a, s) => a + s.selfCpuNanos, 0))}`)),
-    el('div', { class: 'legend' }, 'Each bar is a span;', el('i', { style: 'background:var(--cpu)' }), 'the red part is the CPU its own code used (sampled), as a share of its duration. Click a span for its flame graph.'),
-    el('div', { class: 'waterfall', id: 'waterfall' },
+    el(
+      'h2',
+      {},
+      root ? `${root.name} ` : 'Trace ',
+      el(
+        'small',
+        {},
+        `${root ? root.service + ' · ' : ''}trace ${traceId} · ${fmtNanos(total)} · CPU ${fmtNanos(spans.reduce((a, s) => a + s.selfCpuNanos, 0))}`,
+      ),
+    ),
+    el(
+      'div',
+      { class: 'legend' },
+      'Each bar is a span;',
+      el('i', { style: 'background:var(--cpu)' }),
+      'the red part is the CPU its own code used (sampled), as a share of its duration. Click a span for its flame graph.',
+    ),
+    el(
+      'div',
+      { class: 'waterfall', id: 'waterfall' },
       el('div', { class: 'wf-head' }, el('div', {}, 'Span'), el('div', { class: 'wf-cpu' }, 'Own CPU'), el('div', {}, 'Timeline')),
-      rows),
+      rows,
+    ),
     flameTitle,
-    el('div', { class: 'toolbar' }, el('label', {}, selfBox, ' only the span\'s own samples (not its children\'s)')),
+    el('div', { class: 'toolbar' }, el('label', {}, selfBox, " only the span's own samples (not its children's)")),
     flame.node,
   );
   if (current) await selectSpan(current, true);
@@ -217,15 +329,42 @@ function flamePanel() {
   const details = el('div', { id: 'flame-details' });
   const chartBox = el('div', { id: 'flame' });
   const top = el('tbody');
-  const node = el('div', {},
+  const node = el(
+    'div',
+    {},
     el('div', { class: 'toolbar' }, search, reset, el('span', { class: 'legend' }, 'click a frame to zoom')),
     el('div', { id: 'flame-wrap' }, details, chartBox),
     el('h2', {}, 'Top functions ', el('small', {}, 'by own (self) CPU; click one to highlight it')),
-    el('div', { class: 'scroll' }, el('table', { id: 'top-functions' },
-      el('thead', {}, el('tr', {}, el('th', {}, 'Function'), el('th', {}, 'File'), el('th', { class: 'num' }, 'Self CPU'), el('th', { class: 'num' }, 'Self %'), el('th', { class: 'num' }, 'Total CPU'))), top)),
+    el(
+      'div',
+      { class: 'scroll' },
+      el(
+        'table',
+        { id: 'top-functions' },
+        el(
+          'thead',
+          {},
+          el(
+            'tr',
+            {},
+            el('th', {}, 'Function'),
+            el('th', {}, 'File'),
+            el('th', { class: 'num' }, 'Self CPU'),
+            el('th', { class: 'num' }, 'Self %'),
+            el('th', { class: 'num' }, 'Total CPU'),
+          ),
+        ),
+        top,
+      ),
+    ),
   );
   let chart = null;
-  search.addEventListener('input', () => { if (chart) { if (search.value) chart.search(search.value); else chart.clear(); } });
+  search.addEventListener('input', () => {
+    if (chart) {
+      if (search.value) chart.search(search.value);
+      else chart.clear();
+    }
+  });
   reset.addEventListener('click', () => chart && chart.resetZoom());
   return {
     node,
@@ -250,13 +389,29 @@ function flamePanel() {
         .setDetailsElement(details)
         // Plain text, not d3-flame-graph's default RegExp: function names hold ( [ * and such.
         .setSearchMatch((d, term) => Boolean(term) && String(d.data.name).toLowerCase().includes(term.toLowerCase()))
-        .label((d) => `${d.data.fn}: ${fmtNanos(d.value)} CPU, ${(100 * d.value / tree.value).toFixed(1)}%`);
+        .label((d) => `${d.data.fn}: ${fmtNanos(d.value)} CPU, ${((100 * d.value) / tree.value).toFixed(1)}%`);
       d3.select(chartBox).datum(tree).call(chart);
       if (search.value) chart.search(search.value);
       const rows = topFunctions(tree);
-      top.replaceChildren(...rows.slice(0, 40).map((r) => el('tr', { class: 'row', onclick: () => { search.value = r.name; chart.search(r.name); } },
-        el('td', { class: 'fn' }, r.name), el('td', { class: 'mono' }, r.file), el('td', { class: 'num cpu' }, fmtNanos(r.self)),
-        el('td', { class: 'num' }, `${(100 * r.self / tree.value).toFixed(1)}%`), el('td', { class: 'num' }, fmtNanos(r.total)))));
+      top.replaceChildren(
+        ...rows.slice(0, 40).map((r) =>
+          el(
+            'tr',
+            {
+              class: 'row',
+              onclick: () => {
+                search.value = r.name;
+                chart.search(r.name);
+              },
+            },
+            el('td', { class: 'fn' }, r.name),
+            el('td', { class: 'mono' }, r.file),
+            el('td', { class: 'num cpu' }, fmtNanos(r.self)),
+            el('td', { class: 'num' }, `${((100 * r.self) / tree.value).toFixed(1)}%`),
+            el('td', { class: 'num' }, fmtNanos(r.total)),
+          ),
+        ),
+      );
     },
   };
 }

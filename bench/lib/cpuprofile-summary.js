@@ -30,7 +30,8 @@ function summarise(file, fragment = 'bench-dist', top = 25) {
     let libFrame;
     while (cur !== undefined) {
       const c = byId.get(cur).callFrame;
-      if (c.url.includes(fragment)) libFrame = `${c.functionName || '(anonymous)'} ${c.url.split('/').slice(-2).join('/')}:${c.lineNumber + 1}`;
+      if (c.url.includes(fragment))
+        libFrame = `${c.functionName || '(anonymous)'} ${c.url.split('/').slice(-2).join('/')}:${c.lineNumber + 1}`;
       cur = parent.get(cur);
     }
     if (libFrame) {
@@ -38,14 +39,22 @@ function summarise(file, fragment = 'bench-dist', top = 25) {
       underFn.set(libFrame, (underFn.get(libFrame) || 0) + us);
     }
   }
-  const idle = [...selfMicros].filter(([id]) => ['(idle)', '(program)', '(garbage collector)'].includes(byId.get(id).callFrame.functionName));
+  const idle = [...selfMicros].filter(([id]) =>
+    ['(idle)', '(program)', '(garbage collector)'].includes(byId.get(id).callFrame.functionName),
+  );
   return {
     totalMillis: total / 1e3,
     idleProgramGcMillis: Object.fromEntries(idle.map(([id, us]) => [byId.get(id).callFrame.functionName, us / 1e3])),
     underLibraryMillis: under / 1e3,
     underLibraryShareOfBusy: under / (total - idle.reduce((a, [, us]) => a + us, 0)),
-    topUnderLibrary: [...underFn].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, us]) => [k, +(us / 1e3).toFixed(2)]),
-    topSelf: [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, us]) => [k, +(us / 1e3).toFixed(2)]),
+    topUnderLibrary: [...underFn]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, us]) => [k, +(us / 1e3).toFixed(2)]),
+    topSelf: [...bySelf]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, us]) => [k, +(us / 1e3).toFixed(2)]),
   };
 }
 

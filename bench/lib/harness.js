@@ -208,11 +208,13 @@ async function runPairs({ name, a, b, pairs = 5, ...opts }) {
       const cfg = which === 'a' ? a : b;
       pair[which] = await runOnce(cfg, opts);
       const m = pair[which].metrics;
-      log(`${name} pair ${i + 1}/${pairs} ${which.toUpperCase()} (${pair[which].server.tracer}): ` +
-        `${m.throughputPerSecond.toFixed(0)} req/s, p50 ${m.latencyP50Millis.toFixed(2)} ms, p99 ${m.latencyP99Millis.toFixed(2)} ms, ` +
-        `${m.cpuSecondsPer1kRequests.toFixed(3)} CPU s/1k, RSS ${m.peakRssMiB.toFixed(0)} MiB` +
-        (m.probesPerActiveSecond !== undefined ? `, ${m.probesPerActiveSecond.toFixed(1)} probes/s while sampling` : '') +
-        `, server CPU ${(m.serverCpuUtilization * 100).toFixed(0)}%, other work ${m.foreignCpuCores.toFixed(2)} cores`);
+      log(
+        `${name} pair ${i + 1}/${pairs} ${which.toUpperCase()} (${pair[which].server.tracer}): ` +
+          `${m.throughputPerSecond.toFixed(0)} req/s, p50 ${m.latencyP50Millis.toFixed(2)} ms, p99 ${m.latencyP99Millis.toFixed(2)} ms, ` +
+          `${m.cpuSecondsPer1kRequests.toFixed(3)} CPU s/1k, RSS ${m.peakRssMiB.toFixed(0)} MiB` +
+          (m.probesPerActiveSecond !== undefined ? `, ${m.probesPerActiveSecond.toFixed(1)} probes/s while sampling` : '') +
+          `, server CPU ${(m.serverCpuUtilization * 100).toFixed(0)}%, other work ${m.foreignCpuCores.toFixed(2)} cores`,
+      );
     }
     runs.push(pair);
   }
@@ -274,8 +276,16 @@ function fmt(s, digits = 3) {
 function printSummary(r) {
   log(`\n== ${r.name}: ${r.b.tracer} vs ${r.a.tracer}, ${r.options.pairs} pairs, ratio B/A min / median / max`);
   for (const [k, s] of Object.entries(r.ratios)) log(`  ${k.padEnd(26)} ${fmt(s)}`);
-  log(`  absolute medians A: ${Object.entries(r.absolute.a).map(([k, s]) => `${k}=${s ? s.median.toFixed(3) : 'n/a'}`).join(' ')}`);
-  log(`  absolute medians B: ${Object.entries(r.absolute.b).map(([k, s]) => `${k}=${s ? s.median.toFixed(3) : 'n/a'}`).join(' ')}`);
+  log(
+    `  absolute medians A: ${Object.entries(r.absolute.a)
+      .map(([k, s]) => `${k}=${s ? s.median.toFixed(3) : 'n/a'}`)
+      .join(' ')}`,
+  );
+  log(
+    `  absolute medians B: ${Object.entries(r.absolute.b)
+      .map(([k, s]) => `${k}=${s ? s.median.toFixed(3) : 'n/a'}`)
+      .join(' ')}`,
+  );
 }
 
 function log(line) {
@@ -298,8 +308,7 @@ function parseArgs(defaults) {
     else if (a === '--engine') {
       out.engine = argv[++i];
       process.env.BENCH_ENGINE = out.engine;
-    }
-    else if (a.startsWith('--')) {
+    } else if (a.startsWith('--')) {
       const key = a.slice(2).replace(/-([a-z])/g, (_, c) => c.toUpperCase());
       const v = argv[++i];
       out[key] = Number.isNaN(Number(v)) ? v : Number(v);
@@ -308,4 +317,20 @@ function parseArgs(defaults) {
   return out;
 }
 
-module.exports = { runPairs, runOnce, spawnServer, runLoad, startLoad, startAgentSink, pinSelf, pinHelperThreads, parseArgs, summary, summarizePairs, save, machine, log, RESULTS_DIR };
+module.exports = {
+  runPairs,
+  runOnce,
+  spawnServer,
+  runLoad,
+  startLoad,
+  startAgentSink,
+  pinSelf,
+  pinHelperThreads,
+  parseArgs,
+  summary,
+  summarizePairs,
+  save,
+  machine,
+  log,
+  RESULTS_DIR,
+};

@@ -77,7 +77,9 @@ function run({ port, requests, concurrency, pathPrefix = '/', ratePerSecond }) {
   return work.then(() => {
     const durationSeconds = Number(process.hrtime.bigint() - start) / 1e9;
     agent.destroy();
-    const sorted = Array.from(latencies).filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+    const sorted = Array.from(latencies)
+      .filter((x) => !Number.isNaN(x))
+      .sort((a, b) => a - b);
     const sum = sorted.reduce((a, b) => a + b, 0);
     const cpu = process.cpuUsage(cpuAtStart);
     return {

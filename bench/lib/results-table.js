@@ -23,9 +23,11 @@ function overheadTable(names) {
     if (!r) continue;
     const a = r.absolute.a;
     const b = r.absolute.b;
-    out.push(`| ${label} | ${r.options.pairs} | ${f3(r.ratios.throughputPerSecond)} | ${f3(r.ratios.latencyP50Millis)} | ${f3(r.ratios.latencyP99Millis)} | ` +
-      `${med(a.cpuSecondsPer1kRequests, 3)} -> ${med(b.cpuSecondsPer1kRequests, 3)} (${f3(r.ratios.cpuSecondsPer1kRequests)}) | ` +
-      `${med(a.peakRssMiB, 0)} -> ${med(b.peakRssMiB, 0)} | ${b.probesPerActiveSecond ? med(b.probesPerActiveSecond, 1) : '-'} |`);
+    out.push(
+      `| ${label} | ${r.options.pairs} | ${f3(r.ratios.throughputPerSecond)} | ${f3(r.ratios.latencyP50Millis)} | ${f3(r.ratios.latencyP99Millis)} | ` +
+        `${med(a.cpuSecondsPer1kRequests, 3)} -> ${med(b.cpuSecondsPer1kRequests, 3)} (${f3(r.ratios.cpuSecondsPer1kRequests)}) | ` +
+        `${med(a.peakRssMiB, 0)} -> ${med(b.peakRssMiB, 0)} | ${b.probesPerActiveSecond ? med(b.probesPerActiveSecond, 1) : '-'} |`,
+    );
   }
   return out.join('\n');
 }
@@ -40,21 +42,31 @@ function absoluteTable(names) {
     if (!r) continue;
     const a = r.absolute.a;
     const b = r.absolute.b;
-    out.push(`| ${label} | ${med(a.throughputPerSecond, 0)}, ${med(a.latencyP50Millis)}, ${med(a.latencyP99Millis)} | ` +
-      `${med(b.throughputPerSecond, 0)}, ${med(b.latencyP50Millis)}, ${med(b.latencyP99Millis)} | ${med(a.foreignCpuCores)} / ${med(b.foreignCpuCores)} |`);
+    out.push(
+      `| ${label} | ${med(a.throughputPerSecond, 0)}, ${med(a.latencyP50Millis)}, ${med(a.latencyP99Millis)} | ` +
+        `${med(b.throughputPerSecond, 0)}, ${med(b.latencyP50Millis)}, ${med(b.latencyP99Millis)} | ${med(a.foreignCpuCores)} / ${med(b.foreignCpuCores)} |`,
+    );
   }
   return out.join('\n');
 }
 
 function eventLoopTable() {
-  const out = ['| case | pairs | ELD p99 ms, A -> B (medians) | ELD max ms, A -> B (medians) | worst max ms A / B |', '|---|---|---|---|---|'];
-  for (const [label, name] of [['idle thread, one root open 10 s', 'event-loop-idle'], ['reference service at 300 req/s', 'event-loop-load']]) {
+  const out = [
+    '| case | pairs | ELD p99 ms, A -> B (medians) | ELD max ms, A -> B (medians) | worst max ms A / B |',
+    '|---|---|---|---|---|',
+  ];
+  for (const [label, name] of [
+    ['idle thread, one root open 10 s', 'event-loop-idle'],
+    ['reference service at 300 req/s', 'event-loop-load'],
+  ]) {
     const r = load(name);
     if (!r) continue;
     const a = r.absolute.a;
     const b = r.absolute.b;
-    out.push(`| ${label} | ${r.options.pairs} | ${med(a.eventLoopDelayP99Millis, 3)} -> ${med(b.eventLoopDelayP99Millis, 3)} | ` +
-      `${med(a.eventLoopDelayMaxMillis, 3)} -> ${med(b.eventLoopDelayMaxMillis, 3)} | ${a.eventLoopDelayMaxMillis.max.toFixed(3)} / ${b.eventLoopDelayMaxMillis.max.toFixed(3)} |`);
+    out.push(
+      `| ${label} | ${r.options.pairs} | ${med(a.eventLoopDelayP99Millis, 3)} -> ${med(b.eventLoopDelayP99Millis, 3)} | ` +
+        `${med(a.eventLoopDelayMaxMillis, 3)} -> ${med(b.eventLoopDelayMaxMillis, 3)} | ${a.eventLoopDelayMaxMillis.max.toFixed(3)} / ${b.eventLoopDelayMaxMillis.max.toFixed(3)} |`,
+    );
   }
   return out.join('\n');
 }
@@ -62,7 +74,10 @@ function eventLoopTable() {
 function accuracyTable() {
   const r = load('accuracy');
   if (!r) return '';
-  const out = ['| profiler | samples with a request-unique hot frame | charged to the right request | charged to the right span |', '|---|---|---|---|'];
+  const out = [
+    '| profiler | samples with a request-unique hot frame | charged to the right request | charged to the right span |',
+    '|---|---|---|---|',
+  ];
   for (const [name, s] of Object.entries(r.results)) {
     const pc = (x) => (x === null || x === undefined ? 'n/a (per transaction only)' : `${(x * 100).toFixed(2)}%`);
     out.push(`| ${name} | ${s.hotSamples} | ${pc(s.rightRequestShare)} | ${pc(s.rightSpanShare)} |`);
@@ -75,20 +90,30 @@ function interleavedTable() {
     '| workload | pairs x window | throughput on/off | CPU s per 1k req on/off | server p50 on/off | server p99 on/off | CPU s per 1k req, off -> on (medians) | probes/s on |',
     '|---|---|---|---|---|---|---|---|',
   ];
-  for (const [label, name] of [['reference service', 'otel-profiler-interleaved-mixed'], ['CPU-bound', 'otel-profiler-interleaved-cpu'], ['async-heavy', 'otel-profiler-interleaved-async']]) {
+  for (const [label, name] of [
+    ['reference service', 'otel-profiler-interleaved-mixed'],
+    ['CPU-bound', 'otel-profiler-interleaved-cpu'],
+    ['async-heavy', 'otel-profiler-interleaved-async'],
+  ]) {
     const r = load(name);
     if (!r) continue;
     const q = r.ratios;
-    out.push(`| ${label} | ${r.options.pairs} x ${r.options.windowSeconds} s | ${f3(q.throughputPerSecond)} | ${f3(q.cpuSecondsPer1kRequests)} | ${f3(q.serverLatencyP50Millis)} | ${f3(q.serverLatencyP99Millis)} | ` +
-      `${med(r.absolute.a.cpuSecondsPer1kRequests, 3)} -> ${med(r.absolute.b.cpuSecondsPer1kRequests, 3)} | ${med(r.absolute.b.probesPerSecond, 1)} |`);
+    out.push(
+      `| ${label} | ${r.options.pairs} x ${r.options.windowSeconds} s | ${f3(q.throughputPerSecond)} | ${f3(q.cpuSecondsPer1kRequests)} | ${f3(q.serverLatencyP50Millis)} | ${f3(q.serverLatencyP99Millis)} | ` +
+        `${med(r.absolute.a.cpuSecondsPer1kRequests, 3)} -> ${med(r.absolute.b.cpuSecondsPer1kRequests, 3)} | ${med(r.absolute.b.probesPerSecond, 1)} |`,
+    );
   }
   return out.join('\n');
 }
 
 function pausesTable() {
-  const runs = [['pinned: both threads on CPU 0', load('event-loop-pauses')], ['not pinned', load('event-loop-pauses-free')]].filter(([, r]) => r);
+  const runs = [
+    ['pinned: both threads on CPU 0', load('event-loop-pauses')],
+    ['not pinned', load('event-loop-pauses-free')],
+  ].filter(([, r]) => r);
   if (runs.length === 0) return '';
-  const head = '| pauses seen by a busy loop (median over runs, min..max) | ' + runs.map(([l]) => `${l}: without / with profiler`).join(' | ') + ' |';
+  const head =
+    '| pauses seen by a busy loop (median over runs, min..max) | ' + runs.map(([l]) => `${l}: without / with profiler`).join(' | ') + ' |';
   const sep = '|---|' + runs.map(() => '---|').join('');
   const cell = (r, k, d) => {
     const a = r.absolute.a[k];
@@ -96,11 +121,14 @@ function pausesTable() {
     return `${a.median.toFixed(d)} (${a.min.toFixed(d)}..${a.max.toFixed(d)}) / **${b.median.toFixed(d)}** (${b.min.toFixed(d)}..${b.max.toFixed(d)})`;
   };
   const row = (label, k, d) => `| ${label} | ` + runs.map(([, r]) => cell(r, k, d)).join(' | ') + ' |';
-  return [head, sep,
+  return [
+    head,
+    sep,
     row('pauses > 200 us per second', 'pausesOver200MicrosPerSecond', 1),
     row('pauses > 1 ms per second', 'pausesOver1MillisPerSecond', 2),
     row('p99 pause (of pauses > 20 us), ms', 'pauseP99Millis', 3),
-    row('longest pause, ms', 'pauseMaxMillis', 3)].join('\n');
+    row('longest pause, ms', 'pauseMaxMillis', 3),
+  ].join('\n');
 }
 
 const overhead = [

@@ -119,11 +119,17 @@ function windowStats() {
 // Memory soak: one CSV line per interval, written by the server itself (cheap, append-only).
 if (config.memoryCsvPath) {
   const t0 = process.hrtime.bigint();
-  fs.writeFileSync(config.memoryCsvPath, 'elapsed_s,requests,rss_bytes,heap_used_bytes,heap_total_bytes,external_bytes,array_buffers_bytes\n');
+  fs.writeFileSync(
+    config.memoryCsvPath,
+    'elapsed_s,requests,rss_bytes,heap_used_bytes,heap_total_bytes,external_bytes,array_buffers_bytes\n',
+  );
   setInterval(() => {
     const m = process.memoryUsage();
     const t = Number(process.hrtime.bigint() - t0) / 1e9;
-    fs.appendFileSync(config.memoryCsvPath, `${t.toFixed(1)},${completed},${m.rss},${m.heapUsed},${m.heapTotal},${m.external},${m.arrayBuffers}\n`);
+    fs.appendFileSync(
+      config.memoryCsvPath,
+      `${t.toFixed(1)},${completed},${m.rss},${m.heapUsed},${m.heapTotal},${m.external},${m.arrayBuffers}\n`,
+    );
   }, config.memorySampleMillis ?? 5000).unref();
 }
 

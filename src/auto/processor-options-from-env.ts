@@ -20,7 +20,9 @@ export function processorOptionsFromEnv(env: Environment): ProcessorOptionsFromE
   const mode = (env.OTEL_SPAN_PROFILER_MODE ?? '').trim().toLowerCase();
   if ((PROFILER_MODES as readonly string[]).includes(mode)) options.mode = mode as (typeof PROFILER_MODES)[number];
   else if (mode !== '') {
-    logger.warn(`OTEL_SPAN_PROFILER_MODE is invalid, expected one of ${PROFILER_MODES.join(', ')} (actual: ${JSON.stringify(env.OTEL_SPAN_PROFILER_MODE)}); using 'spans'`);
+    logger.warn(
+      `OTEL_SPAN_PROFILER_MODE is invalid, expected one of ${PROFILER_MODES.join(', ')} (actual: ${JSON.stringify(env.OTEL_SPAN_PROFILER_MODE)}); using 'spans'`,
+    );
   }
   const period = (env.OTEL_SPAN_PROFILER_CONTINUOUS_PERIOD_MILLIS ?? '').trim();
   if (period !== '') {
@@ -28,7 +30,7 @@ export function processorOptionsFromEnv(env: Environment): ProcessorOptionsFromE
     if (/^\d+$/.test(period) && value >= 100 && value <= 3_600_000) options.continuousPeriodMillis = value;
     else {
       logger.warn(
-        `OTEL_SPAN_PROFILER_CONTINUOUS_PERIOD_MILLIS is invalid, expected an integer from 100 to 3600000 (actual: ${JSON.stringify(env.OTEL_SPAN_PROFILER_CONTINUOUS_PERIOD_MILLIS)}); using the default`
+        `OTEL_SPAN_PROFILER_CONTINUOUS_PERIOD_MILLIS is invalid, expected an integer from 100 to 3600000 (actual: ${JSON.stringify(env.OTEL_SPAN_PROFILER_CONTINUOUS_PERIOD_MILLIS)}); using the default`,
       );
     }
   }

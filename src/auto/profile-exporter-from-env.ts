@@ -20,7 +20,9 @@ export function profilesExporterName(env: Environment): ProfilesExporterName {
   const raw = (env.OTEL_PROFILES_EXPORTER ?? '').trim().toLowerCase();
   if (raw === '') return 'otlp';
   if ((PROFILES_EXPORTERS as readonly string[]).includes(raw)) return raw as ProfilesExporterName;
-  logger.warn(`OTEL_PROFILES_EXPORTER is invalid, expected one of ${PROFILES_EXPORTERS.join(', ')} (actual: ${JSON.stringify(env.OTEL_PROFILES_EXPORTER)}); using 'otlp'`);
+  logger.warn(
+    `OTEL_PROFILES_EXPORTER is invalid, expected one of ${PROFILES_EXPORTERS.join(', ')} (actual: ${JSON.stringify(env.OTEL_PROFILES_EXPORTER)}); using 'otlp'`,
+  );
   return 'otlp';
 }
 

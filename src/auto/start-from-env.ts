@@ -72,12 +72,16 @@ function start(env: Environment, loader: OptionalLoader, sdkSetsLogger: boolean)
   const profileExporter = profileExporterFromEnv(env);
   const spanProcessors = [
     ...traceProcessorsFromEnv(env, nextToSdk),
-    ...(profileExporter ? [new ProfilingSpanProcessor({ ...processorOptionsFromEnv(env), exporter: profileExporter, engine: engineFromEnv(env) })] : []),
+    ...(profileExporter
+      ? [new ProfilingSpanProcessor({ ...processorOptionsFromEnv(env), exporter: profileExporter, engine: engineFromEnv(env) })]
+      : []),
   ];
   if (sdkSetsLogger) diag.disable(); // the NodeSDK constructor installs its own, same level
   const sdk = new sdkNode.NodeSDK({ instrumentations, spanProcessors });
   sdk.start();
-  logger.debug(`started: instrumentations ${packages.join(', ') || 'none'}; profiles ${profileExporter ? profileExporter.constructor.name : 'off'}`);
+  logger.debug(
+    `started: instrumentations ${packages.join(', ') || 'none'}; profiles ${profileExporter ? profileExporter.constructor.name : 'off'}`,
+  );
   let stopping: Promise<void> | undefined;
   return {
     instrumentationPackages: packages,
@@ -98,7 +102,9 @@ export function engineFromEnv(env: Environment): EngineChoice {
   const raw = (env.OTEL_SPAN_PROFILER_ENGINE ?? '').trim().toLowerCase();
   if (raw === '') return 'auto';
   if ((ENGINES as readonly string[]).includes(raw)) return raw as EngineChoice;
-  logger.warn(`OTEL_SPAN_PROFILER_ENGINE is invalid, expected one of ${ENGINES.join(', ')} (actual: ${JSON.stringify(env.OTEL_SPAN_PROFILER_ENGINE)}); using 'auto'`);
+  logger.warn(
+    `OTEL_SPAN_PROFILER_ENGINE is invalid, expected one of ${ENGINES.join(', ')} (actual: ${JSON.stringify(env.OTEL_SPAN_PROFILER_ENGINE)}); using 'auto'`,
+  );
   return 'auto';
 }
 
@@ -121,7 +127,7 @@ export function loadInstrumentations(load: OptionalRequire): { instrumentations:
   if (instrumentations.length === 0) {
     logger.warn(
       'no instrumentation is installed, so incoming requests create no spans and nothing is profiled: ' +
-        'npm install @opentelemetry/instrumentation-http (and @opentelemetry/instrumentation-express), or @opentelemetry/auto-instrumentations-node'
+        'npm install @opentelemetry/instrumentation-http (and @opentelemetry/instrumentation-express), or @opentelemetry/auto-instrumentations-node',
     );
   }
   return { instrumentations, packages };

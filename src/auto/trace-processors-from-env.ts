@@ -31,12 +31,17 @@ export function traceProcessorsFromEnv(env: Environment, load: OptionalRequire):
     .filter((s) => s !== '' && s !== 'null');
   if (names.length === 0) names = ['otlp'];
   if (names.includes('none')) {
-    if (names.length > 1) logger.warn(`OTEL_TRACES_EXPORTER lists "none" with other exporters (${JSON.stringify(env.OTEL_TRACES_EXPORTER)}); exporting no traces`);
+    if (names.length > 1)
+      logger.warn(
+        `OTEL_TRACES_EXPORTER lists "none" with other exporters (${JSON.stringify(env.OTEL_TRACES_EXPORTER)}); exporting no traces`,
+      );
     return [];
   }
   const processorsOf = spanProcessorFactories(load);
   if (processorsOf === undefined) {
-    logger.error('neither @opentelemetry/sdk-trace nor @opentelemetry/sdk-trace-base was found next to @opentelemetry/sdk-node; traces are not exported');
+    logger.error(
+      'neither @opentelemetry/sdk-trace nor @opentelemetry/sdk-trace-base was found next to @opentelemetry/sdk-node; traces are not exported',
+    );
     return [];
   }
   const processors: AnySpanProcessor[] = [];

@@ -81,7 +81,9 @@ export function convertCommand(args: string[]): number {
       throw new CliError(EXIT.failure, `cannot write ${parsed.output}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
     const count = samples.reduce((sum, s) => sum + s.count, 0);
-    process.stderr.write(`wrote ${parsed.output} (${parsed.format}, ${count} samples${set.cpuMeasured ? '' : ', CPU time estimated from the sampling period'})\n`);
+    process.stderr.write(
+      `wrote ${parsed.output} (${parsed.format}, ${count} samples${set.cpuMeasured ? '' : ', CPU time estimated from the sampling period'})\n`,
+    );
   }
   return EXIT.ok;
 }
@@ -109,10 +111,13 @@ function parseConvertArgs(args: string[]): ConvertArgs | 'help' {
   }
   if (values.output === undefined) throw new CliError(EXIT.usage, 'name the output file with -o OUT (or -o - for standard output)');
   if (positionals.length === 0) throw new CliError(EXIT.usage, 'name at least one input file');
-  if (values.trace !== undefined && !/^[0-9a-fA-F]{32}$/.test(values.trace)) throw new CliError(EXIT.usage, `--trace must be 32 hex characters, got '${values.trace}'`);
-  if (values.span !== undefined && !/^[0-9a-fA-F]{16}$/.test(values.span)) throw new CliError(EXIT.usage, `--span must be 16 hex characters, got '${values.span}'`);
+  if (values.trace !== undefined && !/^[0-9a-fA-F]{32}$/.test(values.trace))
+    throw new CliError(EXIT.usage, `--trace must be 32 hex characters, got '${values.trace}'`);
+  if (values.span !== undefined && !/^[0-9a-fA-F]{16}$/.test(values.span))
+    throw new CliError(EXIT.usage, `--span must be 16 hex characters, got '${values.span}'`);
   if (values.self && values.span === undefined) throw new CliError(EXIT.usage, '--self needs --span');
-  if (values.value !== undefined && values.value !== 'cpu' && values.value !== 'samples') throw new CliError(EXIT.usage, `--value must be cpu or samples, got '${values.value}'`);
+  if (values.value !== undefined && values.value !== 'cpu' && values.value !== 'samples')
+    throw new CliError(EXIT.usage, `--value must be cpu or samples, got '${values.value}'`);
   return {
     format,
     output: values.output,

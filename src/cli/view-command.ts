@@ -77,7 +77,8 @@ export async function viewCommand(args: string[]): Promise<number> {
   }
   const roots = store.roots().length;
   process.stdout.write(`viewer: ${viewer.url}/  (${plural(roots, 'profiled root span')} loaded)\n`);
-  if (viewer.otlpUrl !== undefined) process.stdout.write(`OTLP/HTTP endpoint: ${viewer.otlpUrl}  (OTEL_EXPORTER_OTLP_ENDPOINT=${viewer.otlpUrl})\n`);
+  if (viewer.otlpUrl !== undefined)
+    process.stdout.write(`OTLP/HTTP endpoint: ${viewer.otlpUrl}  (OTEL_EXPORTER_OTLP_ENDPOINT=${viewer.otlpUrl})\n`);
   if (values.out !== undefined) process.stdout.write(`received data is appended to ${values.out}/\n`);
   process.stdout.write('press Ctrl-C to stop\n');
   await untilStopped();
@@ -108,6 +109,7 @@ function untilStopped(): Promise<void> {
 function portOption(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(EXIT.usage, `${name} must be a port number 0-65535, got '${value}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new CliError(EXIT.usage, `${name} must be a port number 0-65535, got '${value}'`);
   return port;
 }

@@ -50,7 +50,9 @@ export function expandInputPaths(paths: readonly string[]): string[] {
       out.push(path);
       continue;
     }
-    const files = readdirSync(path).filter((name) => DIRECTORY_EXTENSIONS.test(name)).sort();
+    const files = readdirSync(path)
+      .filter((name) => DIRECTORY_EXTENSIONS.test(name))
+      .sort();
     if (files.length === 0) throw new InputError(path, 'the folder has no .jsonl, .json, .pb or .gz files');
     for (const name of files) out.push(join(path, name));
   }
@@ -174,7 +176,7 @@ function unzstd(data: Buffer, where: string): Buffer {
     throw new InputError(
       where,
       `is zstd-compressed, which this Node.js (${process.version}) cannot decompress (Node.js 22.15 or newer can): ` +
-        'decompress it with `zstd -d`, run convert on a newer Node.js, or leave the Collector file exporter\'s compression off',
+        "decompress it with `zstd -d`, run convert on a newer Node.js, or leave the Collector file exporter's compression off",
     );
   }
   try {

@@ -66,7 +66,10 @@ export function anyValueText(value: unknown, strings: readonly string[] = []): s
   if (v.intValue !== undefined) return String(v.intValue);
   if (v.doubleValue !== undefined) return String(v.doubleValue);
   if (v.boolValue !== undefined) return String(v.boolValue);
-  if (v.arrayValue !== undefined) return asArray(asRecord(v.arrayValue).values).map((x) => anyValueText(x, strings)).join(',');
+  if (v.arrayValue !== undefined)
+    return asArray(asRecord(v.arrayValue).values)
+      .map((x) => anyValueText(x, strings))
+      .join(',');
   return '';
 }
 

@@ -64,7 +64,8 @@ export class SampleSet {
     const attributes = asArray(dict.attributeTable).map(asRecord);
     const str = (index: unknown, what: string): string => {
       const i = asInt(index);
-      if (i < 0 || (i >= strings.length && i !== 0)) throw new OtlpContentError(`${what} ${i} is outside string_table (${strings.length} entries)`);
+      if (i < 0 || (i >= strings.length && i !== 0))
+        throw new OtlpContentError(`${what} ${i} is outside string_table (${strings.length} entries)`);
       return strings[i] ?? '';
     };
     const at = <T>(table: readonly T[], index: unknown, what: string): T | undefined => {
@@ -197,7 +198,8 @@ function profileUnits(profile: Json, ctx: RequestContext): ProfileUnits {
   const unit = ctx.str(sampleType.unitStrindex, 'sample_type unit_strindex');
   const periodType = asRecord(profile.periodType);
   const periodIsCpuNanos =
-    ctx.str(periodType.typeStrindex, 'period_type type_strindex') === 'cpu' && ctx.str(periodType.unitStrindex, 'period_type unit_strindex') === 'nanoseconds';
+    ctx.str(periodType.typeStrindex, 'period_type type_strindex') === 'cpu' &&
+    ctx.str(periodType.unitStrindex, 'period_type unit_strindex') === 'nanoseconds';
   return {
     valuesAreNanos: unit === 'nanoseconds' && (type === 'cpu' || type === 'wall'),
     periodNanos: periodIsCpuNanos ? Math.max(0, int64(profile.period, 'period')) : 0,

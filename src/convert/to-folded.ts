@@ -9,7 +9,11 @@ export type FoldedValue = 'cpu-nanos' | 'samples';
  * samples x period) by default, or sample counts. Frames are `name (file)`; `;` in names becomes `:`.
  */
 export function toFolded(frames: readonly Frame[], samples: readonly FlatSample[], value: FoldedValue = 'cpu-nanos'): string {
-  const labels = frames.map((frame) => functionLabel(frame).replace(/;/g, ':').replace(/[\r\n]/g, ' '));
+  const labels = frames.map((frame) =>
+    functionLabel(frame)
+      .replace(/;/g, ':')
+      .replace(/[\r\n]/g, ' '),
+  );
   const totals = new Map<string, number>();
   for (const sample of samples) {
     const key = sample.stack.map((id) => labels[id]).join(';');

@@ -74,7 +74,12 @@ function pprofLocations(frames: readonly Frame[], strings: StringTable): { funct
       functionId = functions.length + 1;
       functionIds.set(key, functionId);
       functions.push(
-        new PprofFunction({ id: functionId, name: strings.dedup(frame.name || '(anonymous)'), systemName: strings.dedup(frame.name), filename: strings.dedup(frame.file) }),
+        new PprofFunction({
+          id: functionId,
+          name: strings.dedup(frame.name || '(anonymous)'),
+          systemName: strings.dedup(frame.name),
+          filename: strings.dedup(frame.file),
+        }),
       );
     }
     locations.push(new Location({ id: index + 1, line: [new Line({ functionId, line: frame.line, column: frame.column })] }));

@@ -110,7 +110,10 @@ function pick<T>(
 ): T | undefined {
   const rejected: Array<[string, string]> = [];
   let chosen: T | undefined;
-  for (const [name, parse] of [[`${SIGNAL}${suffix}`, parseSignal], [`${GENERIC}${suffix}`, parseGeneric]] as const) {
+  for (const [name, parse] of [
+    [`${SIGNAL}${suffix}`, parseSignal],
+    [`${GENERIC}${suffix}`, parseGeneric],
+  ] as const) {
     const raw = readEnv(env, name);
     if (raw === undefined) continue;
     chosen = parse(raw);

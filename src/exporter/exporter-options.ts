@@ -110,7 +110,9 @@ export function resolveExporterOptions(
   let codeUrl = code.url;
   if (codeUrl !== undefined && !grpc && parseHttpUrl(codeUrl) === undefined) {
     // A bare host:port passed the code check because env could still have chosen gRPC; it did not.
-    warnConfiguration(`Configuration: url ${inspect(codeUrl)} needs a scheme for ${protocol} (chosen by the environment); using ${inspect(defaultUrl)}`);
+    warnConfiguration(
+      `Configuration: url ${inspect(codeUrl)} needs a scheme for ${protocol} (chosen by the environment); using ${inspect(defaultUrl)}`,
+    );
     codeUrl = defaultUrl;
   }
   const fromEnv = readExporterEnv(
@@ -140,7 +142,9 @@ function grpcTarget(endpoint: string, insecure: boolean): GrpcTarget {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(trimmed)?.[1]?.toLowerCase();
   const parsed = new URL(scheme === undefined ? `https://${trimmed}` : trimmed);
   if (parsed.pathname !== '' && parsed.pathname !== '/') {
-    warnConfiguration(`Configuration: the gRPC endpoint ${inspect(endpoint)} has a path, which gRPC does not use; ignoring '${parsed.pathname}'`);
+    warnConfiguration(
+      `Configuration: the gRPC endpoint ${inspect(endpoint)} has a path, which gRPC does not use; ignoring '${parsed.pathname}'`,
+    );
   }
   // http:// is plaintext and https:// is TLS whatever INSECURE says; without a scheme, INSECURE decides.
   const secure = scheme === 'https' || (scheme === undefined && !insecure);
@@ -162,7 +166,9 @@ function checkCodeOptions(options: OTLPProfileExporterOptions): CodeOptions {
   }
   const { url, protocol, headers, compression, timeoutMillis, httpAgentOptions } = options;
   if (protocol !== undefined && !PROTOCOLS.includes(protocol)) {
-    throw new RangeError(`OTLPProfileExporter: option "protocol" must be 'http/protobuf', 'http/json' or 'grpc', got ${describe(protocol)}`);
+    throw new RangeError(
+      `OTLPProfileExporter: option "protocol" must be 'http/protobuf', 'http/json' or 'grpc', got ${describe(protocol)}`,
+    );
   }
   if (url !== undefined) {
     if (typeof url !== 'string') throw new TypeError(`OTLPProfileExporter: option "url" must be a string, got ${describe(url)}`);
@@ -179,8 +185,13 @@ function checkCodeOptions(options: OTLPProfileExporterOptions): CodeOptions {
   if (timeoutMillis !== undefined && !(typeof timeoutMillis === 'number' && Number.isFinite(timeoutMillis) && timeoutMillis > 0)) {
     throw new RangeError(`OTLPProfileExporter: option "timeoutMillis" must be a number greater than 0, got ${describe(timeoutMillis)}`);
   }
-  if (httpAgentOptions !== undefined && (typeof httpAgentOptions !== 'object' || httpAgentOptions === null || Array.isArray(httpAgentOptions))) {
-    throw new TypeError(`OTLPProfileExporter: option "httpAgentOptions" must be an object of http.Agent options, got ${describe(httpAgentOptions)}`);
+  if (
+    httpAgentOptions !== undefined &&
+    (typeof httpAgentOptions !== 'object' || httpAgentOptions === null || Array.isArray(httpAgentOptions))
+  ) {
+    throw new TypeError(
+      `OTLPProfileExporter: option "httpAgentOptions" must be an object of http.Agent options, got ${describe(httpAgentOptions)}`,
+    );
   }
   return { url, protocol, headers: checkCodeHeaders(headers), compression, timeoutMillis, httpAgentOptions };
 }
@@ -193,11 +204,15 @@ function checkCodeHeaders(raw: unknown): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (!HEADER_NAME.test(key)) {
-      throw new RangeError(`OTLPProfileExporter: option "headers" has an invalid header name, expected an HTTP token, got ${describe(key)}`);
+      throw new RangeError(
+        `OTLPProfileExporter: option "headers" has an invalid header name, expected an HTTP token, got ${describe(key)}`,
+      );
     }
     if (typeof value !== 'string' || !HEADER_VALUE.test(value)) {
       // The value is not shown: it may be a credential.
-      throw new TypeError(`OTLPProfileExporter: option "headers['${key}']" must be a string without control characters, got ${typeof value === 'string' ? 'a string with control characters' : typeof value}`);
+      throw new TypeError(
+        `OTLPProfileExporter: option "headers['${key}']" must be a string without control characters, got ${typeof value === 'string' ? 'a string with control characters' : typeof value}`,
+      );
     }
     headers[key.toLowerCase()] = value;
   }

@@ -83,12 +83,15 @@ export class FileProfileExporter implements ProfileExporter {
         () => ({ code: ExportResultCode.SUCCESS }),
         (error: Error) => ({
           code: ExportResultCode.FAILED,
-          error: new Error(`FileProfileExporter: could not encode or write ${plural(profiles.length, 'profile')} to ${this.filePath}: ${error.message}`, {
-            cause: error,
-          }),
+          error: new Error(
+            `FileProfileExporter: could not encode or write ${plural(profiles.length, 'profile')} to ${this.filePath}: ${error.message}`,
+            {
+              cause: error,
+            },
+          ),
         }),
       )
-      .then(result => {
+      .then((result) => {
         try {
           resultCallback(result);
         } catch (error) {
@@ -107,7 +110,7 @@ export class FileProfileExporter implements ProfileExporter {
     this._shutdown ??= this._tail.then(async () => {
       const file = this._file;
       this._file = undefined;
-      if (file !== undefined) await file.then(handle => handle.close()).catch(error => globalErrorHandler(error as Error));
+      if (file !== undefined) await file.then((handle) => handle.close()).catch((error) => globalErrorHandler(error as Error));
     });
     return this._shutdown;
   }

@@ -14,9 +14,23 @@ const RESOURCE_EXHAUSTED = 8;
 // grpc-js's compressionAlgorithms values, here so that grpc-js loads only at the first send.
 const GRPC_COMPRESSION = { none: 0, gzip: 2 } as const;
 const STATUS_NAMES = [
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE',
-  'DATA_LOSS', 'UNAUTHENTICATED',
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
 ];
 
 /** What {@link createGrpcTransport} needs; resolved options, nothing left to validate. */
@@ -81,7 +95,7 @@ class GrpcTransport implements ProfileTransport {
     const metadata = new grpc.Metadata();
     for (const [key, value] of Object.entries(this._options.metadata)) metadata.set(key, value);
     const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return new Promise<ExportResponse>(resolve => {
+    return new Promise<ExportResponse>((resolve) => {
       client.makeUnaryRequest<Buffer, Buffer>(
         this._options.methodPath,
         identity,
@@ -89,7 +103,10 @@ class GrpcTransport implements ProfileTransport {
         body,
         metadata,
         { deadline: Date.now() + timeoutMillis },
-        (error, response) => resolve(error ? toResponse(error) : { status: 'success', body: response ?? Buffer.alloc(0), contentType: 'application/x-protobuf' }),
+        (error, response) =>
+          resolve(
+            error ? toResponse(error) : { status: 'success', body: response ?? Buffer.alloc(0), contentType: 'application/x-protobuf' },
+          ),
       );
     });
   }

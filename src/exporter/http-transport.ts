@@ -98,7 +98,7 @@ class HttpTransport implements ProfileTransport {
   }
 
   private _post(body: Uint8Array, timeoutMillis: number): Promise<ExportResponse> {
-    return new Promise<ExportResponse>(resolve => {
+    return new Promise<ExportResponse>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       let settled = false;
       const settle = (response: ExportResponse): void => {
@@ -112,7 +112,7 @@ class HttpTransport implements ProfileTransport {
       let req: http.ClientRequest;
       try {
         const { request, agent } = this._load();
-        req = request(this._url, { method: 'POST', headers, agent }, res => this._read(res, settle));
+        req = request(this._url, { method: 'POST', headers, agent }, (res) => this._read(res, settle));
       } catch (error) {
         // http.request throws synchronously on, e.g., a header value Node refuses.
         settle({ status: 'failure', error: toError(error) });
@@ -126,7 +126,7 @@ class HttpTransport implements ProfileTransport {
       }, timeoutMillis);
       // The socket keeps the process alive while the request is open; this timer need not.
       timer.unref();
-      req.on('error', error => {
+      req.on('error', (error) => {
         const code = (error as NodeJS.ErrnoException).code;
         const retryable = code !== undefined && RETRYABLE_NETWORK_ERROR_CODES.has(code);
         settle(retryable ? { status: 'retryable', error } : { status: 'failure', error });

@@ -65,7 +65,7 @@ export class OTLPProfileExporter implements ProfileExporter {
     const pending = sent
       // _send and the transports report failures as results; this only guards against a bug.
       .catch((error: unknown): ExportResult => ({ code: ExportResultCode.FAILED, error: toError(error) }))
-      .then(result => {
+      .then((result) => {
         this._pending.delete(pending);
         try {
           resultCallback(result);
@@ -111,16 +111,23 @@ export class OTLPProfileExporter implements ProfileExporter {
     } catch (error) {
       return this._failed(`could not encode ${plural(profiles.length, 'profile')}: ${errorMessage(error)}`, error);
     }
-    const timeoutMillis = waited === 'none' ? this._options.timeoutMillis : Math.max(1, startMillis + this._options.timeoutMillis - Date.now());
+    const timeoutMillis =
+      waited === 'none' ? this._options.timeoutMillis : Math.max(1, startMillis + this._options.timeoutMillis - Date.now());
     const response: ExportResponse = await this._transport.send(bytes, timeoutMillis);
     switch (response.status) {
       case 'success':
         this._reportPartialSuccess(response.body, response.contentType, profiles.length);
         return { code: ExportResultCode.SUCCESS };
       case 'failure':
-        return this._failed(`${this._options.url} refused ${plural(profiles.length, 'profile')}: ${describeFailure(response.error)}; not retrying`, response.error);
+        return this._failed(
+          `${this._options.url} refused ${plural(profiles.length, 'profile')}: ${describeFailure(response.error)}; not retrying`,
+          response.error,
+        );
       case 'retryable':
-        return this._failed(`could not send ${plural(profiles.length, 'profile')} to ${this._options.url}: ${describeFailure(response.error)}`, response.error);
+        return this._failed(
+          `could not send ${plural(profiles.length, 'profile')} to ${this._options.url}: ${describeFailure(response.error)}`,
+          response.error,
+        );
     }
   }
 

@@ -90,5 +90,5 @@ function giveUp(response: ExportResponse & { status: 'retryable' }, why: string)
 function sleep(millis: number): Promise<void> {
   // Not unref'd, unlike our other timers: the wait is bounded by the export deadline, and an
   // application awaiting shutdown() would otherwise exit mid-retry and lose the batch.
-  return new Promise(resolve => setTimeout(resolve, millis));
+  return new Promise((resolve) => setTimeout(resolve, millis));
 }

@@ -1,16 +1,7 @@
 import type { AttributeValue } from '@opentelemetry/api';
 import type { ProfileFrame, ProfileStack } from '../profile/span-profile';
 import { FRAME_TYPE_ATTRIBUTE, GENERATED_POSITION_ATTRIBUTE, V8JS_FRAME_TYPE } from './attribute-names';
-import type {
-  PbAnyValue,
-  PbFunction,
-  PbKeyValueAndUnit,
-  PbLine,
-  PbLink,
-  PbLocation,
-  PbProfilesDictionary,
-  PbStack,
-} from './otlp-model';
+import type { PbAnyValue, PbFunction, PbKeyValueAndUnit, PbLine, PbLink, PbLocation, PbProfilesDictionary, PbStack } from './otlp-model';
 
 /** Display name of a function V8 reports without one. */
 export const ANONYMOUS_FUNCTION_NAME = '(anonymous)';

@@ -73,12 +73,7 @@ export function buildExportRequest(
   return { resourceProfiles, dictionary: dictionary.build() };
 }
 
-function buildProfile(
-  profile: SpanProfile,
-  dictionary: DictionaryBuilder,
-  profileId: Uint8Array,
-  serviceName: string,
-): PbProfile {
+function buildProfile(profile: SpanProfile, dictionary: DictionaryBuilder, profileId: Uint8Array, serviceName: string): PbProfile {
   // Where the sampler measured CPU time (Linux), each sample carries its CPU nanoseconds and the
   // profile's sample_type is cpu/nanoseconds; elsewhere samples are counts (timestamps only).
   const measured = profile.samples.some((sample) => sample.cpuNanos > 0);
@@ -193,7 +188,8 @@ class SpanGroups {
       }
       linkIndex = this._linkToRoot ? this._rootLinkIndex : this._dictionary.link(this._profile.traceId, spanId);
     } else if (root !== undefined) {
-      if (root.name !== '') attributeIndices = Object.freeze([this._dictionary.attribute(SPAN_NAME_ATTRIBUTE, root.name)!, ...attributeIndices]);
+      if (root.name !== '')
+        attributeIndices = Object.freeze([this._dictionary.attribute(SPAN_NAME_ATTRIBUTE, root.name)!, ...attributeIndices]);
       if (this._linkToRoot) {
         const active = this._dictionary.spanIdAttribute(ACTIVE_SPAN_ID_ATTRIBUTE, spanId);
         if (active !== undefined) attributeIndices = Object.freeze([...attributeIndices, active]);

@@ -25,7 +25,11 @@ export async function waitForResourceAttributes(
     seen.add(resource);
     const candidate = resource as AsyncResource;
     if (candidate.asyncAttributesPending !== true || typeof candidate.waitForAsyncAttributes !== 'function') continue;
-    waits.push(Promise.resolve().then(() => candidate.waitForAsyncAttributes!()).catch(() => undefined));
+    waits.push(
+      Promise.resolve()
+        .then(() => candidate.waitForAsyncAttributes!())
+        .catch(() => undefined),
+    );
   }
   if (waits.length === 0) return 'none';
   return (await settlesWithin(timeoutMillis, () => Promise.all(waits))) ? 'settled' : 'timeout';

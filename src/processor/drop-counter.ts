@@ -16,7 +16,14 @@ import type { DiagLogger } from '@opentelemetry/api';
  * - `maxSamplesPerPeriod`, `maxStacksPerPeriod`: continuous mode, a sample was not kept (counts samples).
  */
 export type DropReason =
-  'maxOpenProfiles' | 'maxSamplesPerProfile' | 'maxQueueSize' | 'maxQueuedSamples' | 'afterShutdown' | 'exportFailed' | 'maxSamplesPerPeriod' | 'maxStacksPerPeriod';
+  | 'maxOpenProfiles'
+  | 'maxSamplesPerProfile'
+  | 'maxQueueSize'
+  | 'maxQueuedSamples'
+  | 'afterShutdown'
+  | 'exportFailed'
+  | 'maxSamplesPerPeriod'
+  | 'maxStacksPerPeriod';
 
 /** What the warning of each reason's first drop says; the processor fills in its option values where a reason has one. */
 export type DropExplanations = Readonly<Record<DropReason, string>>;

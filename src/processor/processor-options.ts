@@ -143,14 +143,26 @@ export function resolveProcessorOptions(options: ProfilingSpanProcessorOptions):
     throw new TypeError(`ProfilingSpanProcessor: expected an options object with an exporter, got ${describe(options)}`);
   }
   const exporter = options.exporter;
-  if (exporter === null || typeof exporter !== 'object' || typeof exporter.export !== 'function' || typeof exporter.shutdown !== 'function') {
-    throw new TypeError(`ProfilingSpanProcessor: option "exporter" must be a ProfileExporter (export and shutdown methods), got ${describe(exporter)}`);
+  if (
+    exporter === null ||
+    typeof exporter !== 'object' ||
+    typeof exporter.export !== 'function' ||
+    typeof exporter.shutdown !== 'function'
+  ) {
+    throw new TypeError(
+      `ProfilingSpanProcessor: option "exporter" must be a ProfileExporter (export and shutdown methods), got ${describe(exporter)}`,
+    );
   }
   const linkSamplesTo = options.linkSamplesTo ?? DEFAULTS.linkSamplesTo;
   if (linkSamplesTo !== 'active-span' && linkSamplesTo !== 'local-root') {
-    throw new TypeError(`ProfilingSpanProcessor: option "linkSamplesTo" must be 'active-span' or 'local-root', got ${describe(linkSamplesTo)}`);
+    throw new TypeError(
+      `ProfilingSpanProcessor: option "linkSamplesTo" must be 'active-span' or 'local-root', got ${describe(linkSamplesTo)}`,
+    );
   }
-  const pyroscope = checkBoolean('ProfilingSpanProcessor: option "pyroscopeProfileIdAttribute"', options.pyroscopeProfileIdAttribute ?? DEFAULTS.pyroscopeProfileIdAttribute);
+  const pyroscope = checkBoolean(
+    'ProfilingSpanProcessor: option "pyroscopeProfileIdAttribute"',
+    options.pyroscopeProfileIdAttribute ?? DEFAULTS.pyroscopeProfileIdAttribute,
+  );
   const sourceMaps = checkBoolean('ProfilingSpanProcessor: option "sourceMaps"', options.sourceMaps ?? DEFAULTS.sourceMaps);
   const batch = resolveBatchOptions(options.batch ?? {});
   const engine = options.engine ?? DEFAULTS.engine;
@@ -161,7 +173,10 @@ export function resolveProcessorOptions(options: ProfilingSpanProcessorOptions):
   if (mode !== 'spans' && mode !== 'continuous') {
     throw new TypeError(`ProfilingSpanProcessor: option "mode" must be 'spans' or 'continuous', got ${describe(mode)}`);
   }
-  const startEngineEagerly = checkBoolean('ProfilingSpanProcessor: option "startEngineEagerly"', options.startEngineEagerly ?? DEFAULTS.startEngineEagerly);
+  const startEngineEagerly = checkBoolean(
+    'ProfilingSpanProcessor: option "startEngineEagerly"',
+    options.startEngineEagerly ?? DEFAULTS.startEngineEagerly,
+  );
   return {
     exporter,
     engine,

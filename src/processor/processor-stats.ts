@@ -60,7 +60,13 @@ export class ProfilerStats {
 
   constructor(readonly drops: DropCounter) {}
 
-  snapshot(engine: EngineStats, openRoots: number, exportStats: BatcherStats, sourceMaps?: SourceMapStats, continuous?: ContinuousStats): ProcessorStats {
+  snapshot(
+    engine: EngineStats,
+    openRoots: number,
+    exportStats: BatcherStats,
+    sourceMaps?: SourceMapStats,
+    continuous?: ContinuousStats,
+  ): ProcessorStats {
     return {
       engine,
       samples: this.samples,

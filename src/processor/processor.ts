@@ -108,14 +108,26 @@ export class ProfilingSpanProcessor {
     this._batcher = new ProfileBatcher(this._options.exporter, this._options.batch, drops, this._sourceMapper);
     if (o.mode === 'continuous' && this._engine.enabled) {
       const periods = { periodMillis: o.continuousPeriodMillis, maxSamples: o.maxSamplesPerPeriod, maxStacks: o.maxStacksPerPeriod };
-      this._continuous = new ContinuousMode(periods, this._engine, (profile) => this._batcher.add({ ...profile, sampleLinks: o.linkSamplesTo }), drops, serviceResource());
+      this._continuous = new ContinuousMode(
+        periods,
+        this._engine,
+        (profile) => this._batcher.add({ ...profile, sampleLinks: o.linkSamplesTo }),
+        drops,
+        serviceResource(),
+      );
       this._continuous.start();
     }
   }
 
   /** Counters since start: the engine, samples, roots, drops per reason, export queue, source maps. */
   get stats(): ProcessorStats {
-    return this._stats.snapshot(this._engine.stats, this._open.size, this._batcher.stats, this._sourceMapper?.stats, this._continuous?.stats);
+    return this._stats.snapshot(
+      this._engine.stats,
+      this._open.size,
+      this._batcher.stats,
+      this._sourceMapper?.stats,
+      this._continuous?.stats,
+    );
   }
 
   onStart(span: Span, parentContext: Context): void {
@@ -171,10 +183,8 @@ export class ProfilingSpanProcessor {
   /** Exports the profiles of roots that have ended (continuous mode: the period so far). Open roots stay open. */
   forceFlush(): Promise<void> {
     // Samples an engine holds back (native: until its next rotation) first, so ended roots finish.
-    const collected = this._shutdown !== undefined ? Promise.resolve() : this._continuous?.flush() ?? this._engine.collect();
-    return collected
-      .then(() => this._batcher.forceFlush())
-      .catch((err: unknown) => logger.error('forceFlush failed', err));
+    const collected = this._shutdown !== undefined ? Promise.resolve() : (this._continuous?.flush() ?? this._engine.collect());
+    return collected.then(() => this._batcher.forceFlush()).catch((err: unknown) => logger.error('forceFlush failed', err));
   }
 
   /**
@@ -262,7 +272,8 @@ export class ProfilingSpanProcessor {
     if (this._endingByTrace.get(root.traceId) === root) this._endingByTrace.delete(root.traceId);
     const truncated = root.truncated;
     // Continuous mode keeps no samples on the root: they went into the period under way.
-    const finished = this._continuous === undefined ? root.finish(root.endHrNano, this._engine.measuredIntervalNanos, truncated) : undefined;
+    const finished =
+      this._continuous === undefined ? root.finish(root.endHrNano, this._engine.measuredIntervalNanos, truncated) : undefined;
     if (truncated) this._stats.truncatedProfiles++;
     if (finished === undefined && !(this._continuous?.hasSamples(root) ?? false)) {
       this._stats.emptyRoots++;

@@ -148,7 +148,7 @@ export class ProfileBatcher {
   shutdown(): Promise<void> {
     this._shutdown ??= this._flushAll('shutdown')
       .then(() => this._exporter.shutdown())
-      .catch(error => globalErrorHandler(error))
+      .catch((error) => globalErrorHandler(error))
       .then(() => {
         if (this._ownsDrops) this._drops.logSummary();
       });
@@ -191,7 +191,7 @@ export class ProfileBatcher {
   }
 
   private _export(batch: SpanProfile[]): Promise<void> {
-    return new Promise<void>(resolve => {
+    return new Promise<void>((resolve) => {
       let done = false;
       const finish = (result: ExportResult): void => {
         if (done) return;
@@ -214,17 +214,21 @@ export class ProfileBatcher {
       timer.unref();
       // The exporter's own HTTP calls must not become spans (and profiles) themselves.
       // And not in the context of whichever request's span.end() queued the last profile.
-      const send = (profiles: SpanProfile[]) => context.with(suppressTracing(ROOT_CONTEXT), () => {
-        if (done) return;
-        try {
-          this._exporter.export(profiles, finish);
-        } catch (error) {
-          finish({ code: ExportResultCode.FAILED, error: toError(error) });
-        }
-      });
+      const send = (profiles: SpanProfile[]) =>
+        context.with(suppressTracing(ROOT_CONTEXT), () => {
+          if (done) return;
+          try {
+            this._exporter.export(profiles, finish);
+          } catch (error) {
+            finish({ code: ExportResultCode.FAILED, error: toError(error) });
+          }
+        });
       // Source maps load asynchronously, within half the export time; mapProfiles never rejects.
       if (this._sourceMapper === undefined) send(batch);
-      else void context.with(suppressTracing(ROOT_CONTEXT), () => this._sourceMapper!.mapProfiles(batch, this._exportTimeoutMillis / 2)).then(send);
+      else
+        void context
+          .with(suppressTracing(ROOT_CONTEXT), () => this._sourceMapper!.mapProfiles(batch, this._exportTimeoutMillis / 2))
+          .then(send);
     });
   }
 

@@ -112,7 +112,12 @@ export class PeriodProfile {
       const time = this._times[i];
       // A batched engine delivers samples taken before the cut after it: they belong to the next period.
       if (time < start) start = time;
-      const sample: ProfileSample = { timeUnixNano: hrToUnixNano(time), stack: this._stacks[i], spanId: this._spanIds[i], cpuNanos: this._cpuNanos[i] };
+      const sample: ProfileSample = {
+        timeUnixNano: hrToUnixNano(time),
+        stack: this._stacks[i],
+        spanId: this._spanIds[i],
+        cpuNanos: this._cpuNanos[i],
+      };
       samples[i] = sampleRoot === undefined ? sample : { ...sample, root: sampleRoot };
     }
     return {

@@ -36,7 +36,7 @@ export class RootProfile {
     readonly span: Span,
     readonly resource: ProfileResource,
     readonly startHrNano: number,
-    readonly sampleMark = 0
+    readonly sampleMark = 0,
   ) {
     const sc = span.spanContext();
     this.traceId = sc.traceId;

@@ -42,7 +42,7 @@ class SelectedEngine implements SamplingEngine {
 
   constructor(
     private readonly _settings: EngineSettings,
-    private readonly _sink: SampleSink
+    private readonly _sink: SampleSink,
   ) {
     this._engine = this._choose();
     if (this._engine instanceof NativeEngine && _settings.startEngineEagerly) this._engine.warmUp();
@@ -92,18 +92,28 @@ class SelectedEngine implements SamplingEngine {
     const load = loadNativeAddon();
     if ('error' in load) return this._fallBack(`the native engine cannot load: ${load.error}`);
     const reason = s.engine === 'native' ? "the engine option is 'native'" : 'the native engine loads and can label samples';
-    logger.info(`engine: native (${reason}${load.addon.asyncContextFrame ? '; labels in the async context frame' : '; one label, rewritten at each callback'})`);
+    logger.info(
+      `engine: native (${reason}${load.addon.asyncContextFrame ? '; labels in the async context frame' : '; one label, rewritten at each callback'})`,
+    );
     // The budget applies from the measured cost per sample: 1% allows 500 Hz.
     const budgetHz = Number.isFinite(s.maxOverheadPercent) ? (s.maxOverheadPercent / 100) * (1e6 / NATIVE_SAMPLE_COST_MICROS) : Infinity;
     const frequencyHz = Math.max(1, Math.min(s.frequencyHz, budgetHz));
     if (frequencyHz < s.frequencyHz) {
-      logger.info(`native engine at ${frequencyHz.toFixed(1)} Hz (samplingFrequencyHz ${s.frequencyHz}): maxOverheadPercent ${s.maxOverheadPercent} at ~${NATIVE_SAMPLE_COST_MICROS} us a sample`);
+      logger.info(
+        `native engine at ${frequencyHz.toFixed(1)} Hz (samplingFrequencyHz ${s.frequencyHz}): maxOverheadPercent ${s.maxOverheadPercent} at ~${NATIVE_SAMPLE_COST_MICROS} us a sample`,
+      );
     }
     return new NativeEngine(
       load.addon,
-      { frequencyHz, maxStackDepth: s.maxStackDepth, reason, keepRunning: s.startEngineEagerly, sampleCostMicros: NATIVE_SAMPLE_COST_MICROS },
+      {
+        frequencyHz,
+        maxStackDepth: s.maxStackDepth,
+        reason,
+        keepRunning: s.startEngineEagerly,
+        sampleCostMicros: NATIVE_SAMPLE_COST_MICROS,
+      },
       this._sink,
-      (why) => this._onNativeFailure(why)
+      (why) => this._onNativeFailure(why),
     );
   }
 
@@ -122,6 +132,9 @@ class SelectedEngine implements SamplingEngine {
   private _probe(reason: string): SamplingEngine {
     logger.info(`engine: probe (${reason})`);
     const s = this._settings;
-    return new ProbeEngine({ frequencyHz: s.frequencyHz, maxOverheadPercent: s.maxOverheadPercent, maxStackDepth: s.maxStackDepth, reason }, this._sink);
+    return new ProbeEngine(
+      { frequencyHz: s.frequencyHz, maxOverheadPercent: s.maxOverheadPercent, maxStackDepth: s.maxStackDepth, reason },
+      this._sink,
+    );
   }
 }

@@ -135,7 +135,10 @@ function parse(text: string, mapUrl: string, from: 'inline' | 'file'): SourceMap
     delete raw.sourcesContent;
     const weight = (typeof raw.mappings === 'string' ? raw.mappings.length : text.length) * DECODED_BYTES_PER_MAPPINGS_CHAR;
     if (weight > MAX_DECODED_MAP_BYTES) {
-      return { kind: 'failed', reason: `map too large: about ${Math.round(weight / 2 ** 20)} MiB decoded, more than ${MAX_DECODED_MAP_BYTES / 2 ** 20}` };
+      return {
+        kind: 'failed',
+        reason: `map too large: about ${Math.round(weight / 2 ** 20)} MiB decoded, more than ${MAX_DECODED_MAP_BYTES / 2 ** 20}`,
+      };
     }
     const map = new AnyMap(json as never, mapUrl);
     // Decoded now, not at the first lookup, so a broken map is found and counted here.

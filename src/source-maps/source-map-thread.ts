@@ -88,5 +88,7 @@ export class SourceMapThread {
 
 /** "No usable map" for every script; with a reason, each counts as a failed load. */
 function unusable(scripts: Scripts, reason?: string): Answers {
-  return scripts.map(() => (reason === undefined ? { usable: false, results: [] } : { loaded: 'failed', reason, usable: false, results: [] }));
+  return scripts.map(() =>
+    reason === undefined ? { usable: false, results: [] } : { loaded: 'failed', reason, usable: false, results: [] },
+  );
 }

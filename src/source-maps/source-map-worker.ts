@@ -92,6 +92,10 @@ parentPort?.on('message', (request: LookupRequest) => {
   answer(request).then(
     (response) => parentPort!.postMessage(response),
     // Not expected (loads never reject): answer anyway, so the main thread does not wait for nothing.
-    (error: unknown) => parentPort!.postMessage({ id: request.id, scripts: request.scripts.map(() => ({ loaded: 'failed', reason: String(error), usable: false, results: [] })) }),
+    (error: unknown) =>
+      parentPort!.postMessage({
+        id: request.id,
+        scripts: request.scripts.map(() => ({ loaded: 'failed', reason: String(error), usable: false, results: [] })),
+      }),
   );
 });

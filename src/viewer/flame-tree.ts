@@ -28,7 +28,13 @@ export function flameTree(frames: readonly Frame[], samples: readonly FlatSample
       let child = children.get(fn);
       if (child === undefined) {
         const base = frame.file.split(/[\\/]/).pop() ?? '';
-        child = { name: base ? `${frame.name || '(anonymous)'} (${base})` : frame.name || '(anonymous)', fn, value: 0, samples: 0, children: [] };
+        child = {
+          name: base ? `${frame.name || '(anonymous)'} (${base})` : frame.name || '(anonymous)',
+          fn,
+          value: 0,
+          samples: 0,
+          children: [],
+        };
         children.set(fn, child);
         node.children.push(child);
       }

@@ -95,7 +95,12 @@ export function handleOtlp(req: IncomingMessage, res: ServerResponse, options: R
 // Decoded protobuf holds ids as bytes; OTLP JSON writes them as hex.
 function hexBytes(_key: string, value: unknown): unknown {
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
-  if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { type?: unknown }).type === 'Buffer' &&
+    Array.isArray((value as { data?: unknown }).data)
+  ) {
     return Buffer.from((value as { data: number[] }).data).toString('hex');
   }
   return value;

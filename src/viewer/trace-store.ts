@@ -63,7 +63,15 @@ export class TraceStore {
   readonly maxTraces: number;
   readonly maxSpansPerTrace: number;
   readonly maxSamplesPerTrace: number;
-  readonly stats: TraceStoreStats = { traces: 0, spansReceived: 0, samplesReceived: 0, tracesEvicted: 0, samplesWithoutTrace: 0, spansDropped: 0, samplesDropped: 0 };
+  readonly stats: TraceStoreStats = {
+    traces: 0,
+    spansReceived: 0,
+    samplesReceived: 0,
+    tracesEvicted: 0,
+    samplesWithoutTrace: 0,
+    spansDropped: 0,
+    samplesDropped: 0,
+  };
   private _sampleSet = new SampleSet();
   private _trimFramesAt = MIN_FRAMES_BEFORE_TRIM;
   private readonly _traces = new Map<string, TraceEntry>();
@@ -159,7 +167,9 @@ export class TraceStore {
         });
       }
     }
-    return out.sort((a, b) => (BigInt(b.startUnixNano) > BigInt(a.startUnixNano) ? 1 : BigInt(b.startUnixNano) < BigInt(a.startUnixNano) ? -1 : 0));
+    return out.sort((a, b) =>
+      BigInt(b.startUnixNano) > BigInt(a.startUnixNano) ? 1 : BigInt(b.startUnixNano) < BigInt(a.startUnixNano) ? -1 : 0,
+    );
   }
 
   /** The spans of a trace with their CPU, parents before children; undefined when unknown. */
@@ -261,6 +271,7 @@ export class TraceStore {
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`TraceStore: ${name} must be a positive integer, got ${String(value)}`);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new RangeError(`TraceStore: ${name} must be a positive integer, got ${String(value)}`);
   return value;
 }

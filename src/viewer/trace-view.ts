@@ -111,9 +111,18 @@ function addInferredSpans(views: Map<string, MutableView>, self: Map<string, Sel
     const window = sampleWindow(samples.filter((s) => s.linkSpanId === linkId));
     const rootName = samples.find((s) => s.linkSpanId === linkId && s.rootSpanName)?.rootSpanName;
     views.set(linkId, {
-      spanId: linkId, parentSpanId: '', name: rootName || `(span ${linkId})`, service: '', kind: 0,
-      startUnixNano: window.start.toString(), endUnixNano: window.end.toString(),
-      selfCpuNanos: 0, selfSamples: 0, totalCpuNanos: 0, attributes: {}, inferred: true,
+      spanId: linkId,
+      parentSpanId: '',
+      name: rootName || `(span ${linkId})`,
+      service: '',
+      kind: 0,
+      startUnixNano: window.start.toString(),
+      endUnixNano: window.end.toString(),
+      selfCpuNanos: 0,
+      selfSamples: 0,
+      totalCpuNanos: 0,
+      attributes: {},
+      inferred: true,
     });
   }
 }
@@ -144,7 +153,8 @@ function orderSpans<T extends { spanId: string; parentSpanId: string; startUnixN
       children.set(span.parentSpanId, list);
     } else roots.push(span);
   }
-  const byStart = (a: T, b: T): number => (BigInt(a.startUnixNano) < BigInt(b.startUnixNano) ? -1 : BigInt(a.startUnixNano) > BigInt(b.startUnixNano) ? 1 : 0);
+  const byStart = (a: T, b: T): number =>
+    BigInt(a.startUnixNano) < BigInt(b.startUnixNano) ? -1 : BigInt(a.startUnixNano) > BigInt(b.startUnixNano) ? 1 : 0;
   const out: T[] = [];
   const visit = (span: T): void => {
     out.push(span);

@@ -102,7 +102,12 @@ function handleUi(req: IncomingMessage, res: ServerResponse, store: TraceStore, 
   const url = new URL(req.url ?? '/', 'http://viewer');
   const path = url.pathname;
   if (path === TRACES_PATH || path === PROFILES_PATH) {
-    return send(res, 405, 'text/plain', 'this is the viewer\'s web UI port, which takes no OTLP: start view with --otlp-port N and send OTLP to that port\n');
+    return send(
+      res,
+      405,
+      'text/plain',
+      "this is the viewer's web UI port, which takes no OTLP: start view with --otlp-port N and send OTLP to that port\n",
+    );
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
   const parts = path.split('/').filter(Boolean);
@@ -138,7 +143,8 @@ function handleApi(parts: string[], query: URLSearchParams, res: ServerResponse,
     const samples = store.spanSamples(parts[1], selfOnly);
     if (samples === undefined) return send(res, 404, 'text/plain', `span ${parts[1]} is not in the viewer\n`);
     if (parts.length === 2) return sendJson(res, { spanId: parts[1].toLowerCase(), traceId: store.traceOfSpan(parts[1]) });
-    if (parts.length === 3 && parts[2] === 'folded') return send(res, 200, 'text/plain; charset=utf-8', toFolded(store.frames, samples, valueKind));
+    if (parts.length === 3 && parts[2] === 'folded')
+      return send(res, 200, 'text/plain; charset=utf-8', toFolded(store.frames, samples, valueKind));
     if (parts.length === 3 && parts[2] === 'flame') return sendJson(res, flameTree(store.frames, samples));
   }
   if (parts.length === 2 && parts[0] === 'names') {
@@ -199,7 +205,8 @@ function sendFile(res: ServerResponse, file: string): void {
   // Without a listener a read error (a file gone or unreadable) would end the viewer's process.
   stream.once('error', (err) => {
     if (res.headersSent) res.destroy(err);
-    else send(res, 500, 'text/plain', `cannot read ${extname(file) || 'the'} file: ${(err as NodeJS.ErrnoException).code ?? err.message}\n`);
+    else
+      send(res, 500, 'text/plain', `cannot read ${extname(file) || 'the'} file: ${(err as NodeJS.ErrnoException).code ?? err.message}\n`);
   });
   res.once('close', () => stream.destroy());
 }

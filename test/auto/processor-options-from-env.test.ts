@@ -26,7 +26,9 @@ describe('processorOptionsFromEnv', function () {
       'a period with a unit',
       { OTEL_SPAN_PROFILER_MODE: 'continuous', OTEL_SPAN_PROFILER_CONTINUOUS_PERIOD_MILLIS: '15s' },
       { mode: 'continuous' },
-      ['OTEL_SPAN_PROFILER_CONTINUOUS_PERIOD_MILLIS is invalid, expected an integer from 100 to 3600000 (actual: "15s"); using the default'],
+      [
+        'OTEL_SPAN_PROFILER_CONTINUOUS_PERIOD_MILLIS is invalid, expected an integer from 100 to 3600000 (actual: "15s"); using the default',
+      ],
     ],
     [
       'a period too short',

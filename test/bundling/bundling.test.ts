@@ -28,7 +28,10 @@ interface Scratch {
 }
 
 function packInto(dir: string): string {
-  const tarball = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], { cwd: repo, encoding: 'utf8' }).trim().split('\n').pop()!;
+  const tarball = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], { cwd: repo, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop()!;
   const listing = execFileSync('tar', ['tzf', path.join(dir, tarball)], { encoding: 'utf8' });
   assert.ok(listing.includes('package/dist/otlp/otlp-schema.json'), 'the packed package lacks the generated schema');
   fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
@@ -110,9 +113,12 @@ function checkProfiles(request: Decoded, bundler: string): void {
   const scopeProfiles = ((request.resourceProfiles as Decoded[])[0].scopeProfiles as Decoded[])[0];
   assert.equal((scopeProfiles.scope as Decoded).name, 'otel-span-profiler', `${bundler}: scope`);
   const profiles = scopeProfiles.profiles as Decoded[];
-  const samples = profiles.flatMap(p => (p.samples ?? []) as Decoded[]);
+  const samples = profiles.flatMap((p) => (p.samples ?? []) as Decoded[]);
   assert.ok(samples.length > 0, `${bundler}: no samples`);
-  assert.ok(samples.every(s => typeof s.stackIndex === 'number' && s.stackIndex > 0), `${bundler}: a sample without a stack`);
+  assert.ok(
+    samples.every((s) => typeof s.stackIndex === 'number' && s.stackIndex > 0),
+    `${bundler}: a sample without a stack`,
+  );
   // esbuild keeps function names; webpack's minifier renames the app's functions.
   if (bundler.startsWith('esbuild')) assert.ok(strings.includes('busyLoopInBundle'), `${bundler}: the busy function is not in any stack`);
 }
@@ -152,7 +158,7 @@ describe('bundled applications (esbuild CommonJS and ESM, webpack) export valid 
       it('should sample and send profiles over OTLP/HTTP (protobuf)', async () => {
         const before = http.requests.length;
         await runBundle(scratch!.bundles[bundler], { OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT: http.profilesUrl });
-        const requests = http.requests.slice(before).filter(r => r.path === '/v1development/profiles');
+        const requests = http.requests.slice(before).filter((r) => r.path === '/v1development/profiles');
         assert.equal(requests.length, 1);
         checkProfiles(decodeWithBuf(requests[0].body), bundler);
       });

@@ -33,14 +33,22 @@ function zstdFrames(node: string, buffers: Uint8Array[]): Buffer[] {
     const input = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
     process.stdout.write(JSON.stringify(input.map((b64) => zlib.zstdCompressSync(Buffer.from(b64, 'base64')).toString('base64'))));
   `;
-  const result = spawnSync(node, ['-e', script], { input: JSON.stringify(buffers.map((b) => Buffer.from(b).toString('base64'))), encoding: 'utf8' });
+  const result = spawnSync(node, ['-e', script], {
+    input: JSON.stringify(buffers.map((b) => Buffer.from(b).toString('base64'))),
+    encoding: 'utf8',
+  });
   assert.equal(result.status, 0, result.stderr);
   return (JSON.parse(result.stdout) as string[]).map((b64) => Buffer.from(b64, 'base64'));
 }
 
 /** The Collector file exporter's framing: each message after its 4-byte big-endian length. */
 function framed(messages: Uint8Array[]): Buffer {
-  return Buffer.concat(messages.flatMap((m) => [Buffer.from([(m.length >>> 24) & 255, (m.length >>> 16) & 255, (m.length >>> 8) & 255, m.length & 255]), Buffer.from(m)]));
+  return Buffer.concat(
+    messages.flatMap((m) => [
+      Buffer.from([(m.length >>> 24) & 255, (m.length >>> 16) & 255, (m.length >>> 8) & 255, m.length & 255]),
+      Buffer.from(m),
+    ]),
+  );
 }
 
 function hasGo(): boolean {
@@ -49,13 +57,28 @@ function hasGo(): boolean {
 
 /** A small profiles request in OTLP JSON with a chosen sample type, built field by field. */
 function syntheticRequest(options: { cpuValues: boolean; activeSpanAttribute?: string; activeSpanAsBytes?: boolean }): object {
-  const strings = ['', 'samples', 'count', 'cpu', 'nanoseconds', 'outer', 'leafA', 'leafB', '/app/a.js', 'span_name', 'GET /x', 'otel_span_profiler.active_span_id'];
+  const strings = [
+    '',
+    'samples',
+    'count',
+    'cpu',
+    'nanoseconds',
+    'outer',
+    'leafA',
+    'leafB',
+    '/app/a.js',
+    'span_name',
+    'GET /x',
+    'otel_span_profiler.active_span_id',
+  ];
   const s = (text: string): number => strings.indexOf(text);
   const ts = (n: number): string => (1_700_000_000_000_000_000n + BigInt(n) * 10_000_000n).toString();
   const attributeTable: object[] = [{}, { keyStrindex: s('span_name'), value: { stringValue: 'GET /x' } }];
   if (options.activeSpanAttribute) {
     // OTLP JSON writes a bytes_value as base64.
-    const value = options.activeSpanAsBytes ? { bytesValue: Buffer.from(options.activeSpanAttribute, 'hex').toString('base64') } : { stringValue: options.activeSpanAttribute };
+    const value = options.activeSpanAsBytes
+      ? { bytesValue: Buffer.from(options.activeSpanAttribute, 'hex').toString('base64') }
+      : { stringValue: options.activeSpanAttribute };
     attributeTable.push({ keyStrindex: s('otel_span_profiler.active_span_id'), value });
   }
   const attrs = options.activeSpanAttribute ? [1, 2] : [1];
@@ -67,13 +90,27 @@ function syntheticRequest(options: { cpuValues: boolean; activeSpanAttribute?: s
           {
             profiles: [
               {
-                sampleType: options.cpuValues ? { typeStrindex: s('cpu'), unitStrindex: s('nanoseconds') } : { typeStrindex: s('samples'), unitStrindex: s('count') },
+                sampleType: options.cpuValues
+                  ? { typeStrindex: s('cpu'), unitStrindex: s('nanoseconds') }
+                  : { typeStrindex: s('samples'), unitStrindex: s('count') },
                 periodType: { typeStrindex: s('cpu'), unitStrindex: s('nanoseconds') },
                 period: '10000000',
                 samples: [
                   // stack 1: outer -> leafA, two timestamps; stack 2: outer -> leafB, one timestamp.
-                  { stackIndex: 1, linkIndex: 1, attributeIndices: attrs, timestampsUnixNano: [ts(0), ts(1)], ...(options.cpuValues ? { values: ['3000000', '5000000'] } : {}) },
-                  { stackIndex: 2, linkIndex: 1, attributeIndices: attrs, timestampsUnixNano: [ts(2)], ...(options.cpuValues ? { values: ['7000000'] } : {}) },
+                  {
+                    stackIndex: 1,
+                    linkIndex: 1,
+                    attributeIndices: attrs,
+                    timestampsUnixNano: [ts(0), ts(1)],
+                    ...(options.cpuValues ? { values: ['3000000', '5000000'] } : {}),
+                  },
+                  {
+                    stackIndex: 2,
+                    linkIndex: 1,
+                    attributeIndices: attrs,
+                    timestampsUnixNano: [ts(2)],
+                    ...(options.cpuValues ? { values: ['7000000'] } : {}),
+                  },
                 ],
               },
             ],
@@ -83,8 +120,18 @@ function syntheticRequest(options: { cpuValues: boolean; activeSpanAttribute?: s
     ],
     dictionary: {
       stringTable: strings,
-      functionTable: [{}, { nameStrindex: s('outer'), filenameStrindex: s('/app/a.js') }, { nameStrindex: s('leafA'), filenameStrindex: s('/app/a.js') }, { nameStrindex: s('leafB'), filenameStrindex: s('/app/a.js') }],
-      locationTable: [{}, { lines: [{ functionIndex: 1, line: '3' }] }, { lines: [{ functionIndex: 2, line: '7' }] }, { lines: [{ functionIndex: 3, line: '9' }] }],
+      functionTable: [
+        {},
+        { nameStrindex: s('outer'), filenameStrindex: s('/app/a.js') },
+        { nameStrindex: s('leafA'), filenameStrindex: s('/app/a.js') },
+        { nameStrindex: s('leafB'), filenameStrindex: s('/app/a.js') },
+      ],
+      locationTable: [
+        {},
+        { lines: [{ functionIndex: 1, line: '3' }] },
+        { lines: [{ functionIndex: 2, line: '7' }] },
+        { lines: [{ functionIndex: 3, line: '9' }] },
+      ],
       // Leaf first.
       stackTable: [{}, { locationIndices: [2, 1] }, { locationIndices: [3, 1] }],
       linkTable: [{}, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' }],
@@ -105,7 +152,7 @@ describe('otel-span-profiler convert', function () {
   });
 
   describe('--to pprof', () => {
-    it('should write gzipped pprof that go tool pprof -top reads, with the routes\' functions', function () {
+    it("should write gzipped pprof that go tool pprof -top reads, with the routes' functions", function () {
       if (!hasGo()) this.skip();
       const out = join(work, 'all.pb.gz');
       const result = cli('convert', '--to', 'pprof', run.profilesFile, '-o', out);
@@ -150,27 +197,61 @@ describe('otel-span-profiler convert', function () {
       for (const line of text.trim().split('\n')) assert.match(line, /^[^;]+(;[^;]+)* \d+$/);
     });
 
-    it('should keep one trace\'s samples with --trace and one span\'s (with its children) with --span', () => {
+    it("should keep one trace's samples with --trace and one span's (with its children) with --span", () => {
       const traces = readOtlpFiles([run.tracesFile]).traces.flatMap(({ request }) => spansOfRequest(request));
       const input = new SampleSet();
       for (const { request } of readOtlpFiles([run.profilesFile]).profiles) input.addRequest(request);
       // A /report request whose child span "render report" has samples in the route's function.
-      const inReport = (s: (typeof input.samples)[number]): boolean => s.stack.some((id) => input.frames[id].name === 'buildInventoryReport');
-      const child = traces.find((span) => span.name === 'render report' && input.samples.some((s) => s.spanId === span.spanId && inReport(s)))!;
+      const inReport = (s: (typeof input.samples)[number]): boolean =>
+        s.stack.some((id) => input.frames[id].name === 'buildInventoryReport');
+      const child = traces.find(
+        (span) => span.name === 'render report' && input.samples.some((s) => s.spanId === span.spanId && inReport(s)),
+      )!;
       assert.ok(child, 'a render report span with samples in buildInventoryReport');
       const root = traces.find((span) => span.spanId === child.parentSpanId)!;
       const expected = input.samples.filter((s) => s.traceId === root.traceId).reduce((sum, s) => sum + s.count, 0);
       const byTrace = cli('convert', '--to', 'folded', '--value', 'samples', '--trace', root.traceId, run.profilesFile, '-o', '-');
       assert.equal(byTrace.status, 0, byTrace.stderr);
-      const total = (text: string): number => text.trim().split('\n').reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+      const total = (text: string): number =>
+        text
+          .trim()
+          .split('\n')
+          .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
       assert.equal(total(byTrace.stdout), expected);
       // The root with its descendants (known from the traces file) is the whole request.
-      const bySpan = cli('convert', '--to', 'folded', '--value', 'samples', '--span', root.spanId, run.profilesFile, run.tracesFile, '-o', '-');
+      const bySpan = cli(
+        'convert',
+        '--to',
+        'folded',
+        '--value',
+        'samples',
+        '--span',
+        root.spanId,
+        run.profilesFile,
+        run.tracesFile,
+        '-o',
+        '-',
+      );
       assert.equal(bySpan.status, 0, bySpan.stderr);
       assert.equal(total(bySpan.stdout), expected);
       assert.match(bySpan.stdout, /buildInventoryReport/);
-      const childOnly = cli('convert', '--to', 'folded', '--value', 'samples', '--span', child.spanId, '--self', run.profilesFile, '-o', '-');
-      assert.equal(total(childOnly.stdout), input.samples.filter((s) => s.spanId === child.spanId).reduce((sum, s) => sum + s.count, 0));
+      const childOnly = cli(
+        'convert',
+        '--to',
+        'folded',
+        '--value',
+        'samples',
+        '--span',
+        child.spanId,
+        '--self',
+        run.profilesFile,
+        '-o',
+        '-',
+      );
+      assert.equal(
+        total(childOnly.stdout),
+        input.samples.filter((s) => s.spanId === child.spanId).reduce((sum, s) => sum + s.count, 0),
+      );
     });
 
     it('should weigh samples by their CPU values (cpu/nanoseconds) or by count x period (samples/count)', () => {
@@ -181,7 +262,12 @@ describe('otel-span-profiler convert', function () {
       const lines = (file: string, ...extra: string[]): Map<string, number> => {
         const result = cli('convert', '--to', 'folded', ...extra, file, '-o', '-');
         assert.equal(result.status, 0, result.stderr);
-        return new Map(result.stdout.trim().split('\n').map((line) => [line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1))]));
+        return new Map(
+          result.stdout
+            .trim()
+            .split('\n')
+            .map((line) => [line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1))]),
+        );
       };
       assert.deepEqual(
         lines(measured),
@@ -203,7 +289,10 @@ describe('otel-span-profiler convert', function () {
     for (const asBytes of [false, true]) {
       it(`should charge a sample to its active-span attribute (${asBytes ? 'bytes' : 'hex string'}) rather than its link's span`, () => {
         const file = join(work, `active-${asBytes}.jsonl`);
-        writeFileSync(file, JSON.stringify(syntheticRequest({ cpuValues: true, activeSpanAttribute: '00f067aa0ba902b7', activeSpanAsBytes: asBytes })) + '\n');
+        writeFileSync(
+          file,
+          JSON.stringify(syntheticRequest({ cpuValues: true, activeSpanAttribute: '00f067aa0ba902b7', activeSpanAsBytes: asBytes })) + '\n',
+        );
         const own = cli('convert', '--to', 'folded', '--span', '00f067aa0ba902b7', '--self', file, '-o', '-');
         assert.equal(own.status, 0, own.stderr);
         assert.match(own.stdout, /leafA/);
@@ -216,16 +305,25 @@ describe('otel-span-profiler convert', function () {
   });
 
   describe('--to cpuprofile', () => {
-    it('should write a .cpuprofile whose time adds up to the profiles\' CPU time', () => {
+    it("should write a .cpuprofile whose time adds up to the profiles' CPU time", () => {
       const out = join(work, 'all.cpuprofile');
       assert.equal(cli('convert', '--to', 'cpuprofile', run.profilesFile, '-o', out).status, 0);
-      const profile = JSON.parse(readFileSync(out, 'utf8')) as { nodes: { id: number; callFrame: { functionName: string }; hitCount: number; children: number[] }[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
+      const profile = JSON.parse(readFileSync(out, 'utf8')) as {
+        nodes: { id: number; callFrame: { functionName: string }; hitCount: number; children: number[] }[];
+        samples: number[];
+        timeDeltas: number[];
+        startTime: number;
+        endTime: number;
+      };
       const input = new SampleSet();
       for (const { request } of readOtlpFiles([run.profilesFile]).profiles) input.addRequest(request);
       const cpuMicros = input.samples.reduce((sum, s) => sum + s.cpuNanos, 0) / 1000;
       assert.ok(Math.abs(profile.endTime - profile.startTime - cpuMicros) <= 1, `${profile.endTime - profile.startTime} vs ${cpuMicros}`);
       assert.equal(profile.samples.length, profile.timeDeltas.length);
-      assert.equal(profile.samples.length, input.samples.reduce((sum, s) => sum + s.timestampsUnixNano.length, 0));
+      assert.equal(
+        profile.samples.length,
+        input.samples.reduce((sum, s) => sum + s.timestampsUnixNano.length, 0),
+      );
       const ids = new Set(profile.nodes.map((n) => n.id));
       for (const id of profile.samples) assert.ok(ids.has(id));
       const names = new Set(profile.nodes.map((n) => n.callFrame.functionName));
@@ -234,13 +332,18 @@ describe('otel-span-profiler convert', function () {
   });
 
   describe('inputs', () => {
-    it('should read the Collector file exporter\'s protobuf framing and a gzipped raw protobuf body', () => {
+    it("should read the Collector file exporter's protobuf framing and a gzipped raw protobuf body", () => {
       // Two messages in the file, whatever the number of export lines the service wrote.
       const lines = readOtlpFiles([run.profilesFile]).profiles;
       const json = [lines[0], lines[lines.length - 1]];
       // The same requests as protobuf, encoded by the exporter's encoder.
       const pbBodies = json.map(({ request }) => encodeRequestProtobuf(jsonToModel(request)));
-      const framed = Buffer.concat(pbBodies.flatMap((body) => [Buffer.from([(body.length >>> 24) & 255, (body.length >>> 16) & 255, (body.length >>> 8) & 255, body.length & 255]), Buffer.from(body)]));
+      const framed = Buffer.concat(
+        pbBodies.flatMap((body) => [
+          Buffer.from([(body.length >>> 24) & 255, (body.length >>> 16) & 255, (body.length >>> 8) & 255, body.length & 255]),
+          Buffer.from(body),
+        ]),
+      );
       const framedFile = join(work, 'collector.pb');
       writeFileSync(framedFile, framed);
       const rawFile = join(work, 'body.pb.gz');
@@ -258,7 +361,7 @@ describe('otel-span-profiler convert', function () {
       assert.equal(result.status, 0, result.stderr);
       assert.ok(result.stdout.length > 0);
     });
-    it('should read the Collector file exporter\'s compression: zstd output (JSON and protobuf messages) where Node.js has zstd, and say so elsewhere (issue 21 §5)', function () {
+    it("should read the Collector file exporter's compression: zstd output (JSON and protobuf messages) where Node.js has zstd, and say so elsewhere (issue 21 §5)", function () {
       const zstdNode = nodeWithZstd();
       if (zstdNode === undefined) this.skip(); // no Node.js with zstd on this platform
       const lines = readOtlpFiles([run.profilesFile]).profiles;
@@ -272,7 +375,8 @@ describe('otel-span-profiler convert', function () {
       // A whole file compressed with the zstd tool.
       const wholeFile = join(work, 'plain.jsonl.zst');
       writeFileSync(wholeFile, zstdFrames(zstdNode!, [readFileSync(plainFile)])[0]);
-      const convert = (node: string, file: string) => spawnSync(node, [BIN, 'convert', '--to', 'folded', file, '-o', '-'], { encoding: 'utf8' });
+      const convert = (node: string, file: string) =>
+        spawnSync(node, [BIN, 'convert', '--to', 'folded', file, '-o', '-'], { encoding: 'utf8' });
       const expected = convert(process.execPath, plainFile);
       assert.equal(expected.status, 0, expected.stderr);
       assert.ok(expected.stdout.length > 0);
@@ -284,7 +388,10 @@ describe('otel-span-profiler convert', function () {
       if (zstdNode === process.execPath) return; // this Node.js has zstd: the message below is for older ones
       const refused = convert(process.execPath, zstdFile);
       assert.equal(refused.status, 3);
-      assert.match(refused.stderr, /collector-zstd\.pb: message 1: is zstd-compressed, which this Node\.js \(v\d+[.\d]*\) cannot decompress \(Node\.js 22\.15 or newer can\)/);
+      assert.match(
+        refused.stderr,
+        /collector-zstd\.pb: message 1: is zstd-compressed, which this Node\.js \(v\d+[.\d]*\) cannot decompress \(Node\.js 22\.15 or newer can\)/,
+      );
     });
   });
 
@@ -303,7 +410,9 @@ describe('otel-span-profiler convert', function () {
       const result = cli('convert', '--to', 'folded', file, '-o', '-');
       assert.equal(result.status, 3);
       assert.match(result.stderr, /nototlp\.jsonl:1: not an OTLP profiles or traces request .*keys: hello/);
-      const bad = syntheticRequest({ cpuValues: true }) as { resourceProfiles: { scopeProfiles: { profiles: { samples: { stackIndex: number }[] }[] }[] }[] };
+      const bad = syntheticRequest({ cpuValues: true }) as {
+        resourceProfiles: { scopeProfiles: { profiles: { samples: { stackIndex: number }[] }[] }[] }[];
+      };
       bad.resourceProfiles[0].scopeProfiles[0].profiles[0].samples[1].stackIndex = 9;
       const badIndex = join(work, 'badindex.jsonl');
       writeFileSync(badIndex, JSON.stringify(bad) + '\n');

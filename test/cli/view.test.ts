@@ -13,7 +13,10 @@ describe('otel-span-profiler view', function () {
 
   it('should serve on 127.0.0.1, answer the API, write nothing, and exit 0 on SIGTERM', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'osp-view-cwd-'));
-    const child = spawn(process.execPath, [BIN, 'view', '--port', '0', '--otlp-port', '0', '--max-traces', '10'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'view', '--port', '0', '--otlp-port', '0', '--max-traces', '10'], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = once(child, 'exit');
     let out = '';
     const urls = await new Promise<{ ui: string; otlp: string }>((resolve, reject) => {
@@ -30,7 +33,11 @@ describe('otel-span-profiler view', function () {
     const res = await fetch(`${urls.ui}/api/traces`);
     assert.equal(res.status, 200);
     assert.deepEqual(((await res.json()) as { roots: unknown[] }).roots, []);
-    const posted = await fetch(`${urls.otlp}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resourceSpans":[]}' });
+    const posted = await fetch(`${urls.otlp}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"resourceSpans":[]}',
+    });
     assert.equal(posted.status, 200);
     child.kill('SIGTERM');
     const [code] = await exited;

@@ -68,7 +68,10 @@ async function sampledProfiles(serviceName: string): Promise<SpanProfile[]> {
 }
 
 function sortedSamples(samples: Resolved[]): Resolved[] {
-  return samples.map((s) => JSON.stringify(s)).sort().map((s) => JSON.parse(s) as Resolved);
+  return samples
+    .map((s) => JSON.stringify(s))
+    .sort()
+    .map((s) => JSON.parse(s) as Resolved);
 }
 
 describe('Profiles forwarded by the OpenTelemetry Collector (real sampling, real Collector)', function () {
@@ -90,7 +93,10 @@ describe('Profiles forwarded by the OpenTelemetry Collector (real sampling, real
   it('should have sampled both spans of several requests, so the checks below mean something', function () {
     const samples = profiles.flatMap((p) => p.samples);
     assert.ok(profiles.length >= 2 && samples.length >= 10, `${profiles.length} profiles, ${samples.length} samples`);
-    assert.ok(samples.some((s) => s.spanId !== profiles.find((p) => p.samples.includes(s))!.rootSpanId), 'no sample in a child span');
+    assert.ok(
+      samples.some((s) => s.spanId !== profiles.find((p) => p.samples.includes(s))!.rootSpanId),
+      'no sample in a child span',
+    );
   });
 
   it('should forward a valid dictionary, apart from its two known rewrites, and log no error', function () {
@@ -99,7 +105,10 @@ describe('Profiles forwarded by the OpenTelemetry Collector (real sampling, real
     const strings = (forwarded.dictionary as Decoded).stringTable as string[];
     const resourceStrings = new Set(
       (forwarded.resourceProfiles as Decoded[]).flatMap((rp) =>
-        (((rp.resource as Decoded).attributes ?? []) as Decoded[]).flatMap((kv) => [kv.keyStrindex, (kv.value as Decoded).stringValueStrindex]),
+        (((rp.resource as Decoded).attributes ?? []) as Decoded[]).flatMap((kv) => [
+          kv.keyStrindex,
+          (kv.value as Decoded).stringValueStrindex,
+        ]),
       ),
     );
     const unexpected = dictionaryViolations(forwarded).filter((v) => {

@@ -6,7 +6,7 @@ import { buildCollector } from '../helpers/collector';
 
 describe('Collector test helper', function () {
   describe('buildCollector', function () {
-    it('should reject with the builder\'s own error when the build fails, so Collector tests fail instead of skipping', async function () {
+    it("should reject with the builder's own error when the build fails, so Collector tests fail instead of skipping", async function () {
       // The cached builder is installed by the first real build: npm test's pretest step makes it;
       // run alone, a cold build happens here, with no time limit (22 min seen on 2 busy cores).
       this.timeout(0);
@@ -16,7 +16,7 @@ describe('Collector test helper', function () {
       fs.writeFileSync(manifest, 'dist:\n  name: broken\nreceivers:\n  - gomod: [this, is, not, a, module]\n');
       await assert.rejects(buildCollector({ OTELCOL_BUILDER_CONFIG: manifest }), (error: Error) => {
         assert.match(error.message, /building the OpenTelemetry Collector failed/);
-        assert.match(error.message, /gomod|unmarshal|decode|cannot/i, 'the builder\'s message is missing');
+        assert.match(error.message, /gomod|unmarshal|decode|cannot/i, "the builder's message is missing");
         return true;
       });
       fs.rmSync(dir, { recursive: true, force: true });

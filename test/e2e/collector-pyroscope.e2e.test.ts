@@ -77,7 +77,8 @@ async function startShippedCollector(config: string, sinkUrl: string): Promise<R
   // No internal metrics server (its fixed port would clash between runs); JSON logs for errorLines().
   const base = { service: { telemetry: { metrics: { level: 'none' }, logs: { level: 'info', encoding: 'json' } } } };
   const extraArgs = [
-    '--config', path.join(repoRoot(), config),
+    '--config',
+    path.join(repoRoot(), config),
     '--set=receivers::otlp::protocols::grpc::endpoint=127.0.0.1:0',
     '--set=receivers::otlp::protocols::http::endpoint=127.0.0.1:0',
     `--set=exporters::otlp_http/pyroscope::profiles_endpoint=${sinkUrl}/v1development/profiles`,
@@ -85,104 +86,113 @@ async function startShippedCollector(config: string, sinkUrl: string): Promise<R
     '--set=service::pipelines::traces::exporters=[otlp_http/test-traces]',
     '--feature-gates=service.profilesSupport',
   ];
-  return launchWithConfig(binary, base, { tmpPrefix: 'otelcol-pyroscope-', extraArgs, startTimeoutMillis: 60_000 },
-    (child, configPath) => new RunningCollector(child, configPath));
+  return launchWithConfig(
+    binary,
+    base,
+    { tmpPrefix: 'otelcol-pyroscope-', extraArgs, startTimeoutMillis: 60_000 },
+    (child, configPath) => new RunningCollector(child, configPath),
+  );
 }
 
-for (const recipe of RECIPES) describe(`Profiles to Pyroscope through ${recipe.config}, from the NodeSDK with its default resource`, function () {
-  // Stands in for Pyroscope (profiles) and Tempo (traces).
-  const sink = OtlpSink.protobuf();
-  const serviceName = `pyro-${randomBytes(3).toString('hex')}`;
-  let collector: RunningCollector | undefined;
-  let service: ExampleService | undefined;
-  let requests: Decoded[] = [];
-  let spans: DecodedSpan[] = [];
+for (const recipe of RECIPES)
+  describe(`Profiles to Pyroscope through ${recipe.config}, from the NodeSDK with its default resource`, function () {
+    // Stands in for Pyroscope (profiles) and Tempo (traces).
+    const sink = OtlpSink.protobuf();
+    const serviceName = `pyro-${randomBytes(3).toString('hex')}`;
+    let collector: RunningCollector | undefined;
+    let service: ExampleService | undefined;
+    let requests: Decoded[] = [];
+    let spans: DecodedSpan[] = [];
 
-  before(async function () {
-    this.timeout(30 * 60_000);
-    await buildCollector();
-    this.timeout(180_000);
-    await sink.start();
-    collector = await startShippedCollector(recipe.config, sink.url);
-    service = await ExampleService.start(recipe.serviceEnv(collector.endpoint, serviceName));
-    await driveLoad(service.url, ROUTES, 3000, 6);
-    assert.equal(await service.stop(), 0, service.stderr);
-    // Stopping the Collector drains its exporters' queues into the sink.
-    await collector.stop();
-    requests = sink.profileBodies().map((body) => decodeWithBuf(body));
-    spans = sink.traceBodies().flatMap((body) => decodeTraces(body));
-  });
+    before(async function () {
+      this.timeout(30 * 60_000);
+      await buildCollector();
+      this.timeout(180_000);
+      await sink.start();
+      collector = await startShippedCollector(recipe.config, sink.url);
+      service = await ExampleService.start(recipe.serviceEnv(collector.endpoint, serviceName));
+      await driveLoad(service.url, ROUTES, 3000, 6);
+      assert.equal(await service.stop(), 0, service.stderr);
+      // Stopping the Collector drains its exporters' queues into the sink.
+      await collector.stop();
+      requests = sink.profileBodies().map((body) => decodeWithBuf(body));
+      spans = sink.traceBodies().flatMap((body) => decodeTraces(body));
+    });
 
-  after(async function () {
-    this.timeout(60_000);
-    await service?.stop();
-    await collector?.stop();
-    await sink.stop();
-  });
+    after(async function () {
+      this.timeout(60_000);
+      await service?.stop();
+      await collector?.stop();
+      await sink.stop();
+    });
 
-  it('should forward the profiles, with no error in the Collector log', function () {
-    assert.deepEqual(sink.problems, []);
-    assert.ok(requests.length > 0, `the Collector forwarded no profiles; its log:\n${collector?.stderr}`);
-    assert.ok(spans.length > 0, 'no spans arrived through the Collector');
-    assert.deepEqual(collector?.errorLines(), []);
-  });
+    it('should forward the profiles, with no error in the Collector log', function () {
+      assert.deepEqual(sink.problems, []);
+      assert.ok(requests.length > 0, `the Collector forwarded no profiles; its log:\n${collector?.stderr}`);
+      assert.ok(spans.length > 0, 'no spans arrived through the Collector');
+      assert.deepEqual(collector?.errorLines(), []);
+    });
 
-  it('should give Pyroscope no resource or scope label without a name (its HTTP 400 "invalid label name \'\'")', function () {
-    const nameless: PyroscopeLabel[] = [];
-    for (const request of requests) {
-      for (const rp of request.resourceProfiles as Decoded[]) {
-        nameless.push(...pyroscopeLabels(((rp.resource as Decoded | undefined)?.attributes ?? []) as Decoded[]).filter((l) => l.name === ''));
-        for (const sp of (rp.scopeProfiles ?? []) as Decoded[]) {
-          nameless.push(...pyroscopeLabels(((sp.scope as Decoded | undefined)?.attributes ?? []) as Decoded[]).filter((l) => l.name === ''));
+    it('should give Pyroscope no resource or scope label without a name (its HTTP 400 "invalid label name \'\'")', function () {
+      const nameless: PyroscopeLabel[] = [];
+      for (const request of requests) {
+        for (const rp of request.resourceProfiles as Decoded[]) {
+          nameless.push(
+            ...pyroscopeLabels(((rp.resource as Decoded | undefined)?.attributes ?? []) as Decoded[]).filter((l) => l.name === ''),
+          );
+          for (const sp of (rp.scopeProfiles ?? []) as Decoded[]) {
+            nameless.push(
+              ...pyroscopeLabels(((sp.scope as Decoded | undefined)?.attributes ?? []) as Decoded[]).filter((l) => l.name === ''),
+            );
+          }
         }
       }
-    }
-    assert.deepEqual(nameless, []);
-  });
+      assert.deepEqual(nameless, []);
+    });
 
-  it('should give every sample the service.name Pyroscope names the series by, as a plain string', function () {
-    const names = new Set<unknown>();
-    let samples = 0;
-    for (const request of requests) {
-      const dict = request.dictionary as Decoded;
-      for (const profile of profilesOf(request)) {
-        for (const sample of (profile.samples ?? []) as Decoded[]) {
-          samples++;
-          names.add(JSON.stringify(sampleAttributesOf(dict, sample.attributeIndices)['service.name']));
+    it('should give every sample the service.name Pyroscope names the series by, as a plain string', function () {
+      const names = new Set<unknown>();
+      let samples = 0;
+      for (const request of requests) {
+        const dict = request.dictionary as Decoded;
+        for (const profile of profilesOf(request)) {
+          for (const sample of (profile.samples ?? []) as Decoded[]) {
+            samples++;
+            names.add(JSON.stringify(sampleAttributesOf(dict, sample.attributeIndices)['service.name']));
+          }
         }
       }
-    }
-    assert.ok(samples >= 10, `only ${samples} samples`);
-    assert.deepEqual([...names], [JSON.stringify({ stringValue: serviceName })]);
-  });
+      assert.ok(samples >= 10, `only ${samples} samples`);
+      assert.deepEqual([...names], [JSON.stringify({ stringValue: serviceName })]);
+    });
 
-  it("should keep every attribute of the SDK's resource as a resource attribute, non-strings as their string form", function () {
-    // The same resource, as the Collector forwarded it with the traces (process.pid an integer).
-    const sent = spans[0].resource;
-    assert.equal(typeof sent['process.pid'], 'string', 'the trace decoder gives integers as decimal text');
-    assert.match(String(sent['process.pid']), /^[1-9][0-9]*$/);
-    for (const request of requests) {
-      const strings = (request.dictionary as Decoded).stringTable as string[];
-      for (const rp of request.resourceProfiles as Decoded[]) {
-        const forwarded = attributesOf((rp.resource as Decoded).attributes, strings);
-        assert.deepEqual(Object.keys(forwarded).sort(), Object.keys(sent).sort());
-        for (const [key, value] of Object.entries(sent)) {
-          const got = forwarded[key];
-          assert.equal(typeof got, 'string', `${key} is not a string: ${JSON.stringify(got)}`);
-          // Arrays (process.command_args) become their JSON text.
-          if (Array.isArray(value)) assert.deepEqual(JSON.parse(got as string), value, key);
-          else assert.equal(got, String(value), key);
+    it("should keep every attribute of the SDK's resource as a resource attribute, non-strings as their string form", function () {
+      // The same resource, as the Collector forwarded it with the traces (process.pid an integer).
+      const sent = spans[0].resource;
+      assert.equal(typeof sent['process.pid'], 'string', 'the trace decoder gives integers as decimal text');
+      assert.match(String(sent['process.pid']), /^[1-9][0-9]*$/);
+      for (const request of requests) {
+        const strings = (request.dictionary as Decoded).stringTable as string[];
+        for (const rp of request.resourceProfiles as Decoded[]) {
+          const forwarded = attributesOf((rp.resource as Decoded).attributes, strings);
+          assert.deepEqual(Object.keys(forwarded).sort(), Object.keys(sent).sort());
+          for (const [key, value] of Object.entries(sent)) {
+            const got = forwarded[key];
+            assert.equal(typeof got, 'string', `${key} is not a string: ${JSON.stringify(got)}`);
+            // Arrays (process.command_args) become their JSON text.
+            if (Array.isArray(value)) assert.deepEqual(JSON.parse(got as string), value, key);
+            else assert.equal(got, String(value), key);
+          }
         }
       }
-    }
-  });
+    });
 
-  it("should keep each sample's Link on a root span the trace exporter sent, with pyroscope.profile.id", function () {
-    const byId = new Map(spans.map((span) => [span.spanId, span]));
-    const samples: Resolved[] = requests.flatMap((r) => profilesOf(r).flatMap((p) => resolveProfile(r.dictionary as Decoded, p)));
-    const problems = samples
-      .filter((s) => byId.get(s.spanId ?? '')?.attributes['pyroscope.profile.id'] !== s.spanId)
-      .map((s) => `link ${s.traceId}/${s.spanId} names no root span with a matching pyroscope.profile.id`);
-    assert.deepEqual(problems.slice(0, 5), []);
+    it("should keep each sample's Link on a root span the trace exporter sent, with pyroscope.profile.id", function () {
+      const byId = new Map(spans.map((span) => [span.spanId, span]));
+      const samples: Resolved[] = requests.flatMap((r) => profilesOf(r).flatMap((p) => resolveProfile(r.dictionary as Decoded, p)));
+      const problems = samples
+        .filter((s) => byId.get(s.spanId ?? '')?.attributes['pyroscope.profile.id'] !== s.spanId)
+        .map((s) => `link ${s.traceId}/${s.spanId} names no root span with a matching pyroscope.profile.id`);
+      assert.deepEqual(problems.slice(0, 5), []);
+    });
   });
-});

@@ -64,7 +64,11 @@ describe('End to end through the OpenTelemetry Collector', function () {
       for (const route of ROUTES) {
         const codes = statuses.get(route) ?? [];
         assert.ok(codes.length >= 10, `only ${codes.length} requests to ${route}`);
-        assert.deepEqual(codes.filter((code) => code !== 200), [], `non-200 answers on ${route}`);
+        assert.deepEqual(
+          codes.filter((code) => code !== 200),
+          [],
+          `non-200 answers on ${route}`,
+        );
       }
     });
 
@@ -80,10 +84,13 @@ describe('End to end through the OpenTelemetry Collector', function () {
       assert.deepEqual(sink.problems, []);
       assert.ok(spans.length > 0, `no spans arrived. ${context()}`);
       assert.ok(profiles.length > 0, `no profiles arrived. ${context()}`);
-      assert.ok(profiles.some((profile) => profile.samples.length > 0), 'every profile is empty');
+      assert.ok(
+        profiles.some((profile) => profile.samples.length > 0),
+        'every profile is empty',
+      );
     });
 
-    it('should keep service.name on the profiles\' resource and name our scope', function () {
+    it("should keep service.name on the profiles' resource and name our scope", function () {
       for (const profile of profiles) {
         assert.equal(profile.resource['service.name'], serviceName);
         assert.equal(profile.scope.name, 'otel-span-profiler');
@@ -99,7 +106,7 @@ describe('End to end through the OpenTelemetry Collector', function () {
       assert.deepEqual(missing, [], `${missing.length} sample links name no exported span`);
     });
 
-    it('should find each route\'s hot function only under that route\'s spans', function () {
+    it("should find each route's hot function only under that route's spans", function () {
       const seen = new Map<string, number>();
       const misplaced: string[] = [];
       for (const sample of profiles.flatMap((profile) => profile.samples)) {

@@ -21,8 +21,15 @@ import { OtlpSink } from '../helpers/otlp-sink';
 
 /** examples/grafana/service-direct.env, with its hosts pointed at the test's loopback peers. */
 function recipeEnv(collector: string, pyroscope: string, serviceName: string): Record<string, string> {
-  const env = grafanaServiceEnv('service-direct.env', { 'http://collector:4318': collector, 'http://pyroscope:4040': pyroscope }, serviceName);
-  assert.ok(env.OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT?.startsWith(pyroscope), 'service-direct.env names no profiles endpoint on pyroscope:4040');
+  const env = grafanaServiceEnv(
+    'service-direct.env',
+    { 'http://collector:4318': collector, 'http://pyroscope:4040': pyroscope },
+    serviceName,
+  );
+  assert.ok(
+    env.OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT?.startsWith(pyroscope),
+    'service-direct.env names no profiles endpoint on pyroscope:4040',
+  );
   return env;
 }
 
@@ -57,11 +64,13 @@ describe('The Grafana recipe without a Collector for profiles (examples/grafana/
     await pyroscope.stop();
   });
 
-  it('should pass the Collector\'s own validation of examples/grafana/collector.yaml', async function () {
+  it("should pass the Collector's own validation of examples/grafana/collector.yaml", async function () {
     const binary = await buildCollector();
     const config = path.join(repoRoot(), 'examples', 'grafana', 'collector.yaml');
     await new Promise<void>((resolve, reject) =>
-      execFile(binary, ['validate', '--config', config, '--feature-gates=service.profilesSupport'], (error, stdout, stderr) => (error ? reject(new Error(`${stdout}${stderr}`)) : resolve())),
+      execFile(binary, ['validate', '--config', config, '--feature-gates=service.profilesSupport'], (error, stdout, stderr) =>
+        error ? reject(new Error(`${stdout}${stderr}`)) : resolve(),
+      ),
     );
   });
 
@@ -86,7 +95,9 @@ describe('The Grafana recipe without a Collector for profiles (examples/grafana/
 
   it("should make each sample findable from its root span's pyroscope.profile.id, and its own span from the attribute", function () {
     const byId = new Map(spans.map((span) => [span.spanId, span]));
-    const samples: Resolved[] = requests.flatMap((request) => profilesOf(request).flatMap((p) => resolveProfile(request.dictionary as Decoded, p)));
+    const samples: Resolved[] = requests.flatMap((request) =>
+      profilesOf(request).flatMap((p) => resolveProfile(request.dictionary as Decoded, p)),
+    );
     assert.ok(samples.length >= 10, `only ${samples.length} samples`);
     const problems: string[] = [];
     for (const sample of samples) {
@@ -95,11 +106,14 @@ describe('The Grafana recipe without a Collector for profiles (examples/grafana/
         problems.push(`link ${sample.spanId} names no exported span`);
         continue;
       }
-      if (root.parentSpanId !== '' || root.attributes['pyroscope.profile.id'] !== root.spanId) problems.push(`link ${sample.spanId} is not a marked root`);
+      if (root.parentSpanId !== '' || root.attributes['pyroscope.profile.id'] !== root.spanId)
+        problems.push(`link ${sample.spanId} is not a marked root`);
       const active = sample.attributes['otel_span_profiler.active_span_id'] as { bytesValue?: string } | undefined;
       const own = byId.get(Buffer.from(active?.bytesValue ?? '', 'base64').toString('hex'));
-      if (own === undefined || own.traceId !== sample.traceId) problems.push(`sample of trace ${sample.traceId}: its active span is not among the exported spans`);
-      if ((sample.attributes['service.name'] as { stringValue?: string } | undefined)?.stringValue !== serviceName) problems.push('a sample lacks service.name');
+      if (own === undefined || own.traceId !== sample.traceId)
+        problems.push(`sample of trace ${sample.traceId}: its active span is not among the exported spans`);
+      if ((sample.attributes['service.name'] as { stringValue?: string } | undefined)?.stringValue !== serviceName)
+        problems.push('a sample lacks service.name');
     }
     assert.deepEqual(problems.slice(0, 10), []);
   });

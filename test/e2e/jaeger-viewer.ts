@@ -46,7 +46,9 @@ export class ViewerProcess extends ManagedProcess {
       if (await viewer.answers()) return viewer;
       if (child.exitCode !== null || Date.now() > deadline) {
         await viewer.stop();
-        throw new Error(`the viewer did not start (${script} view --port ${port} --otlp-port ${otlpPort}):\n${viewer.stdout}\n${viewer.stderr}`);
+        throw new Error(
+          `the viewer did not start (${script} view --port ${port} --otlp-port ${otlpPort}):\n${viewer.stdout}\n${viewer.stderr}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

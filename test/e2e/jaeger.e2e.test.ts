@@ -145,7 +145,11 @@ describe('Correlation in Jaeger, end to end (service -> Collector -> Jaeger, pro
       for (const route of ROUTES) {
         const codes = statuses.get(route) ?? [];
         assert.ok(codes.length >= 10, `only ${codes.length} requests to ${route}`);
-        assert.deepEqual(codes.filter((code) => code !== 200), [], `non-200 answers on ${route}`);
+        assert.deepEqual(
+          codes.filter((code) => code !== 200),
+          [],
+          `non-200 answers on ${route}`,
+        );
         const roots = rootsByRoute.get(route) ?? [];
         assert.equal(roots.length, codes.length, `${codes.length} requests to ${route}, ${roots.length} traces in Jaeger. ${context()}`);
         for (const { trace, root } of roots) {
@@ -170,9 +174,13 @@ describe('Correlation in Jaeger, end to end (service -> Collector -> Jaeger, pro
         }
       }
       // Only local roots carry it.
-      const childrenWithId = traces.flatMap((trace) => trace.spans)
+      const childrenWithId = traces
+        .flatMap((trace) => trace.spans)
         .filter((span) => span.references.length > 0 && tagOf(span, PROFILE_ID) !== undefined);
-      assert.deepEqual(childrenWithId.map((span) => span.operationName), []);
+      assert.deepEqual(
+        childrenWithId.map((span) => span.operationName),
+        [],
+      );
     });
 
     it('should serve the documented linkPatterns to its UI', async function () {
@@ -223,7 +231,8 @@ describe('Correlation in Jaeger, end to end (service -> Collector -> Jaeger, pro
           // The data behind the trace page: the spans Jaeger has, under the same ids.
           const { status, body } = await viewer!.get(`/api/traces/${trace.traceID}`);
           assert.equal(status, 200, `GET /api/traces/${trace.traceID}: ${body.slice(0, 300)}`);
-          for (const span of trace.spans) assert.ok(body.includes(span.spanID), `the viewer's trace ${trace.traceID} lacks span ${span.spanID}`);
+          for (const span of trace.spans)
+            assert.ok(body.includes(span.spanID), `the viewer's trace ${trace.traceID} lacks span ${span.spanID}`);
         }
       }
     });
@@ -231,8 +240,12 @@ describe('Correlation in Jaeger, end to end (service -> Collector -> Jaeger, pro
     it('should list every root Jaeger shows as profiled, under the same trace id, name and service', async function () {
       const { status, body } = await viewer!.get('/api/traces');
       assert.equal(status, 200);
-      const listed = new Map((JSON.parse(body) as { roots: { traceId: string; rootSpanId: string; service: string; name: string }[] }).roots
-        .map((root) => [root.rootSpanId, root]));
+      const listed = new Map(
+        (JSON.parse(body) as { roots: { traceId: string; rootSpanId: string; service: string; name: string }[] }).roots.map((root) => [
+          root.rootSpanId,
+          root,
+        ]),
+      );
       for (const route of ROUTES) {
         for (const { trace, root } of profiledRoots(route)) {
           const entry = listed.get(root.spanID);
@@ -245,7 +258,7 @@ describe('Correlation in Jaeger, end to end (service -> Collector -> Jaeger, pro
       }
     });
 
-    it('should give each profiled root\'s flame graph, with its route\'s own function and no other route\'s', async function () {
+    it("should give each profiled root's flame graph, with its route's own function and no other route's", async function () {
       for (const [route, own] of Object.entries(HOT_FUNCTIONS)) {
         let ownValue = 0;
         for (const { root } of profiledRoots(route)) {
@@ -278,8 +291,8 @@ describe('Correlation in Jaeger, end to end (service -> Collector -> Jaeger, pro
         if (status === 200) child += valueOfFunction(parseFolded(body), 'buildInventoryReport');
         else assert.equal(status, 404, `GET /api/spans/${render.spanID}/folded: ${status}`);
       }
-      assert.ok(child > 0, 'buildInventoryReport is in no render report span\'s flame graph');
-      assert.equal(rootOwn + child, rootWhole, 'the /report roots\' own and child flame graphs do not add up to the whole request');
+      assert.ok(child > 0, "buildInventoryReport is in no render report span's flame graph");
+      assert.equal(rootOwn + child, rootWhole, "the /report roots' own and child flame graphs do not add up to the whole request");
       assert.ok(child > rootOwn, `buildInventoryReport charged to the root (${rootOwn}) more than to its child (${child})`);
     });
 

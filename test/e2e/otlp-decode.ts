@@ -16,10 +16,13 @@ function schema(): protobuf.Root {
   const loaded = new protobuf.Root();
   // Imports name paths relative to proto/, as protoc's -I does.
   loaded.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(protoDir, target));
-  loaded.loadSync([
-    'opentelemetry/proto/collector/profiles/v1development/profiles_service.proto',
-    'opentelemetry/proto/collector/trace/v1/trace_service.proto',
-  ], { keepCase: false });
+  loaded.loadSync(
+    [
+      'opentelemetry/proto/collector/profiles/v1development/profiles_service.proto',
+      'opentelemetry/proto/collector/trace/v1/trace_service.proto',
+    ],
+    { keepCase: false },
+  );
   root = loaded;
   return loaded;
 }

@@ -1,10 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { Environment } from '../../src/exporter/exporter-env';
-import {
-  resolveExporterOptions,
-  type OTLPProfileExporterOptions,
-  type ResolvedExporterOptions,
-} from '../../src/exporter/exporter-options';
+import { resolveExporterOptions, type OTLPProfileExporterOptions, type ResolvedExporterOptions } from '../../src/exporter/exporter-options';
 import { DiagRecorder } from '../helpers/diag-recorder';
 
 const DEFAULT_URL = 'http://localhost:4318/v1development/profiles';
@@ -121,14 +117,21 @@ describe('resolveExporterOptions', () => {
     });
 
     it('should fall back to generic env', () => {
-      const resolved = resolve({}, { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip', OTEL_EXPORTER_OTLP_TIMEOUT: '7000' });
+      const resolved = resolve(
+        {},
+        { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip', OTEL_EXPORTER_OTLP_TIMEOUT: '7000' },
+      );
       assert.deepEqual([resolved.protocol, resolved.compression, resolved.timeoutMillis], ['http/json', 'gzip', 7000]);
     });
 
     it('should prefer code over env', () => {
       const resolved = resolve(
         { protocol: 'http/protobuf', compression: 'none', timeoutMillis: 1234 },
-        { OTEL_EXPORTER_OTLP_PROFILES_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_PROFILES_COMPRESSION: 'gzip', OTEL_EXPORTER_OTLP_PROFILES_TIMEOUT: '99' },
+        {
+          OTEL_EXPORTER_OTLP_PROFILES_PROTOCOL: 'http/json',
+          OTEL_EXPORTER_OTLP_PROFILES_COMPRESSION: 'gzip',
+          OTEL_EXPORTER_OTLP_PROFILES_TIMEOUT: '99',
+        },
       );
       assert.deepEqual([resolved.protocol, resolved.compression, resolved.timeoutMillis], ['http/protobuf', 'none', 1234]);
     });
@@ -148,14 +151,18 @@ describe('resolveExporterOptions', () => {
         env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/thrift' },
         field: 'protocol',
         want: 'http/protobuf',
-        warn: ["Configuration: OTEL_EXPORTER_OTLP_PROTOCOL is invalid, expected 'http/protobuf', 'http/json' or 'grpc' (actual: 'http/thrift'); using 'http/protobuf'"],
+        warn: [
+          "Configuration: OTEL_EXPORTER_OTLP_PROTOCOL is invalid, expected 'http/protobuf', 'http/json' or 'grpc' (actual: 'http/thrift'); using 'http/protobuf'",
+        ],
       },
       {
         name: 'a gRPC endpoint that does not parse',
         env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://[::1' },
         field: 'url',
         want: 'http://localhost:4317',
-        warn: ["Configuration: OTEL_EXPORTER_OTLP_ENDPOINT is invalid, expected an http: or https: URL, or host:port (actual: 'http://[::1'); using 'http://localhost:4317'"],
+        warn: [
+          "Configuration: OTEL_EXPORTER_OTLP_ENDPOINT is invalid, expected an http: or https: URL, or host:port (actual: 'http://[::1'); using 'http://localhost:4317'",
+        ],
       },
       {
         name: 'an INSECURE that is not a boolean',
@@ -178,7 +185,9 @@ describe('resolveExporterOptions', () => {
         env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://[::1' },
         field: 'url',
         want: DEFAULT_URL,
-        warn: [`Configuration: OTEL_EXPORTER_OTLP_ENDPOINT is invalid, expected an absolute http: or https: URL (actual: 'http://[::1'); using '${DEFAULT_URL}'`],
+        warn: [
+          `Configuration: OTEL_EXPORTER_OTLP_ENDPOINT is invalid, expected an absolute http: or https: URL (actual: 'http://[::1'); using '${DEFAULT_URL}'`,
+        ],
       },
       {
         name: 'an unknown compression in env',
@@ -192,7 +201,9 @@ describe('resolveExporterOptions', () => {
         env: { OTEL_EXPORTER_OTLP_PROFILES_COMPRESSION: 'GZIP!', OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' },
         field: 'compression',
         want: 'gzip',
-        warn: ["Configuration: OTEL_EXPORTER_OTLP_PROFILES_COMPRESSION is invalid, expected 'gzip' or 'none' (actual: 'GZIP!'); using 'gzip'"],
+        warn: [
+          "Configuration: OTEL_EXPORTER_OTLP_PROFILES_COMPRESSION is invalid, expected 'gzip' or 'none' (actual: 'GZIP!'); using 'gzip'",
+        ],
       },
       {
         name: 'a negative timeout in env',
@@ -206,7 +217,9 @@ describe('resolveExporterOptions', () => {
         env: { OTEL_EXPORTER_OTLP_PROFILES_TIMEOUT: 'ten seconds' },
         field: 'timeoutMillis',
         want: 10000,
-        warn: ["Configuration: OTEL_EXPORTER_OTLP_PROFILES_TIMEOUT is invalid, expected a number greater than 0 (actual: 'ten seconds'); using 10000"],
+        warn: [
+          "Configuration: OTEL_EXPORTER_OTLP_PROFILES_TIMEOUT is invalid, expected a number greater than 0 (actual: 'ten seconds'); using 10000",
+        ],
       },
       {
         name: 'malformed env header entries, keeping the good ones',
@@ -236,37 +249,117 @@ describe('resolveExporterOptions', () => {
 
   describe('bad values in code', () => {
     const cases: Array<{ name: string; options: unknown; error: RegExp; type: typeof TypeError | typeof RangeError }> = [
-      { name: 'options that are not an object', options: 'http://x', type: TypeError, error: /^OTLPProfileExporter: expected an options object or nothing, got "http:\/\/x"$/ },
-      { name: 'a malformed url', options: { url: 'not a url' }, type: RangeError, error: /^OTLPProfileExporter: option "url" must be an http: or https: URL \(or host:port for gRPC\), got "not a url"$/ },
-      { name: 'a url without a scheme for OTLP/HTTP', options: { url: 'collector:4318', protocol: 'http/protobuf' }, type: RangeError, error: /^OTLPProfileExporter: option "url" must be an absolute http: or https: URL, got "collector:4318"$/ },
-      { name: 'a url that is not a string', options: { url: 42 }, type: TypeError, error: /^OTLPProfileExporter: option "url" must be a string, got 42$/ },
-      { name: 'an unknown protocol', options: { protocol: 'http' }, type: RangeError, error: /^OTLPProfileExporter: option "protocol" must be 'http\/protobuf', 'http\/json' or 'grpc', got "http"$/ },
-      { name: 'an unknown compression', options: { compression: 'zstd' }, type: RangeError, error: /^OTLPProfileExporter: option "compression" must be 'gzip' or 'none', got "zstd"$/ },
-      { name: 'a NaN timeout', options: { timeoutMillis: NaN }, type: RangeError, error: /^OTLPProfileExporter: option "timeoutMillis" must be a number greater than 0, got NaN$/ },
-      { name: 'a negative timeout', options: { timeoutMillis: -1 }, type: RangeError, error: /^OTLPProfileExporter: option "timeoutMillis" must be a number greater than 0, got -1$/ },
+      {
+        name: 'options that are not an object',
+        options: 'http://x',
+        type: TypeError,
+        error: /^OTLPProfileExporter: expected an options object or nothing, got "http:\/\/x"$/,
+      },
+      {
+        name: 'a malformed url',
+        options: { url: 'not a url' },
+        type: RangeError,
+        error: /^OTLPProfileExporter: option "url" must be an http: or https: URL \(or host:port for gRPC\), got "not a url"$/,
+      },
+      {
+        name: 'a url without a scheme for OTLP/HTTP',
+        options: { url: 'collector:4318', protocol: 'http/protobuf' },
+        type: RangeError,
+        error: /^OTLPProfileExporter: option "url" must be an absolute http: or https: URL, got "collector:4318"$/,
+      },
+      {
+        name: 'a url that is not a string',
+        options: { url: 42 },
+        type: TypeError,
+        error: /^OTLPProfileExporter: option "url" must be a string, got 42$/,
+      },
+      {
+        name: 'an unknown protocol',
+        options: { protocol: 'http' },
+        type: RangeError,
+        error: /^OTLPProfileExporter: option "protocol" must be 'http\/protobuf', 'http\/json' or 'grpc', got "http"$/,
+      },
+      {
+        name: 'an unknown compression',
+        options: { compression: 'zstd' },
+        type: RangeError,
+        error: /^OTLPProfileExporter: option "compression" must be 'gzip' or 'none', got "zstd"$/,
+      },
+      {
+        name: 'a NaN timeout',
+        options: { timeoutMillis: NaN },
+        type: RangeError,
+        error: /^OTLPProfileExporter: option "timeoutMillis" must be a number greater than 0, got NaN$/,
+      },
+      {
+        name: 'a negative timeout',
+        options: { timeoutMillis: -1 },
+        type: RangeError,
+        error: /^OTLPProfileExporter: option "timeoutMillis" must be a number greater than 0, got -1$/,
+      },
       { name: 'a timeout given as a string', options: { timeoutMillis: '500' }, type: RangeError, error: /got "500"$/ },
-      { name: 'headers that are not an object', options: { headers: 'a=b' }, type: TypeError, error: /^OTLPProfileExporter: option "headers" must be an object of header names to strings, got "a=b"$/ },
-      { name: 'an invalid header name', options: { headers: { 'bad name': 'v' } }, type: RangeError, error: /^OTLPProfileExporter: option "headers" has an invalid header name, expected an HTTP token, got "bad name"$/ },
-      { name: 'a header value that is not a string', options: { headers: { 'x-number': 5 } }, type: TypeError, error: /^OTLPProfileExporter: option "headers\['x-number'\]" must be a string without control characters, got number$/ },
+      {
+        name: 'headers that are not an object',
+        options: { headers: 'a=b' },
+        type: TypeError,
+        error: /^OTLPProfileExporter: option "headers" must be an object of header names to strings, got "a=b"$/,
+      },
+      {
+        name: 'an invalid header name',
+        options: { headers: { 'bad name': 'v' } },
+        type: RangeError,
+        error: /^OTLPProfileExporter: option "headers" has an invalid header name, expected an HTTP token, got "bad name"$/,
+      },
+      {
+        name: 'a header value that is not a string',
+        options: { headers: { 'x-number': 5 } },
+        type: TypeError,
+        error: /^OTLPProfileExporter: option "headers\['x-number'\]" must be a string without control characters, got number$/,
+      },
       // The value itself is not shown: header values are often credentials.
-      { name: 'a header value with a newline', options: { headers: { authorization: 'secret\r\nx' } }, type: TypeError, error: /^OTLPProfileExporter: option "headers\['authorization'\]" must be a string without control characters, got a string with control characters$/ },
-      { name: 'agent options that are not an object', options: { httpAgentOptions: true }, type: TypeError, error: /^OTLPProfileExporter: option "httpAgentOptions" must be an object of http.Agent options, got true$/ },
+      {
+        name: 'a header value with a newline',
+        options: { headers: { authorization: 'secret\r\nx' } },
+        type: TypeError,
+        error:
+          /^OTLPProfileExporter: option "headers\['authorization'\]" must be a string without control characters, got a string with control characters$/,
+      },
+      {
+        name: 'agent options that are not an object',
+        options: { httpAgentOptions: true },
+        type: TypeError,
+        error: /^OTLPProfileExporter: option "httpAgentOptions" must be an object of http.Agent options, got true$/,
+      },
     ];
     for (const c of cases) {
       it(`should throw a ${c.type.name} naming the option for ${c.name}`, () => {
-        assert.throws(() => resolve(c.options as OTLPProfileExporterOptions, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://generic:4318' }), (error: Error) => {
-          assert.ok(error instanceof c.type, `${error.name}: ${error.message}`);
-          assert.match(error.message, c.error);
-          return true;
-        });
+        assert.throws(
+          () => resolve(c.options as OTLPProfileExporterOptions, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://generic:4318' }),
+          (error: Error) => {
+            assert.ok(error instanceof c.type, `${error.name}: ${error.message}`);
+            assert.match(error.message, c.error);
+            return true;
+          },
+        );
         assert.deepEqual(recorder.messages(), []);
       });
     }
   });
 
   describe('grpc', () => {
-    const cases: Array<{ name: string; options?: OTLPProfileExporterOptions; env?: Environment; url: string; grpc: { address: string; secure: boolean } }> = [
-      { name: 'the default endpoint, plaintext', options: { protocol: 'grpc' }, url: 'http://localhost:4317', grpc: { address: 'localhost:4317', secure: false } },
+    const cases: Array<{
+      name: string;
+      options?: OTLPProfileExporterOptions;
+      env?: Environment;
+      url: string;
+      grpc: { address: string; secure: boolean };
+    }> = [
+      {
+        name: 'the default endpoint, plaintext',
+        options: { protocol: 'grpc' },
+        url: 'http://localhost:4317',
+        grpc: { address: 'localhost:4317', secure: false },
+      },
       {
         name: 'both endpoint variables as they are, signal-specific first, without the profiles path',
         env: { OTEL_EXPORTER_OTLP_PROFILES_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://generic:4317' },
@@ -275,11 +368,20 @@ describe('resolveExporterOptions', () => {
       },
       {
         name: 'TLS for https://',
-        env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT: 'https://signal:4317', OTEL_EXPORTER_OTLP_INSECURE: 'true' },
+        env: {
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+          OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT: 'https://signal:4317',
+          OTEL_EXPORTER_OTLP_INSECURE: 'true',
+        },
         url: 'https://signal:4317',
         grpc: { address: 'signal:4317', secure: true },
       },
-      { name: 'TLS for host:port without INSECURE', options: { protocol: 'grpc', url: 'collector:4317' }, url: 'collector:4317', grpc: { address: 'collector:4317', secure: true } },
+      {
+        name: 'TLS for host:port without INSECURE',
+        options: { protocol: 'grpc', url: 'collector:4317' },
+        url: 'collector:4317',
+        grpc: { address: 'collector:4317', secure: true },
+      },
       {
         name: 'plaintext for host:port with OTEL_EXPORTER_OTLP_PROFILES_INSECURE=true',
         options: { protocol: 'grpc', url: 'collector:4317' },
@@ -357,7 +459,11 @@ describe('resolveExporterOptions', () => {
     });
 
     it('should let agent options from code override the certificate files', () => {
-      const resolved = resolveExporterOptions({ httpAgentOptions: { ca: 'FROM-CODE', keepAlive: false } }, { OTEL_EXPORTER_OTLP_CERTIFICATE: '/certs/ca.pem' }, readFile);
+      const resolved = resolveExporterOptions(
+        { httpAgentOptions: { ca: 'FROM-CODE', keepAlive: false } },
+        { OTEL_EXPORTER_OTLP_CERTIFICATE: '/certs/ca.pem' },
+        readFile,
+      );
       assert.equal((resolved.httpAgentOptions as { ca: unknown }).ca, 'FROM-CODE');
       assert.equal(resolved.httpAgentOptions.keepAlive, false);
     });
@@ -371,7 +477,11 @@ describe('resolveExporterOptions', () => {
     });
 
     it('should warn about a file that is not PEM and go on without it', () => {
-      const resolved = resolveExporterOptions({}, { OTEL_EXPORTER_OTLP_PROFILES_CLIENT_KEY: '/certs/readme.txt', OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/certs/client.pem' }, readFile);
+      const resolved = resolveExporterOptions(
+        {},
+        { OTEL_EXPORTER_OTLP_PROFILES_CLIENT_KEY: '/certs/readme.txt', OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/certs/client.pem' },
+        readFile,
+      );
       assert.deepEqual(resolved.tls, {});
       assert.deepEqual(recorder.messages('warn'), [
         "Configuration: OTEL_EXPORTER_OTLP_PROFILES_CLIENT_KEY is invalid, expected a PEM file (actual: '/certs/readme.txt', no -----BEGIN line); not using it",
@@ -380,7 +490,11 @@ describe('resolveExporterOptions', () => {
     });
 
     it('should drop a client certificate without its key, with a warning', () => {
-      const resolved = resolveExporterOptions({}, { OTEL_EXPORTER_OTLP_CERTIFICATE: '/certs/ca.pem', OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/certs/client.pem' }, readFile);
+      const resolved = resolveExporterOptions(
+        {},
+        { OTEL_EXPORTER_OTLP_CERTIFICATE: '/certs/ca.pem', OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/certs/client.pem' },
+        readFile,
+      );
       assert.deepEqual(text(resolved.tls), { ca: pem('CA') });
       assert.deepEqual(recorder.messages('warn'), [
         'Configuration: a client certificate needs both OTEL_EXPORTER_OTLP_[PROFILES_]CLIENT_CERTIFICATE and ..._CLIENT_KEY, but only the certificate was given; not using it',

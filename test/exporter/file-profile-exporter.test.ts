@@ -13,7 +13,7 @@ interface JsonRequest {
 }
 
 function exportTo(exporter: FileProfileExporter, count: number): Promise<ExportResult> {
-  return new Promise(resolve => exporter.export(makeProfiles(count), resolve));
+  return new Promise((resolve) => exporter.export(makeProfiles(count), resolve));
 }
 
 describe('FileProfileExporter', () => {
@@ -39,13 +39,13 @@ describe('FileProfileExporter', () => {
       await exporter.shutdown();
       const lines = readFileSync(filePath, 'utf8').split('\n');
       assert.equal(lines.pop(), '', 'the file ends with a newline');
-      const requests = lines.map(line => JSON.parse(line) as JsonRequest);
+      const requests = lines.map((line) => JSON.parse(line) as JsonRequest);
       assert.deepEqual(
-        requests.map(r => r.resourceProfiles[0].scopeProfiles[0].profiles.length),
+        requests.map((r) => r.resourceProfiles[0].scopeProfiles[0].profiles.length),
         [2, 1],
       );
-      assert.ok(requests[0].dictionary.linkTable.some(link => link.traceId === TRACE_ID));
-      const timestamps = requests[1].resourceProfiles[0].scopeProfiles[0].profiles[0].samples.flatMap(s => s.timestampsUnixNano);
+      assert.ok(requests[0].dictionary.linkTable.some((link) => link.traceId === TRACE_ID));
+      const timestamps = requests[1].resourceProfiles[0].scopeProfiles[0].profiles[0].samples.flatMap((s) => s.timestampsUnixNano);
       assert.ok(timestamps.includes(START_UNIX_NANO.toString()));
     });
 
@@ -63,13 +63,13 @@ describe('FileProfileExporter', () => {
     it('should write concurrent exports as whole lines in export order', async () => {
       const filePath = path.join(dir, 'profiles.jsonl');
       const exporter = new FileProfileExporter({ filePath });
-      const results = await Promise.all([1, 2, 3, 4].map(count => exportTo(exporter, count)));
+      const results = await Promise.all([1, 2, 3, 4].map((count) => exportTo(exporter, count)));
       await exporter.shutdown();
-      assert.ok(results.every(r => r.code === ExportResultCode.SUCCESS));
+      assert.ok(results.every((r) => r.code === ExportResultCode.SUCCESS));
       const counts = readFileSync(filePath, 'utf8')
         .trim()
         .split('\n')
-        .map(line => (JSON.parse(line) as JsonRequest).resourceProfiles[0].scopeProfiles[0].profiles.length);
+        .map((line) => (JSON.parse(line) as JsonRequest).resourceProfiles[0].scopeProfiles[0].profiles.length);
       assert.deepEqual(counts, [1, 2, 3, 4]);
     });
 

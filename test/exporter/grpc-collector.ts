@@ -39,14 +39,16 @@ export function useGrpcCollector(options: GrpcReceiverOptions = {}): GrpcCollect
 
 /** The gRPC receiver's `127.0.0.1:<port>`, from its own log record; throws with the log when there is none. */
 function grpcAddressOf(running: RunningCollector): string {
-  const line = running.stderr.split('\n').find(l => l.includes('Starting GRPC server'));
+  const line = running.stderr.split('\n').find((l) => l.includes('Starting GRPC server'));
   const endpoint = line === undefined ? undefined : String((JSON.parse(line) as { endpoint?: unknown }).endpoint);
   if (endpoint === undefined || !/:\d+$/.test(endpoint)) throw new Error(`no gRPC endpoint in the Collector's log:\n${running.stderr}`);
   return endpoint;
 }
 
 async function startGrpcCollector(forwardTo: string, options: GrpcReceiverOptions): Promise<RunningCollector> {
-  const config = collectorConfig(0, { forwardTo, debugVerbosity: 'basic' }) as { receivers: { otlp: { protocols: Record<string, object> } } };
+  const config = collectorConfig(0, { forwardTo, debugVerbosity: 'basic' }) as {
+    receivers: { otlp: { protocols: Record<string, object> } };
+  };
   const grpc: Record<string, unknown> = { endpoint: '127.0.0.1:0' };
   if (options.tls) {
     grpc.tls = {

@@ -104,7 +104,9 @@ describe('gRPC transport (loopback gRPC server)', () => {
     }
 
     it("should retry RESOURCE_EXHAUSTED that carries RetryInfo, after the server's delay", async () => {
-      server.answer(() => ({ error: { code: grpc.status.RESOURCE_EXHAUSTED, details: 'slow down', metadata: trailer(statusWithRetryInfo(8, 1, 500_000_000)) } }));
+      server.answer(() => ({
+        error: { code: grpc.status.RESOURCE_EXHAUSTED, details: 'slow down', metadata: trailer(statusWithRetryInfo(8, 1, 500_000_000)) },
+      }));
       const response = await transport().send(Buffer.from('x'), 5000);
       assert.equal(response.status, 'retryable');
       assert.equal((response as { retryAfterMillis?: number }).retryAfterMillis, 1500);
@@ -139,7 +141,7 @@ describe('gRPC transport (loopback gRPC server)', () => {
   describe('through OTLPProfileExporter', () => {
     function exportOnce(options: ConstructorParameters<typeof OTLPProfileExporter>[0]): Promise<ExportResult> {
       const exporter = new OTLPProfileExporter({ protocol: 'grpc', url: `http://${server.address}`, ...options });
-      return new Promise<ExportResult>(resolve => exporter.export(makeProfiles(3), resolve)).finally(() => exporter.shutdown());
+      return new Promise<ExportResult>((resolve) => exporter.export(makeProfiles(3), resolve)).finally(() => exporter.shutdown());
     }
 
     it('should send a protobuf request that buf decodes, with headers as metadata', async () => {
@@ -161,7 +163,9 @@ describe('gRPC transport (loopback gRPC server)', () => {
         assert.deepEqual(recorder.messages('warn'), [
           'Configuration: OTEL_EXPORTER_OTLP_HEADERS has x-foo-bin, binary gRPC metadata (a name ending in -bin), which a variable cannot carry; ignoring it',
         ]);
-        const result = await new Promise<ExportResult>(resolve => exporter.export(makeProfiles(1), resolve)).finally(() => exporter.shutdown());
+        const result = await new Promise<ExportResult>((resolve) => exporter.export(makeProfiles(1), resolve)).finally(() =>
+          exporter.shutdown(),
+        );
         assert.equal(result.code, ExportResultCode.SUCCESS, result.error?.message);
         assert.equal(server.calls[0].metadata['x-scope-orgid'], 'tenant-1');
         assert.equal(server.calls[0].metadata['x-foo-bin'], undefined);
@@ -170,20 +174,28 @@ describe('gRPC transport (loopback gRPC server)', () => {
       it('should throw at construction for a -bin header given in code', () => {
         assert.throws(
           () => new OTLPProfileExporter({ protocol: 'grpc', url: `http://${server.address}`, headers: { 'X-Foo-Bin': 'c2VjcmV0' } }),
-          (error: Error) => error instanceof RangeError && /^OTLPProfileExporter: option "headers\['x-foo-bin'\]" is binary gRPC metadata/.test(error.message),
+          (error: Error) =>
+            error instanceof RangeError &&
+            /^OTLPProfileExporter: option "headers\['x-foo-bin'\]" is binary gRPC metadata/.test(error.message),
         );
       });
 
       it('should keep a -bin header over OTLP/HTTP, where it is an ordinary header', () => {
         process.env.OTEL_EXPORTER_OTLP_HEADERS = 'x-foo-bin=abc';
-        const exporter = new OTLPProfileExporter({ protocol: 'http/protobuf', url: 'http://127.0.0.1:9/v1development/profiles', headers: { 'x-bar-bin': '1' } });
+        const exporter = new OTLPProfileExporter({
+          protocol: 'http/protobuf',
+          url: 'http://127.0.0.1:9/v1development/profiles',
+          headers: { 'x-bar-bin': '1' },
+        });
         assert.deepEqual(recorder.messages('warn'), []);
         return exporter.shutdown();
       });
     });
 
     it('should log a partial success with diag.warn and still succeed', async () => {
-      server.answer(() => ({ response: encodeWithBuf('partial_success { rejected_profiles: 2 error_message: "too old" }', 'ExportProfilesServiceResponse') }));
+      server.answer(() => ({
+        response: encodeWithBuf('partial_success { rejected_profiles: 2 error_message: "too old" }', 'ExportProfilesServiceResponse'),
+      }));
       const result = await exportOnce({});
       assert.equal(result.code, ExportResultCode.SUCCESS);
       assert.deepEqual(recorder.messages('warn'), [`http://${server.address} rejected 2 of 3 profiles: too old`]);
@@ -193,7 +205,10 @@ describe('gRPC transport (loopback gRPC server)', () => {
       server.answer(() => ({ error: { code: grpc.status.INVALID_ARGUMENT, details: 'bad dictionary' } }));
       const result = await exportOnce({});
       assert.equal(result.code, ExportResultCode.FAILED);
-      assert.equal(result.error?.message, `OTLPProfileExporter: http://${server.address} refused 3 profiles: gRPC status INVALID_ARGUMENT (3): bad dictionary; not retrying`);
+      assert.equal(
+        result.error?.message,
+        `OTLPProfileExporter: http://${server.address} refused 3 profiles: gRPC status INVALID_ARGUMENT (3): bad dictionary; not retrying`,
+      );
       assert.equal(server.calls.length, 1);
     });
 
@@ -201,7 +216,10 @@ describe('gRPC transport (loopback gRPC server)', () => {
       for (let i = 0; i < 10; i++) server.answer(() => ({ error: { code: grpc.status.UNAVAILABLE, details: 'down' } }));
       const result = await exportOnce({ timeoutMillis: 1500 });
       assert.equal(result.code, ExportResultCode.FAILED);
-      assert.match(result.error!.message, /gRPC status UNAVAILABLE \(14\): down \(gave up after \d+ attempts?; next retry in \d+ ms is past the export timeout of 1500 ms\)$/);
+      assert.match(
+        result.error!.message,
+        /gRPC status UNAVAILABLE \(14\): down \(gave up after \d+ attempts?; next retry in \d+ ms is past the export timeout of 1500 ms\)$/,
+      );
     });
 
     it('should compress each message with gzip when asked (seen on the HTTP/2 wire)', async () => {
@@ -219,11 +237,13 @@ describe('gRPC transport (loopback gRPC server)', () => {
           stream.end(Buffer.from([0, 0, 0, 0, 0]));
         });
       });
-      await new Promise<void>(resolve => h2.listen(0, '127.0.0.1', resolve));
+      await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
       try {
         const port = (h2.address() as AddressInfo).port;
         const exporter = new OTLPProfileExporter({ protocol: 'grpc', url: `http://127.0.0.1:${port}`, compression: 'gzip' });
-        const result = await new Promise<ExportResult>(resolve => exporter.export(makeProfiles(3), resolve)).finally(() => exporter.shutdown());
+        const result = await new Promise<ExportResult>((resolve) => exporter.export(makeProfiles(3), resolve)).finally(() =>
+          exporter.shutdown(),
+        );
         assert.equal(result.code, ExportResultCode.SUCCESS, result.error?.message);
         const [{ headers, frame }] = seen;
         assert.equal(headers[':path'], GRPC_EXPORT_PATH);

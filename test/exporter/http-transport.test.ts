@@ -32,7 +32,11 @@ describe('HttpTransport', () => {
 
   beforeEach(async () => {
     server = await new LoopbackServer().start();
-    transport = createHttpTransport({ url: server.profilesUrl, headers: { 'content-type': 'application/x-protobuf' }, compression: 'none' });
+    transport = createHttpTransport({
+      url: server.profilesUrl,
+      headers: { 'content-type': 'application/x-protobuf' },
+      compression: 'none',
+    });
   });
 
   afterEach(async () => {

@@ -23,7 +23,17 @@ export class LoopbackGrpcServer {
     const server = new grpc.Server();
     const identity = (b: Buffer): Buffer => b;
     server.addService(
-      { export: { path: GRPC_EXPORT_PATH, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
+      {
+        export: {
+          path: GRPC_EXPORT_PATH,
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: identity,
+          requestDeserialize: identity,
+          responseSerialize: identity,
+          responseDeserialize: identity,
+        },
+      },
       {
         export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
           const recorded = { body: call.request, metadata: call.metadata.getMap() };
@@ -44,7 +54,6 @@ export class LoopbackGrpcServer {
   }
 
   stop(): Promise<void> {
-    return new Promise(resolve => (this._server ? this._server.tryShutdown(() => resolve()) : resolve()));
+    return new Promise((resolve) => (this._server ? this._server.tryShutdown(() => resolve()) : resolve()));
   }
 }
-

@@ -10,12 +10,12 @@ import { makeProfile, START_UNIX_NANO } from '../helpers/synthetic-profiles';
 
 /** Two profiles whose resource names a marker, so the forwarded copy can be found. */
 function markedProfiles(marker: string): SpanProfile[] {
-  return [0, 1].map(i => ({ ...makeProfile(i, 4), resource: { attributes: { 'service.name': marker } } }));
+  return [0, 1].map((i) => ({ ...makeProfile(i, 4), resource: { attributes: { 'service.name': marker } } }));
 }
 
 function exportWith(options: OTLPProfileExporterOptions, profiles: SpanProfile[]): Promise<ExportResult> {
   const exporter = new OTLPProfileExporter(options);
-  return new Promise<ExportResult>(resolve => exporter.export(profiles, resolve)).finally(() => exporter.shutdown());
+  return new Promise<ExportResult>((resolve) => exporter.export(profiles, resolve)).finally(() => exporter.shutdown());
 }
 
 describe('OTLPProfileExporter against the OpenTelemetry Collector', function () {
@@ -32,7 +32,10 @@ describe('OTLPProfileExporter against the OpenTelemetry Collector', function () 
   for (const variant of variants) {
     it(`should be accepted and forwarded intact with ${variant.protocol}, compression ${variant.compression}`, async () => {
       const marker = `collector-${randomBytes(4).toString('hex')}`;
-      const result = await exportWith({ url: `${forwarding.collector.endpoint}/v1development/profiles`, ...variant }, markedProfiles(marker));
+      const result = await exportWith(
+        { url: `${forwarding.collector.endpoint}/v1development/profiles`, ...variant },
+        markedProfiles(marker),
+      );
       assert.equal(result.code, ExportResultCode.SUCCESS, result.error?.message);
       const forwarded = await forwardedContaining(marker);
       // The exact 64-bit timestamp survived both hops.
@@ -46,7 +49,10 @@ describe('OTLPProfileExporter against the OpenTelemetry Collector', function () 
     const url = `${forwarding.collector.endpoint}/v1/profiles`;
     const result = await exportWith({ url, timeoutMillis: 5000 }, markedProfiles('wrong-path'));
     assert.equal(result.code, ExportResultCode.FAILED);
-    assert.equal(result.error?.message, `OTLPProfileExporter: ${url} refused 2 profiles: HTTP 404 Not Found: 404 page not found; not retrying`);
+    assert.equal(
+      result.error?.message,
+      `OTLPProfileExporter: ${url} refused 2 profiles: HTTP 404 Not Found: 404 page not found; not retrying`,
+    );
   });
 
   const malformed: Array<{ contentType: string; body: Buffer; reason: RegExp }> = [

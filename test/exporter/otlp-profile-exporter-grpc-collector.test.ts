@@ -23,13 +23,13 @@ const ENV_KEYS = [
 ];
 
 function markedProfiles(marker: string): SpanProfile[] {
-  return [0, 1].map(i => ({ ...makeProfile(i, 4), resource: { attributes: { 'service.name': marker } } }));
+  return [0, 1].map((i) => ({ ...makeProfile(i, 4), resource: { attributes: { 'service.name': marker } } }));
 }
 
 async function exportWith(options: OTLPProfileExporterOptions, profiles: SpanProfile[]): Promise<ExportResult> {
   const exporter = new OTLPProfileExporter(options);
   try {
-    return await new Promise<ExportResult>(resolve => exporter.export(profiles, resolve));
+    return await new Promise<ExportResult>((resolve) => exporter.export(profiles, resolve));
   } finally {
     await exporter.shutdown();
   }
@@ -78,9 +78,15 @@ describe('OTLPProfileExporter over gRPC against the OpenTelemetry Collector', fu
     });
 
     it('should fail, not throw, when TLS is asked of a plaintext receiver', async () => {
-      const result = await exportWith({ protocol: 'grpc', url: `https://${grpc.grpcAddress}`, timeoutMillis: 1500 }, markedProfiles(marker()));
+      const result = await exportWith(
+        { protocol: 'grpc', url: `https://${grpc.grpcAddress}`, timeoutMillis: 1500 },
+        markedProfiles(marker()),
+      );
       assert.equal(result.code, ExportResultCode.FAILED);
-      assert.match(result.error!.message, /^OTLPProfileExporter: could not send 2 profiles to https:\/\/127\.0\.0\.1:\d+: gRPC status UNAVAILABLE \(14\)/);
+      assert.match(
+        result.error!.message,
+        /^OTLPProfileExporter: could not send 2 profiles to https:\/\/127\.0\.0\.1:\d+: gRPC status UNAVAILABLE \(14\)/,
+      );
     });
   });
 
@@ -96,7 +102,10 @@ describe('OTLPProfileExporter over gRPC against the OpenTelemetry Collector', fu
     });
 
     it('should refuse a server certificate it does not trust', async () => {
-      const result = await exportWith({ protocol: 'grpc', url: `https://${grpc.grpcAddress}`, timeoutMillis: 1500 }, markedProfiles(marker()));
+      const result = await exportWith(
+        { protocol: 'grpc', url: `https://${grpc.grpcAddress}`, timeoutMillis: 1500 },
+        markedProfiles(marker()),
+      );
       assert.equal(result.code, ExportResultCode.FAILED);
       assert.match(result.error!.message, /gRPC status UNAVAILABLE \(14\)/);
     });
@@ -117,7 +126,10 @@ describe('OTLPProfileExporter over gRPC against the OpenTelemetry Collector', fu
 
     it('should be refused without a client certificate', async () => {
       process.env.OTEL_EXPORTER_OTLP_CERTIFICATE = path.join(CERTS_DIR, 'ca.pem');
-      const result = await exportWith({ protocol: 'grpc', url: `https://localhost:${grpc.grpcAddress.split(':')[1]}`, timeoutMillis: 1500 }, markedProfiles(marker()));
+      const result = await exportWith(
+        { protocol: 'grpc', url: `https://localhost:${grpc.grpcAddress.split(':')[1]}`, timeoutMillis: 1500 },
+        markedProfiles(marker()),
+      );
       assert.equal(result.code, ExportResultCode.FAILED);
     });
   });

@@ -31,27 +31,33 @@ describe('OTLPProfileExporter over HTTPS (loopback server with mutual TLS)', () 
     recorder = new DiagRecorder().install();
     clients = [];
     server = https.createServer(
-      { key: readFileSync(cert('server.key')), cert: readFileSync(cert('server.pem')), ca: readFileSync(cert('ca.pem')), requestCert: true, rejectUnauthorized: true },
+      {
+        key: readFileSync(cert('server.key')),
+        cert: readFileSync(cert('server.pem')),
+        ca: readFileSync(cert('ca.pem')),
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
       (req, res) => {
         clients.push(String((req.socket as TLSSocket).getPeerCertificate().subject?.CN));
         req.resume().on('end', () => res.end());
       },
     );
-    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `https://localhost:${(server.address() as AddressInfo).port}/v1development/profiles`;
   });
 
   afterEach(async () => {
     for (const key of ENV_KEYS) delete process.env[key];
     server.closeAllConnections();
-    await new Promise(resolve => server.close(resolve));
+    await new Promise((resolve) => server.close(resolve));
     recorder.uninstall();
   });
 
   async function exportWith(options: OTLPProfileExporterOptions): Promise<ExportResult> {
     const exporter = new OTLPProfileExporter({ url, timeoutMillis: 3000, ...options });
     try {
-      return await new Promise<ExportResult>(resolve => exporter.export(makeProfiles(2), resolve));
+      return await new Promise<ExportResult>((resolve) => exporter.export(makeProfiles(2), resolve));
     } finally {
       await exporter.shutdown();
     }
@@ -78,7 +84,10 @@ describe('OTLPProfileExporter over HTTPS (loopback server with mutual TLS)', () 
   it('should fail without retrying when the server certificate is not trusted', async () => {
     const result = await exportWith({});
     assert.equal(result.code, ExportResultCode.FAILED);
-    assert.match(result.error!.message, /refused 2 profiles: unable to verify the first certificate|self[- ]signed|unable to get local issuer certificate/);
+    assert.match(
+      result.error!.message,
+      /refused 2 profiles: unable to verify the first certificate|self[- ]signed|unable to get local issuer certificate/,
+    );
     assert.deepEqual(clients, []);
   });
 });

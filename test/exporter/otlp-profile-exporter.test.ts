@@ -26,7 +26,7 @@ const ENV_KEYS = [
 ];
 
 function exportOnce(exporter: OTLPProfileExporter, count = 3): Promise<ExportResult> {
-  return new Promise(resolve => exporter.export(makeProfiles(count), resolve));
+  return new Promise((resolve) => exporter.export(makeProfiles(count), resolve));
 }
 
 /** A google.rpc.Status { code, message }, the body a Collector sends with a protobuf refusal, built by hand. */
@@ -58,7 +58,7 @@ describe('OTLPProfileExporter', () => {
 
   afterEach(async () => {
     for (const key of ENV_KEYS) delete process.env[key];
-    await Promise.all(exporters.splice(0).map(e => e.shutdown()));
+    await Promise.all(exporters.splice(0).map((e) => e.shutdown()));
     await server.stop();
     recorder.uninstall();
   });
@@ -77,7 +77,7 @@ describe('OTLPProfileExporter', () => {
       const decoded = decodeWithBuf(request.body);
       const profiles = ((decoded.resourceProfiles as Decoded[])[0].scopeProfiles as Decoded[])[0].profiles as Decoded[];
       assert.equal(profiles.length, 3);
-      const timestamps = (profiles[0].samples as Decoded[]).flatMap(s => s.timestampsUnixNano as string[]);
+      const timestamps = (profiles[0].samples as Decoded[]).flatMap((s) => s.timestampsUnixNano as string[]);
       assert.ok(timestamps.includes(START_UNIX_NANO.toString()), `timestamps ${timestamps.join(',')}`);
     });
 
@@ -86,9 +86,12 @@ describe('OTLPProfileExporter', () => {
       assert.equal(result.code, ExportResultCode.SUCCESS);
       const [request] = server.requests;
       assert.equal(request.headers['content-type'], 'application/json');
-      const body = JSON.parse(request.body.toString('utf8')) as { resourceProfiles: unknown[]; dictionary: { linkTable: Array<{ traceId?: string }> } };
+      const body = JSON.parse(request.body.toString('utf8')) as {
+        resourceProfiles: unknown[];
+        dictionary: { linkTable: Array<{ traceId?: string }> };
+      };
       assert.equal(body.resourceProfiles.length, 1);
-      assert.ok(body.dictionary.linkTable.some(link => link.traceId === TRACE_ID));
+      assert.ok(body.dictionary.linkTable.some((link) => link.traceId === TRACE_ID));
     });
 
     it('should take protocol http/json from OTEL_EXPORTER_OTLP_PROFILES_PROTOCOL', async () => {
@@ -103,7 +106,7 @@ describe('OTLPProfileExporter', () => {
       const [request] = server.requests;
       assert.equal(request.headers['content-encoding'], 'gzip');
       assert.deepEqual([...request.rawBody.subarray(0, 2)], [0x1f, 0x8b]);
-      assert.equal(((decodeWithBuf(request.body).resourceProfiles as Decoded[]).length), 1);
+      assert.equal((decodeWithBuf(request.body).resourceProfiles as Decoded[]).length, 1);
     });
 
     it('should take compression from OTEL_EXPORTER_OTLP_COMPRESSION', async () => {
@@ -124,7 +127,7 @@ describe('OTLPProfileExporter', () => {
     });
 
     it('should send a batch of no profiles nowhere', async () => {
-      const result = await new Promise<ExportResult>(resolve => exporterFor().export([], resolve));
+      const result = await new Promise<ExportResult>((resolve) => exporterFor().export([], resolve));
       assert.equal(result.code, ExportResultCode.SUCCESS);
       assert.equal(server.requests.length, 0);
     });
@@ -173,7 +176,10 @@ describe('OTLPProfileExporter', () => {
     });
 
     it('should log a protobuf partial_success with diag.warn and still succeed', async () => {
-      const body = encodeWithBuf('partial_success { rejected_profiles: 2 error_message: "2 profiles too old" }', 'ExportProfilesServiceResponse');
+      const body = encodeWithBuf(
+        'partial_success { rejected_profiles: 2 error_message: "2 profiles too old" }',
+        'ExportProfilesServiceResponse',
+      );
       server.script(reply(200, { headers: { 'content-type': 'application/x-protobuf' }, body }));
       const exporter = exporterFor();
       const result = await exportOnce(exporter);
@@ -190,7 +196,9 @@ describe('OTLPProfileExporter', () => {
     });
 
     it('should fail on 400 without retrying, quoting the server reason', async () => {
-      server.fallback(reply(400, { headers: { 'content-type': 'application/x-protobuf' }, body: rpcStatus(3, 'proto: illegal wireType 7') }));
+      server.fallback(
+        reply(400, { headers: { 'content-type': 'application/x-protobuf' }, body: rpcStatus(3, 'proto: illegal wireType 7') }),
+      );
       const exporter = exporterFor();
       const result = await exportOnce(exporter);
       assert.equal(result.code, ExportResultCode.FAILED);
@@ -207,7 +215,7 @@ describe('OTLPProfileExporter', () => {
       const batcher = new ProfileBatcher(exporterFor(), { scheduledDelayMillis: 0 }, drops);
       batcher.add(makeProfile());
       await batcher.forceFlush();
-      const reports = recorder.records.filter(r => r.message.includes('HTTP 400'));
+      const reports = recorder.records.filter((r) => r.message.includes('HTTP 400'));
       assert.equal(reports.length, 1, JSON.stringify(recorder.records));
       assert.ok(reports[0].message.includes('HTTP 400 Bad Request: bad profile; not retrying'), reports[0].message);
       assert.equal(server.requests.length, 1);
@@ -250,7 +258,7 @@ describe('OTLPProfileExporter', () => {
       exporters.push(exporter);
       const late = new LoopbackServer();
       const result = exportOnce(exporter);
-      await new Promise(resolve => setTimeout(resolve, 200));
+      await new Promise((resolve) => setTimeout(resolve, 200));
       await late.start(port);
       try {
         assert.equal((await result).code, ExportResultCode.SUCCESS);
@@ -266,7 +274,10 @@ describe('OTLPProfileExporter', () => {
       const exporter = exporterFor({ timeoutMillis: 500 });
       const result = await exportOnce(exporter);
       assert.equal(result.code, ExportResultCode.FAILED);
-      assert.match(result.error?.message ?? '', /request timed out after 500 ms \(gave up after 1 attempt; next retry in \d+ ms is past the export timeout of 500 ms\)$/);
+      assert.match(
+        result.error?.message ?? '',
+        /request timed out after 500 ms \(gave up after 1 attempt; next retry in \d+ ms is past the export timeout of 500 ms\)$/,
+      );
     });
 
     it('should fail with the network error when nothing ever listens', async () => {
@@ -281,13 +292,13 @@ describe('OTLPProfileExporter', () => {
     it('should keep the event loop serving the application while the collector is slow', async () => {
       server.fallback(slowly(1500, reply(200)));
       const app = http.createServer((_req, res) => res.end('ok'));
-      await new Promise<void>(resolve => app.listen(0, '127.0.0.1', () => resolve()));
+      await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', () => resolve()));
       const appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/`;
       let ticks = 0;
       const interval = setInterval(() => ticks++, 5);
       try {
         let exportDone = false;
-        const result = exportOnce(exporterFor()).then(r => {
+        const result = exportOnce(exporterFor()).then((r) => {
           exportDone = true;
           return r;
         });
@@ -296,7 +307,7 @@ describe('OTLPProfileExporter', () => {
         for (let i = 0; i < 5; i++) {
           answers.push(await fetchText(appUrl));
         }
-        await new Promise(resolve => setTimeout(resolve, 50));
+        await new Promise((resolve) => setTimeout(resolve, 50));
         const ticksWhilePending = ticks;
         assert.equal(exportDone, false, 'the slow collector answered before the app was tested');
         assert.deepEqual(answers, ['ok', 'ok', 'ok', 'ok', 'ok']);
@@ -305,7 +316,7 @@ describe('OTLPProfileExporter', () => {
       } finally {
         clearInterval(interval);
         app.closeAllConnections();
-        await new Promise(resolve => app.close(resolve));
+        await new Promise((resolve) => app.close(resolve));
       }
     });
   });
@@ -322,10 +333,10 @@ describe('OTLPProfileExporter', () => {
     });
 
     it('should throw from the constructor on a bad code option, naming it, and log nothing', () => {
-      assert.throws(
-        () => new OTLPProfileExporter({ url: server.profilesUrl, timeoutMillis: -1 }),
-        { name: 'RangeError', message: 'OTLPProfileExporter: option "timeoutMillis" must be a number greater than 0, got -1' },
-      );
+      assert.throws(() => new OTLPProfileExporter({ url: server.profilesUrl, timeoutMillis: -1 }), {
+        name: 'RangeError',
+        message: 'OTLPProfileExporter: option "timeoutMillis" must be a number greater than 0, got -1',
+      });
       assert.throws(() => new OTLPProfileExporter({ compression: 'br' as never }), {
         name: 'RangeError',
         message: `OTLPProfileExporter: option "compression" must be 'gzip' or 'none', got "br"`,
@@ -369,7 +380,10 @@ describe('OTLPProfileExporter', () => {
       server.fallback(slowly(200, reply(200)));
       const exporter = exporterFor();
       const results = await Promise.all([exportOnce(exporter), exportOnce(exporter), exportOnce(exporter)]);
-      assert.deepEqual(results.map(r => r.code), [ExportResultCode.SUCCESS, ExportResultCode.SUCCESS, ExportResultCode.SUCCESS]);
+      assert.deepEqual(
+        results.map((r) => r.code),
+        [ExportResultCode.SUCCESS, ExportResultCode.SUCCESS, ExportResultCode.SUCCESS],
+      );
       assert.equal(server.requests.length, 3);
     });
   });
@@ -378,10 +392,10 @@ describe('OTLPProfileExporter', () => {
 function fetchText(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
     http
-      .get(url, { agent: false }, res => {
+      .get(url, { agent: false }, (res) => {
         let text = '';
         res.setEncoding('utf8');
-        res.on('data', chunk => (text += chunk));
+        res.on('data', (chunk) => (text += chunk));
         res.on('end', () => resolve(text));
       })
       .on('error', reject);

@@ -23,10 +23,20 @@ describe('pyroscopeJsonWarning', () => {
       protocol: 'http/json',
       want: `protocol 'http/json' to https://pyroscope-distributor.example:8443/v1development/profiles, which looks like Grafana Pyroscope (its host name): ${ADVICE}`,
     },
-    { name: "JSON to a Collector's receiver (same path)", url: 'http://collector:4318/v1development/profiles', protocol: 'http/json', want: undefined },
+    {
+      name: "JSON to a Collector's receiver (same path)",
+      url: 'http://collector:4318/v1development/profiles',
+      protocol: 'http/json',
+      want: undefined,
+    },
     { name: 'protobuf to Pyroscope', url: 'http://pyroscope:4040/v1development/profiles', protocol: 'http/protobuf', want: undefined },
     { name: 'gRPC to Pyroscope', url: 'http://pyroscope:4040', protocol: 'grpc', want: undefined },
-    { name: 'a port that only contains 4040', url: 'http://collector:14040/v1development/profiles', protocol: 'http/json', want: undefined },
+    {
+      name: 'a port that only contains 4040',
+      url: 'http://collector:14040/v1development/profiles',
+      protocol: 'http/json',
+      want: undefined,
+    },
   ];
   for (const { name, url, protocol, want } of cases) {
     it(`should ${want === undefined ? 'not warn' : 'warn'} for ${name}`, () => {
@@ -50,13 +60,16 @@ describe('OTLPProfileExporter with OTLP/JSON to Pyroscope', () => {
 
   it('should warn once, when constructed, with the exact text', () => {
     exporters.push(new OTLPProfileExporter({ url: 'http://pyroscope:4040/v1development/profiles', protocol: 'http/json' }));
-    assert.deepEqual(recorder.records.filter((r) => r.level === 'warn'), [
-      {
-        level: 'warn',
-        namespace: 'otel-span-profiler/otlp-profile-exporter',
-        message: `protocol 'http/json' to http://pyroscope:4040/v1development/profiles, which looks like Grafana Pyroscope (its host name): ${ADVICE}`,
-      },
-    ]);
+    assert.deepEqual(
+      recorder.records.filter((r) => r.level === 'warn'),
+      [
+        {
+          level: 'warn',
+          namespace: 'otel-span-profiler/otlp-profile-exporter',
+          message: `protocol 'http/json' to http://pyroscope:4040/v1development/profiles, which looks like Grafana Pyroscope (its host name): ${ADVICE}`,
+        },
+      ],
+    );
   });
 
   it('should not warn for http/protobuf to Pyroscope, nor for OTLP/JSON to a Collector', () => {

@@ -70,7 +70,10 @@ describe('RetryingTransport', () => {
       const response = await createRetryingTransport(inner, FAST).send(BYTES, 5000);
       assert.equal(response.status, 'success');
       // A lower bound only (timers never fire early by more than rounding): the wait was honoured.
-      assert.ok(inner.calls[1].atMillis - inner.calls[0].atMillis >= 199, `retried after ${inner.calls[1].atMillis - inner.calls[0].atMillis} ms`);
+      assert.ok(
+        inner.calls[1].atMillis - inner.calls[0].atMillis >= 199,
+        `retried after ${inner.calls[1].atMillis - inner.calls[0].atMillis} ms`,
+      );
     });
 
     it('should not retry when Retry-After is past the deadline', async () => {
@@ -95,14 +98,14 @@ describe('RetryingTransport', () => {
       const inner = new ScriptedTransport([unavailable(), unavailable(), unavailable(), success]);
       // random() = 0 gives the lowest jitter, -20%.
       await createRetryingTransport(inner, { initialBackoffMillis: 10, maxBackoffMillis: 1000, random: () => 0 }).send(BYTES, 5000);
-      const waits = recorder.messages('debug').map(m => Number(/retrying in (\d+) ms/.exec(m)?.[1]));
+      const waits = recorder.messages('debug').map((m) => Number(/retrying in (\d+) ms/.exec(m)?.[1]));
       assert.deepEqual(waits, [8, 12, 18]);
     });
 
     it('should cap the computed backoff at maxBackoffMillis', async () => {
       const inner = new ScriptedTransport([unavailable(), unavailable(), success]);
       await createRetryingTransport(inner, { initialBackoffMillis: 10, maxBackoffMillis: 11, random: () => 0.999999 }).send(BYTES, 5000);
-      const waits = recorder.messages('debug').map(m => Number(/retrying in (\d+) ms/.exec(m)?.[1]));
+      const waits = recorder.messages('debug').map((m) => Number(/retrying in (\d+) ms/.exec(m)?.[1]));
       assert.deepEqual(waits, [11, 11]);
     });
   });

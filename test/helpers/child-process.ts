@@ -21,19 +21,29 @@ export class ManagedProcess {
     options: ManagedProcessOptions = {},
   ) {
     this.killAfterMillis = options.killAfterMillis ?? 15_000;
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { this.stdoutText += chunk; });
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { this.stderrText += chunk; });
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdoutText += chunk;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderrText += chunk;
+    });
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
   /** Everything the process wrote to stdout so far. */
-  get stdout(): string { return this.stdoutText; }
+  get stdout(): string {
+    return this.stdoutText;
+  }
 
   /** Everything the process wrote to stderr so far. */
-  get stderr(): string { return this.stderrText; }
+  get stderr(): string {
+    return this.stderrText;
+  }
 
   /** Whether the process has exited. */
-  get hasExited(): boolean { return this.child.exitCode !== null || this.child.signalCode !== null; }
+  get hasExited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
 
   /** SIGTERM, then SIGKILL after `timeoutMillis` (default: the `killAfterMillis` option); resolves with the exit code. */
   async stop(timeoutMillis = this.killAfterMillis): Promise<number | null> {

@@ -68,7 +68,10 @@ export function collectorConfig(receiverPort: number, options: CollectorOptions)
 export class RunningCollector extends ManagedProcess {
   private boundEndpoint: string | undefined;
 
-  constructor(child: ChildProcess, readonly configPath: string) {
+  constructor(
+    child: ChildProcess,
+    readonly configPath: string,
+  ) {
     super(child);
   }
 
@@ -150,6 +153,10 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
  */
 export async function startCollectorWithConfig(config: object, tmpPrefix: string, startTimeoutMillis = 60_000): Promise<RunningCollector> {
   const binary = await buildCollector();
-  return launchWithConfig(binary, config, { tmpPrefix, extraArgs: ['--feature-gates=service.profilesSupport'], startTimeoutMillis },
-    (child, configPath) => new RunningCollector(child, configPath));
+  return launchWithConfig(
+    binary,
+    config,
+    { tmpPrefix, extraArgs: ['--feature-gates=service.profilesSupport'], startTimeoutMillis },
+    (child, configPath) => new RunningCollector(child, configPath),
+  );
 }

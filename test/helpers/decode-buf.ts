@@ -127,7 +127,16 @@ export type Loose = { [field: string]: Array<string | Loose> };
 
 /** The FileDescriptorSet buf compiles from proto/ for the profiles service (with its imports). */
 export function describeProtos(): Loose {
-  const out = runBuf(['build', protoDir(), '--path', join(protoDir(), SERVICE_PROTO), '--as-file-descriptor-set', '--exclude-source-info', '-o', '-#format=json']);
+  const out = runBuf([
+    'build',
+    protoDir(),
+    '--path',
+    join(protoDir(), SERVICE_PROTO),
+    '--as-file-descriptor-set',
+    '--exclude-source-info',
+    '-o',
+    '-#format=json',
+  ]);
   return loose(JSON.parse(out.toString('utf8')) as Record<string, unknown>);
 }
 

@@ -5,9 +5,7 @@
  */
 import type { Decoded, DecodedValue } from './decode-buf';
 
-const TABLES = [
-  'mappingTable', 'locationTable', 'functionTable', 'linkTable', 'stringTable', 'attributeTable', 'stackTable',
-] as const;
+const TABLES = ['mappingTable', 'locationTable', 'functionTable', 'linkTable', 'stringTable', 'attributeTable', 'stackTable'] as const;
 
 function list(value: DecodedValue | undefined): Decoded[] {
   return (value ?? []) as Decoded[];

@@ -77,26 +77,32 @@ export function expectedSamples(profile: SpanProfile): Resolved[] {
   const measured = profile.samples.some((s) => s.cpuNanos > 0);
   // A process profile (continuous mode): each sample has its own root, or none and no Link.
   const perSample = profile.kind === 'process';
-  return sortResolved(profile.samples.map((s) => {
-    const root = perSample ? s.root : { traceId: profile.traceId, spanId: profile.rootSpanId, name: profile.rootSpanName };
-    return {
-    cpuNanos: measured ? String(Math.round(s.cpuNanos)) : undefined,
-    time: s.timeUnixNano.toString(),
-    frames: (s.stack.length > 0 ? s.stack : [{ functionName: '(program)', fileName: '', lineNumber: 0, columnNumber: 0 }]).map((f: ProfileFrame) => {
-      // A source-mapped frame keeps V8's name as the system name and its position as an attribute.
-      const g = f.generated;
-      const at = g === undefined ? '' : ` @${g.fileName}:${g.lineNumber}:${g.columnNumber}`;
-      return `${f.functionName || '(anonymous)'}|${g?.functionName ?? f.functionName}|${f.fileName}:${f.lineNumber}:${f.columnNumber}${at}`;
+  return sortResolved(
+    profile.samples.map((s) => {
+      const root = perSample ? s.root : { traceId: profile.traceId, spanId: profile.rootSpanId, name: profile.rootSpanName };
+      return {
+        cpuNanos: measured ? String(Math.round(s.cpuNanos)) : undefined,
+        time: s.timeUnixNano.toString(),
+        frames: (s.stack.length > 0 ? s.stack : [{ functionName: '(program)', fileName: '', lineNumber: 0, columnNumber: 0 }]).map(
+          (f: ProfileFrame) => {
+            // A source-mapped frame keeps V8's name as the system name and its position as an attribute.
+            const g = f.generated;
+            const at = g === undefined ? '' : ` @${g.fileName}:${g.lineNumber}:${g.columnNumber}`;
+            return `${f.functionName || '(anonymous)'}|${g?.functionName ?? f.functionName}|${f.fileName}:${f.lineNumber}:${f.columnNumber}${at}`;
+          },
+        ),
+        traceId: root?.traceId,
+        spanId: root === undefined ? undefined : toRoot ? root.spanId : s.spanId,
+        attributes: {
+          ...(root === undefined || root.name === '' ? {} : { span_name: { stringValue: root.name } }),
+          'service.name': { stringValue: String(serviceName) },
+          ...(toRoot && root !== undefined
+            ? { 'otel_span_profiler.active_span_id': { bytesValue: Buffer.from(s.spanId, 'hex').toString('base64') } }
+            : {}),
+        },
+      };
     }),
-    traceId: root?.traceId,
-    spanId: root === undefined ? undefined : toRoot ? root.spanId : s.spanId,
-    attributes: {
-      ...(root === undefined || root.name === '' ? {} : { span_name: { stringValue: root.name } }),
-      'service.name': { stringValue: String(serviceName) },
-      ...(toRoot && root !== undefined ? { 'otel_span_profiler.active_span_id': { bytesValue: Buffer.from(s.spanId, 'hex').toString('base64') } } : {}),
-    },
-  };
-  }));
+  );
 }
 
 export function profilesOf(request: D): D[] {

@@ -46,7 +46,7 @@ export class DiagRecorder {
   /** Messages at `level` (or at warn and error when omitted). */
   messages(level?: DiagRecord['level']): string[] {
     return this.records
-      .filter(r => (level === undefined ? r.level === 'warn' || r.level === 'error' : r.level === level))
-      .map(r => r.message);
+      .filter((r) => (level === undefined ? r.level === 'warn' || r.level === 'error' : r.level === level))
+      .map((r) => r.message);
   }
 }

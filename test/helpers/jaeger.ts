@@ -93,7 +93,10 @@ export class RunningJaeger extends ManagedProcess {
   private otlpBase: string | undefined;
   private queryBase: string | undefined;
 
-  constructor(child: ChildProcess, readonly configPath: string) {
+  constructor(
+    child: ChildProcess,
+    readonly configPath: string,
+  ) {
     super(child);
   }
 
@@ -110,11 +113,14 @@ export class RunningJaeger extends ManagedProcess {
   }
 
   /** Jaeger's logs, one JSON object per line. */
-  get logs(): string { return this.stderrText + this.stdoutText; }
+  get logs(): string {
+    return this.stderrText + this.stdoutText;
+  }
 
   /** Log records of level error or worse. */
   errorLines(): string[] {
-    return this.logRecords().filter((record) => ['error', 'dpanic', 'panic', 'fatal'].includes(String(record.level)))
+    return this.logRecords()
+      .filter((record) => ['error', 'dpanic', 'panic', 'fatal'].includes(String(record.level)))
       .map((record) => JSON.stringify(record));
   }
 
@@ -127,7 +133,11 @@ export class RunningJaeger extends ManagedProcess {
       // The OTLP receiver logs the address it bound; the query service logs its own.
       const otlp = records.find((r) => r.msg === 'Starting HTTP server' && typeof r.endpoint === 'string');
       const query = records.find((r) => r.msg === 'Query server started' && typeof r.http_addr === 'string');
-      if (otlp !== undefined && query !== undefined && records.some((r) => r.msg === 'Everything is ready. Begin running and processing data.')) {
+      if (
+        otlp !== undefined &&
+        query !== undefined &&
+        records.some((r) => r.msg === 'Everything is ready. Begin running and processing data.')
+      ) {
         this.otlpBase = `http://${String(otlp.endpoint)}`;
         this.queryBase = `http://${String(query.http_addr)}`;
         return;
@@ -155,7 +165,8 @@ export class RunningJaeger extends ManagedProcess {
         const trace = (JSON.parse(body) as { data: JaegerTrace[] }).data[0];
         if (trace !== undefined && trace.spans.length >= minSpans) return trace;
       }
-      if (Date.now() > deadline) throw new Error(`Jaeger has no trace ${traceIdHex} with ${minSpans}+ spans (last answer ${status}: ${body.slice(0, 500)})`);
+      if (Date.now() > deadline)
+        throw new Error(`Jaeger has no trace ${traceIdHex} with ${minSpans}+ spans (last answer ${status}: ${body.slice(0, 500)})`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -184,8 +195,12 @@ export class RunningJaeger extends ManagedProcess {
 /** Builds (if needed) and starts Jaeger, waits until it is ready. Call `stop()` after. */
 export async function startJaeger(options: JaegerOptions = {}): Promise<RunningJaeger> {
   const binary = await buildJaeger();
-  return launchWithConfig(binary, jaegerConfig(options), { tmpPrefix: 'jaeger-e2e-', startTimeoutMillis: options.startTimeoutMillis ?? 60_000 },
-    (child, configPath) => new RunningJaeger(child, configPath));
+  return launchWithConfig(
+    binary,
+    jaegerConfig(options),
+    { tmpPrefix: 'jaeger-e2e-', startTimeoutMillis: options.startTimeoutMillis ?? 60_000 },
+    (child, configPath) => new RunningJaeger(child, configPath),
+  );
 }
 
 /** Where the Collector started by {@link startCollectorInFront} sends each signal. */
@@ -210,7 +225,10 @@ export function routingCollectorConfig(routes: CollectorRoutes): object {
     names.set(url, name);
     exporters[name] = { endpoint: url, compression: 'gzip', retry_on_failure: { enabled: false } };
   }
-  const pipeline = (urls: readonly string[]): object => ({ receivers: ['otlp'], exporters: ['debug', ...urls.map((url) => names.get(url)!)] });
+  const pipeline = (urls: readonly string[]): object => ({
+    receivers: ['otlp'],
+    exporters: ['debug', ...urls.map((url) => names.get(url)!)],
+  });
   return {
     receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:0' } } } },
     exporters,

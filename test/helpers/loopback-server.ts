@@ -94,13 +94,13 @@ export class LoopbackServer {
   /** Resolves once `count` requests in all have arrived. */
   waitForRequests(count: number): Promise<void> {
     if (this.requests.length >= count) return Promise.resolve();
-    return new Promise(resolve => this._waiters.push({ count, resolve }));
+    return new Promise((resolve) => this._waiters.push({ count, resolve }));
   }
 
   /** Stops listening and drops open connections, answered or not. */
   async stop(): Promise<void> {
     this._server.closeAllConnections();
-    await new Promise<void>(resolve => this._server.close(() => resolve()));
+    await new Promise<void>((resolve) => this._server.close(() => resolve()));
   }
 
   private _handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -120,7 +120,7 @@ export class LoopbackServer {
       this.requests.push(recorded);
       const responder = this._script.shift() ?? this._fallback;
       responder(recorded, res);
-      for (const waiter of this._waiters.filter(w => this.requests.length >= w.count)) {
+      for (const waiter of this._waiters.filter((w) => this.requests.length >= w.count)) {
         this._waiters.splice(this._waiters.indexOf(waiter), 1);
         waiter.resolve();
       }
@@ -140,11 +140,15 @@ export async function unusedPort(): Promise<number> {
  */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
   );
   const ports = servers.map((server) => (server.address() as AddressInfo).port);
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
@@ -155,7 +159,10 @@ export async function freePorts(count: number): Promise<number[]> {
 export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }

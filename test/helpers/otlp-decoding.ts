@@ -39,7 +39,7 @@ function fromWire(type: Protobuf.Type, message: object): Model {
   for (const field of type.fieldsArray) {
     const value = Object.prototype.hasOwnProperty.call(record, field.name) ? record[field.name] : undefined;
     if (field.repeated) {
-      out[field.name] = ((value ?? []) as unknown[]).map(item => wireValue(field, item));
+      out[field.name] = ((value ?? []) as unknown[]).map((item) => wireValue(field, item));
     } else if (value !== undefined && value !== null) {
       const converted = wireValue(field, value);
       if (!isZero(converted)) out[field.name] = converted;
@@ -124,5 +124,5 @@ function isZero(value: unknown): boolean {
 }
 
 function snakeCase(name: string): string {
-  return name.replace(/[A-Z]/g, letter => `_${letter.toLowerCase()}`);
+  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 }

@@ -74,7 +74,8 @@ export function makeProfile(index = 0, sampleCount = 3): SpanProfile {
   const handler = frame('handleRequest', '/app/server.js', 12, 5);
   const query = frame('runQuery', '/app/db.js', 40, 17);
   const samples = Array.from({ length: sampleCount }, (_, i) =>
-    sample(BigInt(i * PERIOD_NANOS), i % 2 === 0 ? [query, handler] : [handler], i % 2 === 0 ? CHILD_SPAN_ID : ROOT_SPAN_ID));
+    sample(BigInt(i * PERIOD_NANOS), i % 2 === 0 ? [query, handler] : [handler], i % 2 === 0 ? CHILD_SPAN_ID : ROOT_SPAN_ID),
+  );
   return spanProfile({
     rootSpanName: `GET /items/${index}`,
     resource: { attributes: { 'service.name': 'exporter-test' } },

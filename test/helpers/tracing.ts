@@ -17,7 +17,7 @@ export interface ProfiledTracing {
 
 export function setUpProfiledTracing(
   options: Partial<ProfilingSpanProcessorOptions> = {},
-  sdk: { sampler?: Sampler; idGenerator?: IdGenerator } = {}
+  sdk: { sampler?: Sampler; idGenerator?: IdGenerator } = {},
 ): ProfiledTracing {
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
@@ -85,7 +85,7 @@ export function namedHotFunction(name: string): (millis: number) => number {
       let x = 0;
       while (now() < end) { for (let i = 0; i < 1000; i++) x += Math.sqrt(i); }
       return x;
-    };\n//# sourceURL=${name}.js`
+    };\n//# sourceURL=${name}.js`,
   )(() => performance.now()) as (millis: number) => number;
 }
 

@@ -22,7 +22,10 @@ const { ProfilingSpanProcessor, InMemoryProfileExporter } = require('otel-span-p
  */
 function installedVersion(name) {
   let dir = path.dirname(require.resolve(name));
-  while (!fs.existsSync(path.join(dir, 'package.json')) || JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).name !== name) {
+  while (
+    !fs.existsSync(path.join(dir, 'package.json')) ||
+    JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).name !== name
+  ) {
     if (path.dirname(dir) === dir) throw new Error(`no package.json of ${name} above ${require.resolve(name)}`);
     dir = path.dirname(dir);
   }
@@ -45,7 +48,7 @@ function uniqueSpinner(name) {
       let x = 1;
       while (performance.now() < end) x = Math.sqrt(x + 1) * 1.0001;
       return x;
-    };`
+    };`,
   )();
 }
 
@@ -60,7 +63,10 @@ describe('ProfilingSpanProcessor with OpenTelemetry JS 3.x', function () {
   before(function () {
     context.setGlobalContextManager(contextManager);
     provider = new TracerProvider({
-      spanProcessors: [new ProfilingSpanProcessor({ exporter: profiles }), new SimpleSpanProcessor({ exporter: spans }) /* 3.x takes options */],
+      spanProcessors: [
+        new ProfilingSpanProcessor({ exporter: profiles }),
+        new SimpleSpanProcessor({ exporter: spans }) /* 3.x takes options */,
+      ],
     });
     trace.setGlobalTracerProvider(provider);
   });
@@ -76,7 +82,7 @@ describe('ProfilingSpanProcessor with OpenTelemetry JS 3.x', function () {
     assert.match(installedVersion('@opentelemetry/api'), /^1\.10\./);
   });
 
-  it('should charge each interleaved request\'s unique function to that request\'s span', async function () {
+  it("should charge each interleaved request's unique function to that request's span", async function () {
     const tracer = trace.getTracer('otel3-check');
     /** @type {Map<string, { traceId: string, spanId: string }>} */
     const spanOfFunction = new Map();

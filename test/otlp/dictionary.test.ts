@@ -106,7 +106,10 @@ describe('DictionaryBuilder', function () {
       const dict = b.build();
       const tags = new Set(dict.locationTable.slice(1).map((l) => JSON.stringify(l.attributeIndices)));
       assert.deepStrictEqual([...tags], ['[1]']);
-      assert.deepStrictEqual(dict.attributeTable[1], { keyStrindex: dict.stringTable.indexOf('profile.frame.type'), value: { stringValue: 'v8js' } });
+      assert.deepStrictEqual(dict.attributeTable[1], {
+        keyStrindex: dict.stringTable.indexOf('profile.frame.type'),
+        value: { stringValue: 'v8js' },
+      });
     });
   });
 

@@ -10,10 +10,15 @@ import { makeProfile, START_UNIX_NANO, TRACE_ID, ROOT_SPAN_ID, CHILD_SPAN_ID } f
 function request(): PbExportProfilesServiceRequest {
   const profiles = [
     makeProfile(0, 5),
-    { ...makeProfile(1, 2), truncated: true, droppedSamples: 3, resource: { attributes: { 'service.name': 'other', 'process.pid': 42, ratio: 0.5, ok: true } } },
+    {
+      ...makeProfile(1, 2),
+      truncated: true,
+      droppedSamples: 3,
+      resource: { attributes: { 'service.name': 'other', 'process.pid': 42, ratio: 0.5, ok: true } },
+    },
   ];
   let next = 1;
-  return buildExportRequest(profiles, { randomBytes: size => Uint8Array.from({ length: size }, () => next++ % 256) });
+  return buildExportRequest(profiles, { randomBytes: (size) => Uint8Array.from({ length: size }, () => next++ % 256) });
 }
 
 describe('otlp-decoding', () => {
@@ -32,10 +37,15 @@ describe('otlp-decoding', () => {
       assert.equal(first.toBigInt(), START_UNIX_NANO);
       assert.equal(profile.timeUnixNano?.toBigInt(), START_UNIX_NANO);
       assert.equal(profile.period, 10_101_010);
-      const links = decoded.dictionary.linkTable.slice(1).map(link => [Buffer.from(link.traceId!).toString('hex'), Buffer.from(link.spanId!).toString('hex')]);
-      assert.deepEqual(links, [[TRACE_ID, CHILD_SPAN_ID], [TRACE_ID, ROOT_SPAN_ID]]);
+      const links = decoded.dictionary.linkTable
+        .slice(1)
+        .map((link) => [Buffer.from(link.traceId!).toString('hex'), Buffer.from(link.spanId!).toString('hex')]);
+      assert.deepEqual(links, [
+        [TRACE_ID, CHILD_SPAN_ID],
+        [TRACE_ID, ROOT_SPAN_ID],
+      ]);
       assert.deepEqual(decoded.dictionary.stringTable[0], '');
-      assert.deepEqual(decoded.resourceProfiles[1].resource.attributes.find(a => a.key === 'process.pid')?.value, { intValue: 42 });
+      assert.deepEqual(decoded.resourceProfiles[1].resource.attributes.find((a) => a.key === 'process.pid')?.value, { intValue: 42 });
     });
 
     it('should read what buf, an independent encoder, writes (snake_case fields, values, key_strindex)', () => {
@@ -67,14 +77,36 @@ describe('otlp-decoding', () => {
     it('should accept snake_case keys, 64-bit integers as numbers, hex ids and base64 bytes', () => {
       const decoded = decodeRequestJson(
         JSON.stringify({
-          resource_profiles: [{ scope_profiles: [{ profiles: [{ time_unix_nano: 1000, period: '5', profile_id: '000102030405060708090a0b0c0d0e0f', samples: [{ timestamps_unix_nano: ['18446744073709551615'] }] }] }] }],
-          dictionary: { link_table: [{}, { trace_id: TRACE_ID, span_id: ROOT_SPAN_ID }], string_table: [''], attribute_table: [{}, { key_strindex: 0, value: { bytes_value: 'AAEC' } }] },
+          resource_profiles: [
+            {
+              scope_profiles: [
+                {
+                  profiles: [
+                    {
+                      time_unix_nano: 1000,
+                      period: '5',
+                      profile_id: '000102030405060708090a0b0c0d0e0f',
+                      samples: [{ timestamps_unix_nano: ['18446744073709551615'] }],
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+          dictionary: {
+            link_table: [{}, { trace_id: TRACE_ID, span_id: ROOT_SPAN_ID }],
+            string_table: [''],
+            attribute_table: [{}, { key_strindex: 0, value: { bytes_value: 'AAEC' } }],
+          },
         }),
       );
       const profile = decoded.resourceProfiles[0].scopeProfiles[0].profiles[0];
       assert.equal(profile.timeUnixNano?.toBigInt(), 1000n);
       assert.equal(profile.period, 5);
-      assert.deepEqual([...profile.profileId], Array.from({ length: 16 }, (_, i) => i));
+      assert.deepEqual(
+        [...profile.profileId],
+        Array.from({ length: 16 }, (_, i) => i),
+      );
       assert.equal(profile.samples[0].timestampsUnixNano[0].toBigInt(), 2n ** 64n - 1n);
       assert.equal(Buffer.from(decoded.dictionary.linkTable[1].spanId!).toString('hex'), ROOT_SPAN_ID);
       assert.deepEqual(decoded.dictionary.linkTable[0], {});
@@ -82,12 +114,18 @@ describe('otlp-decoding', () => {
     });
 
     it('should name the field that has the wrong shape', () => {
-      assert.throws(() => decodeRequestJson('{"resourceProfiles": 5}'), { name: 'TypeError', message: 'OTLP JSON: request.resourceProfiles must be an array' });
+      assert.throws(() => decodeRequestJson('{"resourceProfiles": 5}'), {
+        name: 'TypeError',
+        message: 'OTLP JSON: request.resourceProfiles must be an array',
+      });
       assert.throws(() => decodeRequestJson('{"dictionary": {"stringTable": [1]}}'), {
         name: 'TypeError',
         message: 'OTLP JSON: request.dictionary.stringTable[0] must be a string',
       });
-      assert.throws(() => decodeRequestJson('{"resourceProfiles": [{"scopeProfiles": [{"profiles": [{"period": "ten"}]}]}]}'), /period must be an integer, got "ten"/);
+      assert.throws(
+        () => decodeRequestJson('{"resourceProfiles": [{"scopeProfiles": [{"profiles": [{"period": "ten"}]}]}]}'),
+        /period must be an integer, got "ten"/,
+      );
       assert.throws(() => decodeRequestJson('[]'), { name: 'TypeError', message: 'OTLP JSON: request must be an object, got an array' });
     });
   });

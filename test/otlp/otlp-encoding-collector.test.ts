@@ -100,7 +100,10 @@ describe('OTLP encoding through the OpenTelemetry Collector', function () {
     const received = await forwarded(marker);
     // The JSON's own profile ids, as hex, must come back from the Collector's binary re-encoding.
     const sentIds = profilesOf(JSON.parse(json) as Decoded).map((p) => p.profileId);
-    assert.deepStrictEqual(profilesOf(received).map((p) => p.profileId), sentIds);
+    assert.deepStrictEqual(
+      profilesOf(received).map((p) => p.profileId),
+      sentIds,
+    );
     const sent = JSON.parse(json) as Decoded;
     const sentStrings = ((sent.dictionary as Decoded).stringTable as string[]).length;
     assert.deepStrictEqual(undoCollectorRewrites(received, sentStrings), sent);

@@ -6,18 +6,15 @@ import { describeProtos, type Loose } from '../helpers/decode-buf';
 const EXPECTED: Record<string, string> = {
   'opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest':
     'resource_profiles 1 ResourceProfiles[]; dictionary 2 ProfilesDictionary',
-  'opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceResponse':
-    'partial_success 1 ExportProfilesPartialSuccess',
-  'opentelemetry.proto.collector.profiles.v1development.ExportProfilesPartialSuccess':
-    'rejected_profiles 1 int64; error_message 2 string',
+  'opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceResponse': 'partial_success 1 ExportProfilesPartialSuccess',
+  'opentelemetry.proto.collector.profiles.v1development.ExportProfilesPartialSuccess': 'rejected_profiles 1 int64; error_message 2 string',
   'opentelemetry.proto.profiles.v1development.ProfilesDictionary':
     'mapping_table 1 Mapping[]; location_table 2 Location[]; function_table 3 Function[]; link_table 4 Link[]; ' +
     'string_table 5 string[]; attribute_table 6 KeyValueAndUnit[]; stack_table 7 Stack[]',
   'opentelemetry.proto.profiles.v1development.ProfilesData': 'resource_profiles 1 ResourceProfiles[]; dictionary 2 ProfilesDictionary',
   'opentelemetry.proto.profiles.v1development.ResourceProfiles':
     'resource 1 Resource; scope_profiles 2 ScopeProfiles[]; schema_url 3 string',
-  'opentelemetry.proto.profiles.v1development.ScopeProfiles':
-    'scope 1 InstrumentationScope; profiles 2 Profile[]; schema_url 3 string',
+  'opentelemetry.proto.profiles.v1development.ScopeProfiles': 'scope 1 InstrumentationScope; profiles 2 Profile[]; schema_url 3 string',
   'opentelemetry.proto.profiles.v1development.Profile':
     'sample_type 1 ValueType; samples 2 Sample[]; time_unix_nano 3 fixed64; duration_nano 4 uint64; period_type 5 ValueType; ' +
     'period 6 int64; profile_id 7 bytes; dropped_attributes_count 8 uint32; original_payload_format 9 string; ' +
@@ -44,8 +41,7 @@ const EXPECTED: Record<string, string> = {
   'opentelemetry.proto.common.v1.InstrumentationScope':
     'name 1 string; version 2 string; attributes 3 KeyValue[]; dropped_attributes_count 4 uint32',
   'opentelemetry.proto.common.v1.EntityRef': 'schema_url 1 string; type 2 string; id_keys 3 string[]; description_keys 4 string[]',
-  'opentelemetry.proto.resource.v1.Resource':
-    'attributes 1 KeyValue[]; dropped_attributes_count 2 uint32; entity_refs 3 EntityRef[]',
+  'opentelemetry.proto.resource.v1.Resource': 'attributes 1 KeyValue[]; dropped_attributes_count 2 uint32; entity_refs 3 EntityRef[]',
 };
 
 function declaredMessages(): Map<string, string> {

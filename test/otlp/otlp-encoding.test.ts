@@ -167,7 +167,10 @@ describe('otlp-encoding', () => {
       const profile = spanProfile({ samples: [sample(1n, stacks.query, ''), sample(2n, stacks.query, '0000000000000000')] });
       const decoded = decodeWithBuf(encodeProtobuf([profile]));
       const samples = list(profilesOf(decoded)[0].samples);
-      assert.deepStrictEqual(samples.map((s) => s.linkIndex), [undefined]);
+      assert.deepStrictEqual(
+        samples.map((s) => s.linkIndex),
+        [undefined],
+      );
       assert.deepStrictEqual(dictionaryViolations(decoded), []);
     });
 
@@ -312,7 +315,10 @@ describe('otlp-encoding', () => {
     const decoded = decodeWithBuf(encodeProtobuf([spanProfile({ samples })]));
     assert.strictEqual(list((decoded.dictionary as D).stackTable).length, 5);
     const decodedSamples = list(profilesOf(decoded)[0].samples);
-    assert.deepStrictEqual(decodedSamples.map((s) => (s.timestampsUnixNano as string[]).length), [250, 250, 250, 250]);
+    assert.deepStrictEqual(
+      decodedSamples.map((s) => (s.timestampsUnixNano as string[]).length),
+      [250, 250, 250, 250],
+    );
     assert.deepStrictEqual(dictionaryViolations(decoded), []);
   });
 });

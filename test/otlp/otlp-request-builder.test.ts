@@ -22,7 +22,10 @@ describe('buildExportRequest', function () {
       const request = buildExportRequest([spanProfile(), spanProfile(), spanProfile()], { randomBytes: random });
       assert.deepStrictEqual(calls, [48]);
       const ids = request.resourceProfiles[0].scopeProfiles[0].profiles.map((p) => Buffer.from(p.profileId).toString('hex'));
-      assert.deepStrictEqual(ids, [0, 16, 32].map((o) => Buffer.from(Array.from({ length: 16 }, (_, i) => o + i)).toString('hex')));
+      assert.deepStrictEqual(
+        ids,
+        [0, 16, 32].map((o) => Buffer.from(Array.from({ length: 16 }, (_, i) => o + i)).toString('hex')),
+      );
     });
 
     it('should not draw randomness for an empty batch', function () {
@@ -52,14 +55,31 @@ describe('buildExportRequest', function () {
 
     it('should send cpu/nanoseconds with one timestamp and its CPU value per Sample where CPU time was measured', function () {
       const { query } = appStacks();
-      const samples = [sample(0n, query, undefined, 8_000_000), sample(10_000_000n, query, undefined, 3_500_000), sample(20_000_000n, query, undefined, 0)];
+      const samples = [
+        sample(0n, query, undefined, 8_000_000),
+        sample(10_000_000n, query, undefined, 3_500_000),
+        sample(20_000_000n, query, undefined, 0),
+      ];
       const request = buildExportRequest([spanProfile({ samples })]);
       const [profile] = request.resourceProfiles[0].scopeProfiles[0].profiles;
       const table = strings(request);
-      assert.deepStrictEqual([table[profile.sampleType.typeStrindex ?? 0], table[profile.sampleType.unitStrindex ?? 0]], ['cpu', 'nanoseconds']);
-      assert.deepStrictEqual([table[profile.periodType.typeStrindex ?? 0], table[profile.periodType.unitStrindex ?? 0]], ['cpu', 'nanoseconds']);
+      assert.deepStrictEqual(
+        [table[profile.sampleType.typeStrindex ?? 0], table[profile.sampleType.unitStrindex ?? 0]],
+        ['cpu', 'nanoseconds'],
+      );
+      assert.deepStrictEqual(
+        [table[profile.periodType.typeStrindex ?? 0], table[profile.periodType.unitStrindex ?? 0]],
+        ['cpu', 'nanoseconds'],
+      );
       // Equal stacks are not merged: Pyroscope takes exactly one value per Sample.
-      assert.deepStrictEqual(profile.samples.map((s) => [s.timestampsUnixNano.length, s.values]), [[1, [8_000_000]], [1, [3_500_000]], [1, [0]]]);
+      assert.deepStrictEqual(
+        profile.samples.map((s) => [s.timestampsUnixNano.length, s.values]),
+        [
+          [1, [8_000_000]],
+          [1, [3_500_000]],
+          [1, [0]],
+        ],
+      );
     });
 
     it('should send samples/count with timestamps only, equal stacks merged, where CPU time was not measured', function () {
@@ -67,8 +87,14 @@ describe('buildExportRequest', function () {
       const request = buildExportRequest([spanProfile({ samples: [sample(0n, query), sample(10_000_000n, query)] })]);
       const [profile] = request.resourceProfiles[0].scopeProfiles[0].profiles;
       const table = strings(request);
-      assert.deepStrictEqual([table[profile.sampleType.typeStrindex ?? 0], table[profile.sampleType.unitStrindex ?? 0]], ['samples', 'count']);
-      assert.deepStrictEqual(profile.samples.map((s) => [s.timestampsUnixNano.length, s.values]), [[2, undefined]]);
+      assert.deepStrictEqual(
+        [table[profile.sampleType.typeStrindex ?? 0], table[profile.sampleType.unitStrindex ?? 0]],
+        ['samples', 'count'],
+      );
+      assert.deepStrictEqual(
+        profile.samples.map((s) => [s.timestampsUnixNano.length, s.values]),
+        [[2, undefined]],
+      );
     });
   });
 
@@ -85,13 +111,22 @@ describe('buildExportRequest', function () {
       const d = request.dictionary;
       return request.resourceProfiles[0].scopeProfiles[0].profiles[0].samples.map((s) => ({
         link: Buffer.from(d.linkTable[s.linkIndex ?? 0].spanId ?? []).toString('hex'),
-        attributes: Object.fromEntries((s.attributeIndices ?? []).map((i) => [d.stringTable[d.attributeTable[i].keyStrindex!], d.attributeTable[i].value])),
-        functions: (d.stackTable[s.stackIndex ?? 0].locationIndices ?? []).map((li) => d.stringTable[d.functionTable[d.locationTable[li].lines![0].functionIndex!].nameStrindex!]),
+        attributes: Object.fromEntries(
+          (s.attributeIndices ?? []).map((i) => [d.stringTable[d.attributeTable[i].keyStrindex!], d.attributeTable[i].value]),
+        ),
+        functions: (d.stackTable[s.stackIndex ?? 0].locationIndices ?? []).map(
+          (li) => d.stringTable[d.functionTable[d.locationTable[li].lines![0].functionIndex!].nameStrindex!],
+        ),
         timestamps: s.timestampsUnixNano.length,
       }));
     }
     const stacks = appStacks();
-    const samples = [sample(1n, stacks.query), sample(2n, stacks.query, CHILD_SPAN_ID), sample(3n, stacks.query, CHILD_SPAN_ID), sample(4n, [], CHILD_SPAN_ID)];
+    const samples = [
+      sample(1n, stacks.query),
+      sample(2n, stacks.query, CHILD_SPAN_ID),
+      sample(3n, stacks.query, CHILD_SPAN_ID),
+      sample(4n, [], CHILD_SPAN_ID),
+    ];
     const common = { span_name: { stringValue: 'GET /items' }, 'service.name': { stringValue: 'shop' } };
     const resource = { attributes: { 'service.name': 'shop' } };
     const bytes = (hex: string) => ({ bytesValue: Buffer.from(hex, 'hex') });
@@ -101,9 +136,24 @@ describe('buildExportRequest', function () {
         name: "should link every sample to the root and name its active span in a bytes attribute with 'local-root'",
         sampleLinks: 'local-root',
         want: [
-          { link: ROOT_SPAN_ID, attributes: { ...common, [ACTIVE_SPAN_ID_ATTRIBUTE]: bytes(ROOT_SPAN_ID) }, functions: ['query', 'handle', 'main'], timestamps: 1 },
-          { link: ROOT_SPAN_ID, attributes: { ...common, [ACTIVE_SPAN_ID_ATTRIBUTE]: bytes(CHILD_SPAN_ID) }, functions: ['query', 'handle', 'main'], timestamps: 2 },
-          { link: ROOT_SPAN_ID, attributes: { ...common, [ACTIVE_SPAN_ID_ATTRIBUTE]: bytes(CHILD_SPAN_ID) }, functions: ['(program)'], timestamps: 1 },
+          {
+            link: ROOT_SPAN_ID,
+            attributes: { ...common, [ACTIVE_SPAN_ID_ATTRIBUTE]: bytes(ROOT_SPAN_ID) },
+            functions: ['query', 'handle', 'main'],
+            timestamps: 1,
+          },
+          {
+            link: ROOT_SPAN_ID,
+            attributes: { ...common, [ACTIVE_SPAN_ID_ATTRIBUTE]: bytes(CHILD_SPAN_ID) },
+            functions: ['query', 'handle', 'main'],
+            timestamps: 2,
+          },
+          {
+            link: ROOT_SPAN_ID,
+            attributes: { ...common, [ACTIVE_SPAN_ID_ATTRIBUTE]: bytes(CHILD_SPAN_ID) },
+            functions: ['(program)'],
+            timestamps: 1,
+          },
         ],
       },
       {

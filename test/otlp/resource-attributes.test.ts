@@ -20,12 +20,12 @@ const SDK_ERROR = 'Accessing resource attributes before async attributes settled
 function lateResource(millis: number) {
   return resourceFromAttributes({
     'service.name': 'late-resource',
-    'host.id': new Promise<string>(resolve => setTimeout(() => resolve('host-from-async-detector'), millis)),
+    'host.id': new Promise<string>((resolve) => setTimeout(() => resolve('host-from-async-detector'), millis)),
   });
 }
 
 function exportOnce(exporter: ProfileExporter, profiles: SpanProfile[]): Promise<ExportResult> {
-  return new Promise(resolve => exporter.export(profiles, resolve));
+  return new Promise((resolve) => exporter.export(profiles, resolve));
 }
 
 describe('exporters and async resource attributes (issue #9.9)', function () {
@@ -62,7 +62,11 @@ describe('exporters and async resource attributes (issue #9.9)', function () {
       const first = await exportOnce(exporter, [{ ...makeProfile(0), resource: never }]);
       const second = await exportOnce(exporter, [{ ...makeProfile(1), resource: never }]);
       await exporter.shutdown();
-      assert.deepEqual([first.code, second.code], [ExportResultCode.SUCCESS, ExportResultCode.SUCCESS], `${first.error?.message} / ${second.error?.message}`);
+      assert.deepEqual(
+        [first.code, second.code],
+        [ExportResultCode.SUCCESS, ExportResultCode.SUCCESS],
+        `${first.error?.message} / ${second.error?.message}`,
+      );
       assert.equal(server.requests.length, 2);
       assert.ok(JSON.stringify(decodeWithBuf(server.requests[0].body)).includes('"stuck"'));
       assert.deepEqual(recorder.messages('warn'), [
@@ -81,7 +85,7 @@ describe('exporters and async resource attributes (issue #9.9)', function () {
         assert.equal(result.code, ExportResultCode.SUCCESS, result.error?.message);
         const request = decodeRequestJson(readFileSync(exporter.filePath, 'utf8').trim());
         const attributes = request.resourceProfiles[0].resource.attributes;
-        assert.deepEqual(attributes.find(a => a.key === 'host.id')?.value, { stringValue: 'host-from-async-detector' });
+        assert.deepEqual(attributes.find((a) => a.key === 'host.id')?.value, { stringValue: 'host-from-async-detector' });
         assert.ok(!recorder.messages('error').includes(SDK_ERROR));
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -120,97 +120,114 @@ async function runRequests(tracing: ProfiledTracing): Promise<Request[]> {
   return requests;
 }
 
-for (const engine of ENGINES) describe(`ProfilingSpanProcessor sample links (real sampling, read back from the wire) [${engine} engine]`, function () {
-  describe("linkSamplesTo: 'local-root' (default)", function () {
-    let tracing: ProfiledTracing;
-    let requests: Request[];
-    let decoded: Decoded;
-    let samples: WireSample[];
+for (const engine of ENGINES)
+  describe(`ProfilingSpanProcessor sample links (real sampling, read back from the wire) [${engine} engine]`, function () {
+    describe("linkSamplesTo: 'local-root' (default)", function () {
+      let tracing: ProfiledTracing;
+      let requests: Request[];
+      let decoded: Decoded;
+      let samples: WireSample[];
 
-    before(async function () {
-      tracing = setUpProfiledTracing({ engine });
-      requests = await runRequests(tracing);
-      decoded = decodeWithBuf(encodeProtobuf(tracing.exporter.getFinishedProfiles()));
-      samples = wireSamples(decoded);
-    });
-    after(async function () {
-      await tracing.close();
+      before(async function () {
+        tracing = setUpProfiledTracing({ engine });
+        requests = await runRequests(tracing);
+        decoded = decodeWithBuf(encodeProtobuf(tracing.exporter.getFinishedProfiles()));
+        samples = wireSamples(decoded);
+      });
+      after(async function () {
+        await tracing.close();
+      });
+
+      it('should sample every kind of span, so the checks below mean something', function () {
+        assert.deepStrictEqual(dictionaryViolations(decoded), []);
+        const kinds = new Set(samples.flatMap((s) => s.functions.map((f) => HOT.exec(f)?.[2]).filter((k) => k !== undefined)));
+        assert.deepStrictEqual([...kinds].sort(), [...KINDS].sort(), `hot functions seen: ${[...kinds].join(', ')}`);
+      });
+
+      it("should find all of a request's samples by selecting on the root's pyroscope.profile.id, as Pyroscope does", function () {
+        let covered = 0;
+        for (const { traceId, root } of requests) {
+          const profileId = (root as unknown as { attributes: Record<string, unknown> }).attributes['pyroscope.profile.id'];
+          const ofRequest = samples.filter((s) => s.linkTraceId === traceId);
+          if (ofRequest.length === 0) continue;
+          assert.strictEqual(profileId, root.spanContext().spanId, 'a root with samples lacks pyroscope.profile.id');
+          // Pyroscope's span selector: the samples whose link span ID is in [profileId].
+          const selected = samples.filter((s) => s.linkSpanId === profileId);
+          assert.strictEqual(
+            selected.length,
+            ofRequest.length,
+            `trace ${traceId}: the selector found ${selected.length} of ${ofRequest.length} samples`,
+          );
+          assert.ok(selected.every((s) => s.linkTraceId === traceId));
+          covered += selected.length;
+        }
+        const inMemory = tracing.exporter.getFinishedProfiles().reduce((n, p) => n + p.samples.length, 0);
+        assert.strictEqual(covered, samples.length, 'some samples belong to no root selector');
+        assert.strictEqual(samples.length, inMemory);
+      });
+
+      it("should still find each span's own samples through the active_span_id attribute", function () {
+        const spanOf = new Map<string, string>();
+        for (const [i, request] of requests.entries()) for (const kind of KINDS) spanOf.set(`links_${i}_${kind}`, request.spans[kind]);
+        let checked = 0;
+        const wrong: string[] = [];
+        for (const sample of samples) {
+          assert.ok(sample.activeSpanId !== undefined, 'a sample lacks the active_span_id attribute');
+          // The innermost request-unique function is the span's own code.
+          const hot = sample.functions.find((f) => HOT.test(f));
+          if (hot === undefined) continue;
+          checked++;
+          if (ownSpanOf(sample) !== spanOf.get(hot)) wrong.push(`${hot} charged to ${ownSpanOf(sample)}`);
+        }
+        assert.ok(checked >= 12, `only ${checked} samples in hot functions`);
+        assert.ok(wrong.length <= checked / 100, `${wrong.length} of ${checked} wrong: ${wrong.slice(0, 5).join('; ')}`);
+        // And the attribute says exactly what the processor recorded as each sample's active span.
+        const recorded = tracing.exporter
+          .getFinishedProfiles()
+          .flatMap((p) => p.samples.map((s) => s.spanId))
+          .sort();
+        assert.deepStrictEqual(samples.map((s) => s.activeSpanId!).sort(), recorded);
+      });
+
+      it('should carry the service name and the root span name on every sample', function () {
+        for (const sample of samples) {
+          assert.deepStrictEqual(
+            (sample.attributes['service.name'] as { stringValue?: string }).stringValue?.startsWith('unknown_service'),
+            true,
+          );
+          assert.match(String((sample.attributes.span_name as { stringValue?: string }).stringValue), /^GET \/links\/\d$/);
+        }
+      });
     });
 
-    it('should sample every kind of span, so the checks below mean something', function () {
-      assert.deepStrictEqual(dictionaryViolations(decoded), []);
-      const kinds = new Set(samples.flatMap((s) => s.functions.map((f) => HOT.exec(f)?.[2]).filter((k) => k !== undefined)));
-      assert.deepStrictEqual([...kinds].sort(), [...KINDS].sort(), `hot functions seen: ${[...kinds].join(', ')}`);
-    });
+    describe("linkSamplesTo: 'active-span'", function () {
+      let tracing: ProfiledTracing;
+      let requests: Request[];
+      let samples: WireSample[];
 
-    it("should find all of a request's samples by selecting on the root's pyroscope.profile.id, as Pyroscope does", function () {
-      let covered = 0;
-      for (const { traceId, root } of requests) {
-        const profileId = (root as unknown as { attributes: Record<string, unknown> }).attributes['pyroscope.profile.id'];
-        const ofRequest = samples.filter((s) => s.linkTraceId === traceId);
-        if (ofRequest.length === 0) continue;
-        assert.strictEqual(profileId, root.spanContext().spanId, 'a root with samples lacks pyroscope.profile.id');
-        // Pyroscope's span selector: the samples whose link span ID is in [profileId].
-        const selected = samples.filter((s) => s.linkSpanId === profileId);
-        assert.strictEqual(selected.length, ofRequest.length, `trace ${traceId}: the selector found ${selected.length} of ${ofRequest.length} samples`);
-        assert.ok(selected.every((s) => s.linkTraceId === traceId));
-        covered += selected.length;
-      }
-      const inMemory = tracing.exporter.getFinishedProfiles().reduce((n, p) => n + p.samples.length, 0);
-      assert.strictEqual(covered, samples.length, 'some samples belong to no root selector');
-      assert.strictEqual(samples.length, inMemory);
-    });
+      before(async function () {
+        tracing = setUpProfiledTracing({ engine, linkSamplesTo: 'active-span' });
+        requests = await runRequests(tracing);
+        samples = wireSamples(decodeWithBuf(encodeProtobuf(tracing.exporter.getFinishedProfiles())));
+      });
+      after(async function () {
+        await tracing.close();
+      });
 
-    it("should still find each span's own samples through the active_span_id attribute", function () {
-      const spanOf = new Map<string, string>();
-      for (const [i, request] of requests.entries()) for (const kind of KINDS) spanOf.set(`links_${i}_${kind}`, request.spans[kind]);
-      let checked = 0;
-      const wrong: string[] = [];
-      for (const sample of samples) {
-        assert.ok(sample.activeSpanId !== undefined, 'a sample lacks the active_span_id attribute');
-        // The innermost request-unique function is the span's own code.
-        const hot = sample.functions.find((f) => HOT.test(f));
-        if (hot === undefined) continue;
-        checked++;
-        if (ownSpanOf(sample) !== spanOf.get(hot)) wrong.push(`${hot} charged to ${ownSpanOf(sample)}`);
-      }
-      assert.ok(checked >= 12, `only ${checked} samples in hot functions`);
-      assert.ok(wrong.length <= checked / 100, `${wrong.length} of ${checked} wrong: ${wrong.slice(0, 5).join('; ')}`);
-      // And the attribute says exactly what the processor recorded as each sample's active span.
-      const recorded = tracing.exporter.getFinishedProfiles().flatMap((p) => p.samples.map((s) => s.spanId)).sort();
-      assert.deepStrictEqual(samples.map((s) => s.activeSpanId!).sort(), recorded);
-    });
-
-    it('should carry the service name and the root span name on every sample', function () {
-      for (const sample of samples) {
-        assert.deepStrictEqual((sample.attributes['service.name'] as { stringValue?: string }).stringValue?.startsWith('unknown_service'), true);
-        assert.match(String((sample.attributes.span_name as { stringValue?: string }).stringValue), /^GET \/links\/\d$/);
-      }
+      it('should link each sample to its active span and add no active_span_id attribute', function () {
+        assert.ok(samples.length >= 12, `only ${samples.length} samples`);
+        assert.ok(samples.every((s) => s.activeSpanId === undefined && !(ACTIVE_SPAN_ID in s.attributes)));
+        const recorded = tracing.exporter
+          .getFinishedProfiles()
+          .flatMap((p) => p.samples.map((s) => s.spanId))
+          .sort();
+        assert.deepStrictEqual(samples.map((s) => s.linkSpanId).sort(), recorded);
+        // So a root's selector finds only the samples taken while the root itself was innermost.
+        const childIds = new Set(requests.flatMap((r) => [r.spans.child, r.spans.grandchild, r.spans.with]));
+        assert.ok(
+          samples.some((s) => childIds.has(s.linkSpanId)),
+          'no sample linked to a child span',
+        );
+      });
     });
   });
-
-  describe("linkSamplesTo: 'active-span'", function () {
-    let tracing: ProfiledTracing;
-    let requests: Request[];
-    let samples: WireSample[];
-
-    before(async function () {
-      tracing = setUpProfiledTracing({ engine, linkSamplesTo: 'active-span' });
-      requests = await runRequests(tracing);
-      samples = wireSamples(decodeWithBuf(encodeProtobuf(tracing.exporter.getFinishedProfiles())));
-    });
-    after(async function () {
-      await tracing.close();
-    });
-
-    it('should link each sample to its active span and add no active_span_id attribute', function () {
-      assert.ok(samples.length >= 12, `only ${samples.length} samples`);
-      assert.ok(samples.every((s) => s.activeSpanId === undefined && !(ACTIVE_SPAN_ID in s.attributes)));
-      const recorded = tracing.exporter.getFinishedProfiles().flatMap((p) => p.samples.map((s) => s.spanId)).sort();
-      assert.deepStrictEqual(samples.map((s) => s.linkSpanId).sort(), recorded);
-      // So a root's selector finds only the samples taken while the root itself was innermost.
-      const childIds = new Set(requests.flatMap((r) => [r.spans.child, r.spans.grandchild, r.spans.with]));
-      assert.ok(samples.some((s) => childIds.has(s.linkSpanId)), 'no sample linked to a child span');
-    });
-  });
-});

@@ -3,13 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  ExportResultCode,
-  isTracingSuppressed,
-  loggingErrorHandler,
-  setGlobalErrorHandler,
-  type ExportResult,
-} from '@opentelemetry/core';
+import { ExportResultCode, isTracingSuppressed, loggingErrorHandler, setGlobalErrorHandler, type ExportResult } from '@opentelemetry/core';
 import { InMemoryProfileExporter } from '../../src/exporter/in-memory-profile-exporter';
 import { diag } from '@opentelemetry/api';
 import { ProfileBatcher } from '../../src/processor/profile-batcher';
@@ -31,7 +25,7 @@ class ControlledExporter implements ProfileExporter {
   export(profiles: SpanProfile[], resultCallback: (result: ExportResult) => void): void {
     this.batches.push([...profiles]);
     this.suppressed.push(isTracingSuppressed(context.active()));
-    for (const waiter of this._waiters.filter(w => this.batches.length >= w.count)) {
+    for (const waiter of this._waiters.filter((w) => this.batches.length >= w.count)) {
       this._waiters.splice(this._waiters.indexOf(waiter), 1);
       waiter.resolve();
     }
@@ -61,7 +55,7 @@ class ControlledExporter implements ProfileExporter {
 
   waitForBatches(count: number): Promise<void> {
     if (this.batches.length >= count) return Promise.resolve();
-    return new Promise(resolve => this._waiters.push({ count, resolve }));
+    return new Promise((resolve) => this._waiters.push({ count, resolve }));
   }
 
   shutdown(): Promise<void> {
@@ -70,9 +64,9 @@ class ControlledExporter implements ProfileExporter {
   }
 }
 
-const tick = (): Promise<void> => new Promise(resolve => setImmediate(resolve));
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 /** Past the zero-delay timer that starts the export of a full batch. */
-const soon = (): Promise<void> => new Promise(resolve => setTimeout(resolve, 5));
+const soon = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
 
 describe('ProfileBatcher', () => {
   let recorder: DiagRecorder;
@@ -80,7 +74,10 @@ describe('ProfileBatcher', () => {
   const batchers: ProfileBatcher[] = [];
   const counters = new Map<ProfileBatcher, DropCounter>();
   const explanations = Object.fromEntries(
-    ['maxOpenProfiles', 'maxSamplesPerProfile', 'maxQueueSize', 'maxQueuedSamples', 'afterShutdown', 'exportFailed'].map(r => [r, `explained ${r}`]),
+    ['maxOpenProfiles', 'maxSamplesPerProfile', 'maxQueueSize', 'maxQueuedSamples', 'afterShutdown', 'exportFailed'].map((r) => [
+      r,
+      `explained ${r}`,
+    ]),
   ) as unknown as DropExplanations;
 
   /** A batcher counting its drops in a DropCounter of the test's own, as the processor's shared one. */
@@ -98,11 +95,11 @@ describe('ProfileBatcher', () => {
   beforeEach(() => {
     recorder = new DiagRecorder().install();
     errors = [];
-    setGlobalErrorHandler(error => errors.push(error as Error));
+    setGlobalErrorHandler((error) => errors.push(error as Error));
   });
 
   afterEach(async () => {
-    await Promise.all(batchers.splice(0).map(b => b.shutdown()));
+    await Promise.all(batchers.splice(0).map((b) => b.shutdown()));
     setGlobalErrorHandler(loggingErrorHandler());
     recorder.uninstall();
   });
@@ -115,11 +112,14 @@ describe('ProfileBatcher', () => {
       // Not inside add(): that runs in the application's span.end().
       assert.equal(exporter.batches.length, 0);
       await soon();
-      assert.deepEqual(exporter.batches.map(b => b.length), [3]);
+      assert.deepEqual(
+        exporter.batches.map((b) => b.length),
+        [3],
+      );
       assert.equal(batcher.stats.exported, 3);
     });
 
-    it("should export outside the context of the request that queued the profile, with tracing suppressed", async () => {
+    it('should export outside the context of the request that queued the profile, with tracing suppressed', async () => {
       const seen: Array<[unknown, boolean]> = [];
       const exporter: ProfileExporter = {
         export: (_profiles, done) => {
@@ -146,8 +146,11 @@ describe('ProfileBatcher', () => {
       const batcher = batcherFor(exporter, { scheduledDelayMillis: 10 });
       batcher.add(makeProfile(7));
       assert.equal(exporter.getFinishedProfiles().length, 0);
-      await new Promise(resolve => setTimeout(resolve, 100));
-      assert.deepEqual(exporter.getFinishedProfiles().map(p => p.rootSpanName), ['GET /items/7']);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(
+        exporter.getFinishedProfiles().map((p) => p.rootSpanName),
+        ['GET /items/7'],
+      );
     });
 
     it('should run one export at a time', async () => {
@@ -164,7 +167,10 @@ describe('ProfileBatcher', () => {
       await exporter.waitForBatches(3);
       exporter.release();
       await tick();
-      assert.deepEqual(exporter.batches.map(b => b.length), [2, 2, 2]);
+      assert.deepEqual(
+        exporter.batches.map((b) => b.length),
+        [2, 2, 2],
+      );
       assert.equal(batcher.stats.exported, 6);
     });
 
@@ -228,7 +234,10 @@ describe('ProfileBatcher', () => {
       const batcher = batcherFor(exporter, { scheduledDelayMillis: 60_000 });
       for (const profile of makeProfiles(3)) batcher.add(profile);
       await batcher.forceFlush();
-      assert.deepEqual(errors.map(e => e.message), ['collector said no']);
+      assert.deepEqual(
+        errors.map((e) => e.message),
+        ['collector said no'],
+      );
       assert.equal(dropped(batcher).exportFailed, 3);
       assert.equal(batcher.stats.exported, 0);
     });
@@ -239,7 +248,10 @@ describe('ProfileBatcher', () => {
       const batcher = batcherFor(exporter, { maxExportBatchSize: 1 });
       assert.doesNotThrow(() => batcher.add(makeProfile()));
       await batcher.forceFlush();
-      assert.deepEqual(errors.map(e => e.message), ['exporter bug']);
+      assert.deepEqual(
+        errors.map((e) => e.message),
+        ['exporter bug'],
+      );
       assert.equal(dropped(batcher).exportFailed, 1);
     });
 
@@ -249,8 +261,11 @@ describe('ProfileBatcher', () => {
       const batcher = batcherFor(exporter, { exportTimeoutMillis: 100, scheduledDelayMillis: 0 });
       batcher.add(makeProfile());
       await exporter.waitForBatches(1);
-      await new Promise(resolve => setTimeout(resolve, 300));
-      assert.deepEqual(errors.map(e => e.message), ['export of 1 profile timed out after 100 ms']);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(
+        errors.map((e) => e.message),
+        ['export of 1 profile timed out after 100 ms'],
+      );
       assert.equal(dropped(batcher).exportFailed, 1);
     });
   });
@@ -264,7 +279,10 @@ describe('ProfileBatcher', () => {
       exporter.mode = 'succeed';
       exporter.release();
       await batcher.forceFlush();
-      assert.deepEqual(exporter.batches.map(b => b.length), [2, 2, 1]);
+      assert.deepEqual(
+        exporter.batches.map((b) => b.length),
+        [2, 2, 1],
+      );
       assert.deepEqual(batcher.stats, {
         queued: 0,
         queuedSamples: 0,
@@ -292,7 +310,10 @@ describe('ProfileBatcher', () => {
       const first = batcher.shutdown();
       assert.equal(batcher.shutdown(), first);
       await first;
-      assert.deepEqual(exporter.batches.map(b => b.length), [3]);
+      assert.deepEqual(
+        exporter.batches.map((b) => b.length),
+        [3],
+      );
       assert.equal(exporter.shutdowns, 1);
       batcher.add(makeProfile());
       assert.equal(dropped(batcher).afterShutdown, 1);
@@ -357,7 +378,10 @@ describe('ProfileBatcher', () => {
       assert.deepEqual(recorder.messages('warn'), ['Configuration: maxExportBatchSize (600) is larger than maxQueueSize (10); using 10']);
       for (const profile of makeProfiles(10)) batcher.add(profile);
       await soon();
-      assert.deepEqual(exporter.batches.map(b => b.length), [10]);
+      assert.deepEqual(
+        exporter.batches.map((b) => b.length),
+        [10],
+      );
     });
   });
 });

@@ -16,9 +16,12 @@ async function measure(tracing: ProfiledTracing, run: () => Promise<void>) {
   const probes = after.engine.samplesTaken - before.engine.samplesTaken;
   const ticks =
     probes +
-    after.engine.offCpuTicks - before.engine.offCpuTicks +
-    after.engine.noCpuTicks - before.engine.noCpuTicks +
-    after.engine.skippedTicks - before.engine.skippedTicks;
+    after.engine.offCpuTicks -
+    before.engine.offCpuTicks +
+    after.engine.noCpuTicks -
+    before.engine.noCpuTicks +
+    after.engine.skippedTicks -
+    before.engine.skippedTicks;
   return { probes, ticks, wallSeconds: wallNanos / 1e9 };
 }
 
@@ -50,7 +53,10 @@ describe('ProfilingSpanProcessor sampling rate (counted probes)', function () {
     assert.ok(roots > 100, `only ${roots} roots: the churn this test is about did not happen`);
     // Host-independent bounds only (rates are measured in bench/): ticks sit on one grid, so
     // however the roots churn there is at most one per period; and sampling did run.
-    assert.ok(result.ticks <= HZ * result.wallSeconds + 2, `${result.ticks} ticks in ${result.wallSeconds.toFixed(2)} s: the rate ran away`);
+    assert.ok(
+      result.ticks <= HZ * result.wallSeconds + 2,
+      `${result.ticks} ticks in ${result.wallSeconds.toFixed(2)} s: the rate ran away`,
+    );
     assert.ok(result.probes >= 1, 'no probe at all while roots were open');
   });
 
@@ -65,7 +71,10 @@ describe('ProfilingSpanProcessor sampling rate (counted probes)', function () {
       for (const span of spans) span.end();
     });
     assert.strictEqual(tracing.processor.stats.profiledRoots, 1000);
-    assert.ok(result.ticks <= HZ * result.wallSeconds + 2, `${result.ticks} ticks in ${result.wallSeconds.toFixed(2)} s: the rate ran away`);
+    assert.ok(
+      result.ticks <= HZ * result.wallSeconds + 2,
+      `${result.ticks} ticks in ${result.wallSeconds.toFixed(2)} s: the rate ran away`,
+    );
     assert.ok(result.probes >= 1, 'no probe at all while roots were open');
   });
 
@@ -90,7 +99,7 @@ describe('ProfilingSpanProcessor sampling rate (counted probes)', function () {
     });
   });
 
-  it('should keep sampling across the sampling thread\'s session renewals (one per 1024 probes)', async function () {
+  it("should keep sampling across the sampling thread's session renewals (one per 1024 probes)", async function () {
     await tracing.close();
     tracing = setUpProfiledTracing({ engine: 'probe', samplingFrequencyHz: 1000 });
     const before = tracing.processor.stats;

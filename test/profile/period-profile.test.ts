@@ -31,15 +31,38 @@ describe('PeriodProfile', function () {
   });
 
   describe('caps', function () {
-    const cases: Array<{ name: string; caps: { maxSamples: number; maxStacks: number }; stacks: ProfileStack[]; want: Array<string | undefined> }> = [
-      { name: 'maxSamples', caps: { maxSamples: 2, maxStacks: 10 }, stacks: [[A], [A], [A]], want: [undefined, undefined, 'maxSamplesPerPeriod'] },
-      { name: 'maxStacks, a new stack', caps: { maxSamples: 10, maxStacks: 2 }, stacks: [[A], [B], [C]], want: [undefined, undefined, 'maxStacksPerPeriod'] },
-      { name: 'maxStacks, a known stack still fits', caps: { maxSamples: 10, maxStacks: 2 }, stacks: [[A], [B], [C], [A]], want: [undefined, undefined, 'maxStacksPerPeriod', undefined] },
+    const cases: Array<{
+      name: string;
+      caps: { maxSamples: number; maxStacks: number };
+      stacks: ProfileStack[];
+      want: Array<string | undefined>;
+    }> = [
+      {
+        name: 'maxSamples',
+        caps: { maxSamples: 2, maxStacks: 10 },
+        stacks: [[A], [A], [A]],
+        want: [undefined, undefined, 'maxSamplesPerPeriod'],
+      },
+      {
+        name: 'maxStacks, a new stack',
+        caps: { maxSamples: 10, maxStacks: 2 },
+        stacks: [[A], [B], [C]],
+        want: [undefined, undefined, 'maxStacksPerPeriod'],
+      },
+      {
+        name: 'maxStacks, a known stack still fits',
+        caps: { maxSamples: 10, maxStacks: 2 },
+        stacks: [[A], [B], [C], [A]],
+        want: [undefined, undefined, 'maxStacksPerPeriod', undefined],
+      },
     ];
     for (const c of cases) {
       it(`should refuse past ${c.name}, and count the refusal in the profile`, function () {
         const period = new PeriodProfile(0, c.caps);
-        assert.deepStrictEqual(c.stacks.map((stack, i) => period.add(i + 1, 0, stack, undefined, '')), c.want);
+        assert.deepStrictEqual(
+          c.stacks.map((stack, i) => period.add(i + 1, 0, stack, undefined, '')),
+          c.want,
+        );
         const profile = period.finish(100, RESOURCE, 1000)!;
         assert.strictEqual(profile.droppedSamples, c.want.filter((w) => w !== undefined).length);
         assert.strictEqual(profile.samples.length, c.want.filter((w) => w === undefined).length);
@@ -58,9 +81,15 @@ describe('PeriodProfile', function () {
     one.span.name = 'GET /a'; // renamed after routing, before the period ended
     const profile = period.finish(10, RESOURCE, 1000)!;
     assert.strictEqual(profile.kind, 'process');
-    assert.deepStrictEqual(profile.samples.map((s) => s.root?.name), ['GET /a', 'POST /b', 'GET /a', undefined]);
+    assert.deepStrictEqual(
+      profile.samples.map((s) => s.root?.name),
+      ['GET /a', 'POST /b', 'GET /a', undefined],
+    );
     assert.strictEqual(profile.samples[0].root, profile.samples[2].root);
-    assert.deepStrictEqual(profile.samples.map((s) => s.spanId), ['b7ad6b7169203331', '00f067aa0ba902b7', '53995c3f42cd8ad8', '']);
+    assert.deepStrictEqual(
+      profile.samples.map((s) => s.spanId),
+      ['b7ad6b7169203331', '00f067aa0ba902b7', '53995c3f42cd8ad8', ''],
+    );
   });
 
   it('should start the profile at its earliest sample when a batched engine delivers one from before the period', function () {

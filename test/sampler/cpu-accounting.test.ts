@@ -76,7 +76,7 @@ describe('ProbeSampler CPU accounting (real sampling, Linux)', function () {
     const tolerance = 4 * 4 * INTERVAL_NANOS;
     assert.ok(
       Math.abs(charged - measuredCpu) <= tolerance,
-      `samples charge ${(charged / 1e6).toFixed(1)} ms of CPU, the thread used ${(measuredCpu / 1e6).toFixed(1)} ms (tolerance ${(tolerance / 1e6).toFixed(0)} ms)`
+      `samples charge ${(charged / 1e6).toFixed(1)} ms of CPU, the thread used ${(measuredCpu / 1e6).toFixed(1)} ms (tolerance ${(tolerance / 1e6).toFixed(0)} ms)`,
     );
     // And the contention really was there: the thread did not get the CPU all the time.
     assert.ok(measuredCpu < 0.9 * 4 * 1500e6, `the main thread was not contended (${(measuredCpu / 1e6).toFixed(0)} ms of CPU in 6 s)`);
@@ -98,11 +98,14 @@ describe('ProbeSampler CPU accounting (real sampling, Linux)', function () {
     await processor.forceFlush();
     const samples = exporter.getFinishedProfiles().flatMap((p) => p.samples);
     const charged = samples.reduce((sum, s) => sum + s.cpuNanos, 0);
-    assert.ok(samples.every((s) => s.cpuNanos > 0), 'a sample without CPU time');
+    assert.ok(
+      samples.every((s) => s.cpuNanos > 0),
+      'a sample without CPU time',
+    );
     const tolerance = 4 * (1e9 / 37);
     assert.ok(
       Math.abs(charged - measuredCpu) <= tolerance,
-      `samples charge ${(charged / 1e6).toFixed(1)} ms, the thread used ${(measuredCpu / 1e6).toFixed(1)} ms (tolerance ${(tolerance / 1e6).toFixed(0)} ms)`
+      `samples charge ${(charged / 1e6).toFixed(1)} ms, the thread used ${(measuredCpu / 1e6).toFixed(1)} ms (tolerance ${(tolerance / 1e6).toFixed(0)} ms)`,
     );
   });
 });

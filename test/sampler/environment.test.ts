@@ -89,7 +89,7 @@ describe('ProbeSampler environments', function () {
         tracer.startActiveSpan('root', (span) => { const end = Date.now() + 300; while (Date.now() < end); span.end(); ended = true; });
         setTimeout(() => parentPort.postMessage({ warnings, probes: processor.stats.engine.samplesTaken, ended, samplingActive: processor.stats.engine.active }), 100);
         `,
-        { eval: true, workerData: { index: INDEX } }
+        { eval: true, workerData: { index: INDEX } },
       );
       worker.once('message', (m) => {
         resolve(m);
@@ -114,7 +114,7 @@ describe('ProbeSampler environments', function () {
         process.execPath,
         [flag, '--allow-fs-read=*', path.resolve(__dirname, '../../../test/fixtures/refused-environment.js'), INDEX, MEMORY_EXPORTER],
         { timeout: 30_000 },
-        (err, out, errOut) => (err ? reject(new Error(`${String(err)}\n${errOut}`)) : resolve(out))
+        (err, out, errOut) => (err ? reject(new Error(`${String(err)}\n${errOut}`)) : resolve(out)),
       );
     });
     const result = JSON.parse(stdout) as {
@@ -148,7 +148,7 @@ describe('ProbeSampler environments', function () {
             process.execPath,
             [...flags, path.resolve(__dirname, '../../../test/fixtures/exit-with-open-root.js'), INDEX, MEMORY_EXPORTER],
             { cwd: dir, timeout: 30_000 },
-            (_err, out, errOut) => resolve({ code: child.exitCode, stdout: out, stderr: errOut })
+            (_err, out, errOut) => resolve({ code: child.exitCode, stdout: out, stderr: errOut }),
           );
         });
         assert.strictEqual(code, 0, stdout + stderr);
@@ -196,7 +196,7 @@ describe('ProbeSampler environments', function () {
       });
       setInterval(() => {}, 1000);
       `,
-      { eval: true }
+      { eval: true },
     );
     const next = () => new Promise<unknown>((resolve) => observer.once('message', resolve));
     await next();
@@ -217,6 +217,9 @@ describe('ProbeSampler environments', function () {
     // that, and none with a URL, so debuggers do not list them.
     const unlisted = urls.filter((u) => u === '').length;
     assert.ok(unlisted <= probes + 2, `${unlisted} scripts for ${probes} probes`);
-    assert.deepStrictEqual(urls.filter((u) => u.includes('otel-span-profiler')), []);
+    assert.deepStrictEqual(
+      urls.filter((u) => u.includes('otel-span-profiler')),
+      [],
+    );
   });
 });

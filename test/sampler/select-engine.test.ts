@@ -72,7 +72,10 @@ describe('engine selection (issue 19)', function () {
       assert.strictEqual(result.engine, 'probe');
       assert.match(result.reason, /^the native engine cannot load: Error: No native build was found/);
       assert.ok(result.profiles >= 1 && result.hotFrames >= 1, JSON.stringify(result));
-      assert.deepStrictEqual(result.logs.filter((l) => l.level !== 'info'), []);
+      assert.deepStrictEqual(
+        result.logs.filter((l) => l.level !== 'info'),
+        [],
+      );
     });
 
     it("should profile with the probe engine under 'native', with one warning that says why", async function () {
@@ -81,7 +84,10 @@ describe('engine selection (issue 19)', function () {
       assert.ok(result.profiles >= 1 && result.hotFrames >= 1, JSON.stringify(result));
       const warnings = result.logs.filter((l) => l.level === 'warn');
       assert.strictEqual(warnings.length, 1, JSON.stringify(result.logs));
-      assert.match(warnings[0].message, /engine 'native' asked for, using the probe engine instead: the native engine cannot load: Error: No native build was found/);
+      assert.match(
+        warnings[0].message,
+        /engine 'native' asked for, using the probe engine instead: the native engine cannot load: Error: No native build was found/,
+      );
     });
 
     it('should profile the same app with the native engine when nothing blocks it', async function () {
@@ -89,7 +95,10 @@ describe('engine selection (issue 19)', function () {
       const result = await runEngineApp('native');
       assert.strictEqual(result.engine, 'native');
       assert.ok(result.profiles >= 1 && result.hotFrames >= 1, JSON.stringify(result));
-      assert.deepStrictEqual(result.logs.filter((l) => l.level !== 'info'), []);
+      assert.deepStrictEqual(
+        result.logs.filter((l) => l.level !== 'info'),
+        [],
+      );
     });
   });
 
@@ -141,10 +150,10 @@ describe('engine selection (issue 19)', function () {
 
   describe('option and environment variable', function () {
     it('should throw on an unknown engine, naming the option and the value', function () {
-      assert.throws(
-        () => new ProfilingSpanProcessor({ exporter: new InMemoryProfileExporter(), engine: 'fast' as never }),
-        { name: 'TypeError', message: `ProfilingSpanProcessor: option "engine" must be 'auto', 'native' or 'probe', got "fast"` }
-      );
+      assert.throws(() => new ProfilingSpanProcessor({ exporter: new InMemoryProfileExporter(), engine: 'fast' as never }), {
+        name: 'TypeError',
+        message: `ProfilingSpanProcessor: option "engine" must be 'auto', 'native' or 'probe', got "fast"`,
+      });
     });
 
     const cases: Array<[string | undefined, string, boolean]> = [
@@ -162,7 +171,7 @@ describe('engine selection (issue 19)', function () {
         const warnings = recorder.records.filter((r) => r.level === 'warn').map((r) => r.message);
         assert.deepStrictEqual(
           warnings,
-          warns ? [`OTEL_SPAN_PROFILER_ENGINE is invalid, expected one of auto, native, probe (actual: "v8"); using 'auto'`] : []
+          warns ? [`OTEL_SPAN_PROFILER_ENGINE is invalid, expected one of auto, native, probe (actual: "v8"); using 'auto'`] : [],
         );
       });
     }
@@ -188,7 +197,7 @@ describe('engine selection (issue 19)', function () {
       // A long delay: the profile is exported at shutdown or never.
       const processor = new ProfilingSpanProcessor(
         { exporter, batch: { scheduledDelayMillis: 600_000 } },
-        { createEngine: (_settings, s) => ((sink = s), failing) }
+        { createEngine: (_settings, s) => ((sink = s), failing) },
       );
       tracing = setUpProfiledTracing({ engine: 'probe' });
       const root = tracing.tracer.startSpan('root');
@@ -196,7 +205,10 @@ describe('engine selection (issue 19)', function () {
       sink!.sample(performance.now() * 1e6, 1000, root, () => [{ functionName: 'f', fileName: 'f.js', lineNumber: 1, columnNumber: 1 }]);
       processor.onEnd(root as never);
       await processor.shutdown();
-      assert.deepStrictEqual(exporter.getFinishedProfiles().map((p) => p.rootSpanId), [root.spanContext().spanId]);
+      assert.deepStrictEqual(
+        exporter.getFinishedProfiles().map((p) => p.rootSpanId),
+        [root.spanContext().spanId],
+      );
     });
   });
 
@@ -209,7 +221,7 @@ describe('engine selection (issue 19)', function () {
             throw new Error('handler failed on purpose');
           },
           delivered() {},
-        }
+        },
       );
       try {
         engine.acquire();

@@ -45,7 +45,9 @@ export class AppProcess {
       check();
     });
     const failed = this.exited.then((exit) => {
-      throw new Error(`the application exited before listening (code ${exit.code}, signal ${exit.signal}):\n${exit.stdout}\n${exit.stderr}`);
+      throw new Error(
+        `the application exited before listening (code ${exit.code}, signal ${exit.signal}):\n${exit.stdout}\n${exit.stderr}`,
+      );
     });
     this.port = await Promise.race([started, failed]);
   }

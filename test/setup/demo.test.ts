@@ -39,7 +39,7 @@ function figuresByTrace(file: string): Map<string, { samples: number; cpuNanos: 
 describe('npm run demo (examples/demo.js)', function () {
   this.timeout(180_000);
 
-  it('should print each busy request\'s sample count and CPU time as the profiles file has them', () => {
+  it("should print each busy request's sample count and CPU time as the profiles file has them", () => {
     const env: NodeJS.ProcessEnv = { ...process.env, DEMO_SECONDS: '2' };
     for (const key of Object.keys(env)) if (key.startsWith('OTEL_')) delete env[key];
     const result = spawnSync(process.execPath, [path.join(REPO, 'examples', 'demo.js')], { cwd: REPO, env, encoding: 'utf8' });

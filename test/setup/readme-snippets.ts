@@ -40,7 +40,10 @@ export interface Command {
 
 /** Splits a simple command line (no quotes, no pipes; a `#` starts a comment). */
 export function parseCommand(line: string): Command {
-  const words = line.replace(/\s#.*$/, '').trim().split(/\s+/);
+  const words = line
+    .replace(/\s#.*$/, '')
+    .trim()
+    .split(/\s+/);
   const env: Record<string, string> = {};
   while (words.length > 0 && /^[A-Z_][A-Z0-9_]*=/.test(words[0]!)) {
     const word = words.shift()!;
@@ -65,7 +68,10 @@ export interface QuickStart {
 export function readQuickStart(readmePath: string, variantHeading: string, variantPath: string = readmePath): QuickStart {
   const markdown = readFileSync(readmePath, 'utf8');
   const blocks = codeBlocksUnder(readFileSync(variantPath, 'utf8'), variantHeading);
-  const installLine = blocks.filter((b) => b.lang === 'sh').flatMap((b) => b.code.split('\n')).find((l) => l.startsWith('npm install '));
+  const installLine = blocks
+    .filter((b) => b.lang === 'sh')
+    .flatMap((b) => b.code.split('\n'))
+    .find((l) => l.startsWith('npm install '));
   const instrumentation = blocks.find((b) => b.lang === 'js' && b.code.startsWith('// instrumentation.js'));
   const runLine = codeBlocksUnder(markdown, 'Run it')
     .filter((b) => b.lang === 'sh')

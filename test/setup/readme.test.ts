@@ -44,7 +44,10 @@ describe('README.md', () => {
     const text = readFileSync(README, 'utf8');
     assert.match(text, /^npm ci && npm run demo$/m);
     assert.match(text, /^npm ci && npm test$/m);
-    for (const [heading, file] of [['OpenTelemetry JS 2.x', 'README.md'], ['OpenTelemetry JS 3.x', 'docs/getting-started.md']]) {
+    for (const [heading, file] of [
+      ['OpenTelemetry JS 2.x', 'README.md'],
+      ['OpenTelemetry JS 3.x', 'docs/getting-started.md'],
+    ]) {
       const quickStart = readQuickStart(README, heading, path.join(REPO, file));
       assert.equal(quickStart.install.args[0], 'install', heading);
       assert.ok(quickStart.install.args.includes('otel-span-profiler'), heading);

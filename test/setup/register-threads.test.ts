@@ -19,7 +19,7 @@ function appEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 // Issue 21 §4: the source-map thread inherited the application's --require/--import preloads (and
 // NODE_OPTIONS), so the zero-code entry started a second NodeSDK inside it, whose processor then
 // warned "created in a worker thread: it profiles nothing there" in every run that exported.
-describe('otel-span-profiler/register and the library\'s own threads', function () {
+describe("otel-span-profiler/register and the library's own threads", function () {
   this.timeout(60_000);
   const sink = OtlpSink.json();
   let app: AppProcess | undefined;
@@ -54,7 +54,10 @@ describe('otel-span-profiler/register and the library\'s own threads', function 
       const exit = await app.stop();
       // Exported, so the source-map thread ran (source maps are on by default).
       const profiles = sink.profileBodies().flatMap(summarizeProfiles);
-      assert.ok(profiles.some((p) => p.sampleCount > 0), `profiles were exported; stderr:\n${exit.stderr}`);
+      assert.ok(
+        profiles.some((p) => p.sampleCount > 0),
+        `profiles were exported; stderr:\n${exit.stderr}`,
+      );
       assert.doesNotMatch(exit.stderr, /worker thread/, exit.stderr);
       assert.doesNotMatch(exit.stderr, /otel-span-profiler|OpenTelemetry|warn/i, `no warning expected:\n${exit.stderr}`);
     });

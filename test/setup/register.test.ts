@@ -30,7 +30,9 @@ function appEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 /** The parts of an OTLP JSON profiles request read here. */
 interface ProfilesBody {
   dictionary?: { stringTable?: string[]; attributeTable?: Array<{ keyStrindex?: number }> };
-  resourceProfiles?: Array<{ scopeProfiles?: Array<{ profiles?: Array<{ attributeIndices?: number[]; samples?: Array<{ linkIndex?: number }> }> }> }>;
+  resourceProfiles?: Array<{
+    scopeProfiles?: Array<{ profiles?: Array<{ attributeIndices?: number[]; samples?: Array<{ linkIndex?: number }> }> }>;
+  }>;
 }
 
 interface Run {
@@ -56,7 +58,12 @@ describe('otel-span-profiler/register', function () {
   async function run(nodeArgs: string[], env: Record<string, string> = {}): Promise<Run> {
     app = new AppProcess(process.execPath, nodeArgs, {
       cwd: fixtures,
-      env: appEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'register-test', ...env }),
+      env: appEnv({
+        OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_SERVICE_NAME: 'register-test',
+        ...env,
+      }),
     });
     await app.ready();
     const statuses = await app.get('/work', REQUESTS);
@@ -71,14 +78,21 @@ describe('otel-span-profiler/register', function () {
     assert.equal(result.exit.signal, 'SIGTERM', result.exit.stderr);
     const spans = spansOf(sink.traceBodies());
     const traceIds = new Set(spans.map((s) => s.traceId));
-    assert.ok(spans.some((s) => s.name === 'GET /work'), `an HTTP server span, got ${spans.map((s) => s.name).join(', ')}`);
-    assert.ok(spans.some((s) => s.name.startsWith('request handler')), `an Express span, got ${spans.map((s) => s.name).join(', ')}`);
+    assert.ok(
+      spans.some((s) => s.name === 'GET /work'),
+      `an HTTP server span, got ${spans.map((s) => s.name).join(', ')}`,
+    );
+    assert.ok(
+      spans.some((s) => s.name.startsWith('request handler')),
+      `an Express span, got ${spans.map((s) => s.name).join(', ')}`,
+    );
     const profiles = sink.profileBodies().flatMap(summarizeProfiles);
     const hot = profiles.filter((p) => p.sampleCount > 0 && p.functionNames.has(HOT_FUNCTION));
     assert.ok(hot.length > 0, `a profile sampling ${HOT_FUNCTION}, got ${profiles.length} profiles`);
     for (const profile of hot) {
       assert.equal(profile.serviceName, 'register-test');
-      for (const traceId of profile.traceIds) assert.ok(traceIds.has(traceId), `profile linked to trace ${traceId}, which was not exported`);
+      for (const traceId of profile.traceIds)
+        assert.ok(traceIds.has(traceId), `profile linked to trace ${traceId}, which was not exported`);
     }
   }
 
@@ -100,17 +114,31 @@ describe('otel-span-profiler/register', function () {
   it('should export profiles and no traces with OTEL_TRACES_EXPORTER=none', async () => {
     await run(['--require', 'otel-span-profiler/register', 'express-app.js'], { OTEL_TRACES_EXPORTER: 'none' });
     assert.deepEqual(sink.traceBodies(), []);
-    assert.ok(sink.profileBodies().flatMap(summarizeProfiles).some((p) => p.functionNames.has(HOT_FUNCTION)));
+    assert.ok(
+      sink
+        .profileBodies()
+        .flatMap(summarizeProfiles)
+        .some((p) => p.functionNames.has(HOT_FUNCTION)),
+    );
   });
 
   it('should print spans with OTEL_TRACES_EXPORTER=console and still export profiles', async function () {
     // Up to MAX_ROUNDS rounds of requests, each followed by the 5 s scheduled export: a busy host
     // may take no sample of the hot route in one round, so the work goes on until one is exported.
     this.timeout(MAX_ROUNDS * 20_000);
-    const sampledHot = (): boolean => sink.profileBodies().flatMap(summarizeProfiles).some((p) => p.sampleCount > 0 && p.functionNames.has(HOT_FUNCTION));
+    const sampledHot = (): boolean =>
+      sink
+        .profileBodies()
+        .flatMap(summarizeProfiles)
+        .some((p) => p.sampleCount > 0 && p.functionNames.has(HOT_FUNCTION));
     app = new AppProcess(process.execPath, ['--require', 'otel-span-profiler/register', 'express-app.js'], {
       cwd: fixtures,
-      env: appEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'register-test', OTEL_TRACES_EXPORTER: 'console' }),
+      env: appEnv({
+        OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_SERVICE_NAME: 'register-test',
+        OTEL_TRACES_EXPORTER: 'console',
+      }),
     });
     await app.ready();
     let rounds = 0;
@@ -134,7 +162,10 @@ describe('otel-span-profiler/register', function () {
 
   it('should warn on the console about an unknown OTEL_PROFILES_EXPORTER and export OTLP', async () => {
     const result = await run(['--require', 'otel-span-profiler/register', 'express-app.js'], { OTEL_PROFILES_EXPORTER: 'pyroscope' });
-    assert.match(result.exit.stderr, /OTEL_PROFILES_EXPORTER is invalid, expected one of otlp, file, none \(actual: "pyroscope"\); using 'otlp'/);
+    assert.match(
+      result.exit.stderr,
+      /OTEL_PROFILES_EXPORTER is invalid, expected one of otlp, file, none \(actual: "pyroscope"\); using 'otlp'/,
+    );
     assertProfiled(result);
   });
 
@@ -150,11 +181,16 @@ describe('otel-span-profiler/register', function () {
     for (const body of sink.profileBodies() as ProfilesBody[]) {
       const strings = body.dictionary?.stringTable ?? [];
       const continuousKeys = new Set(
-        (body.dictionary?.attributeTable ?? []).flatMap((a, i) => (strings[a.keyStrindex ?? 0] === 'otel_span_profiler.continuous' ? [i] : [])),
+        (body.dictionary?.attributeTable ?? []).flatMap((a, i) =>
+          strings[a.keyStrindex ?? 0] === 'otel_span_profiler.continuous' ? [i] : [],
+        ),
       );
       for (const profile of (body.resourceProfiles ?? []).flatMap((rp) => (rp.scopeProfiles ?? []).flatMap((sp) => sp.profiles ?? []))) {
         profiles++;
-        assert.ok((profile.attributeIndices ?? []).some((i) => continuousKeys.has(i)), 'a profile not marked continuous');
+        assert.ok(
+          (profile.attributeIndices ?? []).some((i) => continuousKeys.has(i)),
+          'a profile not marked continuous',
+        );
         unlinked += (profile.samples ?? []).filter((s) => (s.linkIndex ?? 0) === 0).length;
       }
     }
@@ -214,7 +250,10 @@ describe('otel-span-profiler/register', function () {
       };
       const { instrumentations, packages } = loadInstrumentations((name) => installed[name]);
       assert.deepEqual(packages, ['@opentelemetry/instrumentation-http', '@opentelemetry/instrumentation-express']);
-      assert.deepEqual(instrumentations.map((i) => i.constructor), [HttpInstrumentation, ExpressInstrumentation]);
+      assert.deepEqual(
+        instrumentations.map((i) => i.constructor),
+        [HttpInstrumentation, ExpressInstrumentation],
+      );
       assert.deepEqual(recorder.records, []);
     });
 
@@ -232,8 +271,14 @@ describe('otel-span-profiler/register', function () {
     it('should warn that nothing will be profiled when no instrumentation is installed', () => {
       const { instrumentations } = loadInstrumentations(() => undefined);
       assert.deepEqual(instrumentations, []);
-      assert.deepEqual(recorder.records.map((r) => [r.level, r.namespace]), [['warn', 'otel-span-profiler/register']]);
-      assert.match(recorder.records[0]!.message, /^no instrumentation is installed, so incoming requests create no spans and nothing is profiled/);
+      assert.deepEqual(
+        recorder.records.map((r) => [r.level, r.namespace]),
+        [['warn', 'otel-span-profiler/register']],
+      );
+      assert.match(
+        recorder.records[0]!.message,
+        /^no instrumentation is installed, so incoming requests create no spans and nothing is profiled/,
+      );
     });
   });
 });

@@ -9,7 +9,23 @@ import * as path from 'node:path';
 
 // build/test/setup/ -> the repository root; the script stays in the source tree.
 const script = path.join(__dirname, '..', '..', '..', 'scripts', 'test-prerequisites.sh');
-const BASIC_TOOLS = ['bash', 'env', 'dirname', 'mktemp', 'date', 'sleep', 'grep', 'tail', 'cut', 'find', 'du', 'wc', 'rm', 'cat', 'sha256sum'];
+const BASIC_TOOLS = [
+  'bash',
+  'env',
+  'dirname',
+  'mktemp',
+  'date',
+  'sleep',
+  'grep',
+  'tail',
+  'cut',
+  'find',
+  'du',
+  'wc',
+  'rm',
+  'cat',
+  'sha256sum',
+];
 const INSTALLERS = ['apt-get', 'apt', 'sudo', 'brew', 'protoc'];
 
 describe('npm test prerequisites (scripts/test-prerequisites.sh)', function () {

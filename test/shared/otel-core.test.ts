@@ -18,7 +18,7 @@ describe('otel-core (what we use of @opentelemetry/core, an optional peer)', () 
     assert.equal(core.isTracingSuppressed(ROOT_CONTEXT), false);
   });
 
-  it('should hand errors to the handler set with core\'s setGlobalErrorHandler', () => {
+  it("should hand errors to the handler set with core's setGlobalErrorHandler", () => {
     const seen: unknown[] = [];
     core.setGlobalErrorHandler((error) => seen.push(error));
     try {

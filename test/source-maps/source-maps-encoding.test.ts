@@ -50,7 +50,12 @@ describe('Encoding of source-mapped frames', function () {
       // The same .ts line loaded twice: from tsc's output and from a bundle.
       const fromTsc = mapped(frame('crunchNumbers', 'src/hot.ts', 7, 3), frame('crunchNumbers', '/app/dist/hot.js', 9, 5));
       const fromBundle = mapped(frame('crunchNumbers', 'src/hot.ts', 7, 3), frame('crunchNumbers', '/app/bundle/app.js', 30, 3));
-      const indices = [b.location(fromTsc), b.location(fromBundle), b.location({ ...fromTsc }), b.location(frame('crunchNumbers', 'src/hot.ts', 7, 3))];
+      const indices = [
+        b.location(fromTsc),
+        b.location(fromBundle),
+        b.location({ ...fromTsc }),
+        b.location(frame('crunchNumbers', 'src/hot.ts', 7, 3)),
+      ];
       assert.deepStrictEqual(indices, [1, 2, 1, 3]);
       const dict = b.build();
       assert.deepStrictEqual(new Set(dict.locationTable.slice(1).map((l) => l.lines![0].functionIndex)).size, 1);
@@ -65,7 +70,10 @@ describe('Encoding of source-mapped frames', function () {
       const dict = b.build();
       assert.deepStrictEqual(
         dict.functionTable.slice(1).map((f) => [dict.stringTable[f.nameStrindex!], dict.stringTable[f.systemNameStrindex!]]),
-        [['parse', 't'], ['render', 't']],
+        [
+          ['parse', 't'],
+          ['render', 't'],
+        ],
       );
     });
   });

@@ -54,10 +54,15 @@ function otlpLocations(otlp: Otlp): Array<{ name: string; systemName: string; fi
   return d.locationTable.slice(1).map((location) => {
     const line = location.lines![0];
     const fn = d.functionTable[line.functionIndex ?? 0];
-    const generated = (location.attributeIndices ?? [])
-      .map((i) => d.attributeTable[i])
-      .find((a) => s(a.keyStrindex) === GENERATED_POSITION)?.value?.stringValue;
-    return { name: s(fn.nameStrindex), systemName: s(fn.systemNameStrindex), file: s(fn.filenameStrindex), line: Number(line.line ?? 0), generated };
+    const generated = (location.attributeIndices ?? []).map((i) => d.attributeTable[i]).find((a) => s(a.keyStrindex) === GENERATED_POSITION)
+      ?.value?.stringValue;
+    return {
+      name: s(fn.nameStrindex),
+      systemName: s(fn.systemNameStrindex),
+      file: s(fn.filenameStrindex),
+      line: Number(line.line ?? 0),
+      generated,
+    };
   });
 }
 
@@ -74,12 +79,20 @@ describe('Source-mapped frames of real builds (issue #13)', function () {
     hotSource = readFileSync(path.join(project, 'src', 'hot.ts'), 'utf8');
     hotLoopLine = lineOf(hotSource, '// HOT LOOP');
     const tsc = path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
-    const build = (...args: string[]) => execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json', ...args], { cwd: project, stdio: 'pipe' });
+    const build = (...args: string[]) =>
+      execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json', ...args], { cwd: project, stdio: 'pipe' });
     build();
     build('--outDir', 'dist-node');
     build('--outDir', 'dist-plain', '--sourceMap', 'false');
     const bundle = (outfile: string, options: esbuild.BuildOptions) =>
-      esbuild.buildSync({ entryPoints: [path.join(project, 'src', 'index.ts')], outfile: path.join(project, outfile), bundle: true, platform: 'node', logLevel: 'silent', ...options });
+      esbuild.buildSync({
+        entryPoints: [path.join(project, 'src', 'index.ts')],
+        outfile: path.join(project, outfile),
+        bundle: true,
+        platform: 'node',
+        logLevel: 'silent',
+        ...options,
+      });
     bundle('bundle/app.js', { format: 'cjs', sourcemap: 'linked' });
     bundle('bundle-min/app.mjs', { format: 'esm', minify: true, sourcemap: 'inline' });
   });
@@ -103,7 +116,10 @@ describe('Source-mapped frames of real builds (issue #13)', function () {
       sourceMaps: options.sourceMaps,
       noShutdown: options.noShutdown,
     };
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), driver, JSON.stringify(config)], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), driver, JSON.stringify(config)], {
+      cwd: project,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -153,7 +169,9 @@ describe('Source-mapped frames of real builds (issue #13)', function () {
     assert.strictEqual(r.sourceMaps?.mapsFailed, 0);
     assert.ok((r.sourceMaps?.mapsLoaded ?? 0) >= 2, JSON.stringify(r.sourceMaps));
     // The caller is mapped too.
-    assert.ok(r.stacks.some((stack) => stack.some((f) => f.functionName === 'handleCheckout' && f.fileName === path.join('src', 'checkout.ts'))));
+    assert.ok(
+      r.stacks.some((stack) => stack.some((f) => f.functionName === 'handleCheckout' && f.fileName === path.join('src', 'checkout.ts'))),
+    );
   });
 
   it('should name the .ts file and the hot loop line for an esbuild bundle', async function () {

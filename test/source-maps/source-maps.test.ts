@@ -78,7 +78,12 @@ describe('SourceMapper', function () {
   async function tscScript(options: { inline?: boolean; mapComment?: string } = {}): Promise<{ js: string; file: string }> {
     const out = ts.transpileModule(TS_SOURCE, {
       fileName: path.join(project, 'src', 'hot.ts'),
-      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, sourceMap: !options.inline, inlineSourceMap: options.inline },
+      compilerOptions: {
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.CommonJS,
+        sourceMap: !options.inline,
+        inlineSourceMap: options.inline,
+      },
     });
     const file = path.join(project, 'dist', 'hot.js');
     await fs.mkdir(path.dirname(file), { recursive: true });
@@ -187,11 +192,24 @@ describe('SourceMapper', function () {
     it('should return profiles, samples and stacks with nothing to map as the same objects', async function () {
       const { js, file } = await tscScript({ mapComment: '' });
       const mapper = newMapper();
-      const profile = profileOf([hotFrame(js, file), frame('run', 'node:async_hooks', 346, 14), frame('f', 'f.js', 1, 1), frame('', '', 0, 0)]);
+      const profile = profileOf([
+        hotFrame(js, file),
+        frame('run', 'node:async_hooks', 346, 14),
+        frame('f', 'f.js', 1, 1),
+        frame('', '', 0, 0),
+      ]);
       const [out] = await mapper.mapProfiles([profile], 10_000);
       assert.strictEqual(out, profile);
       // Only the script on disk was looked at: builtins and scripts named by sourceURL are not.
-      assert.deepStrictEqual(mapper.stats, { mapsLoaded: 0, nodeMapsUsed: 0, scriptsWithoutMap: 1, mapsFailed: 0, framesMapped: 0, framesWithoutMapping: 0, batchesUnmapped: 0 });
+      assert.deepStrictEqual(mapper.stats, {
+        mapsLoaded: 0,
+        nodeMapsUsed: 0,
+        scriptsWithoutMap: 1,
+        mapsFailed: 0,
+        framesMapped: 0,
+        framesWithoutMapping: 0,
+        batchesUnmapped: 0,
+      });
     });
 
     it('should keep the frames of a script whose map file is missing, count it and log it at debug level', async function () {
@@ -237,7 +255,15 @@ describe('SourceMapper', function () {
       await fs.rm(`${file}.map`);
       const [second] = await mapOne(mapper, stack);
       assert.strictEqual(second[0], first[0]);
-      assert.deepStrictEqual(mapper.stats, { mapsLoaded: 1, nodeMapsUsed: 0, scriptsWithoutMap: 0, mapsFailed: 0, framesMapped: 1, framesWithoutMapping: 0, batchesUnmapped: 0 });
+      assert.deepStrictEqual(mapper.stats, {
+        mapsLoaded: 1,
+        nodeMapsUsed: 0,
+        scriptsWithoutMap: 0,
+        mapsFailed: 0,
+        framesMapped: 1,
+        framesWithoutMapping: 0,
+        batchesUnmapped: 0,
+      });
     });
 
     it('should keep and count a frame whose position the map does not cover', async function () {
@@ -266,7 +292,13 @@ describe('SourceMapper', function () {
       });
       const js = await fs.readFile(bundle, 'utf8');
       // Find the minified names by running the bundle: V8 names what it runs.
-      const names = execFileSync(process.execPath, ['-e', `const m = require(${JSON.stringify(bundle)}); console.log(m.crunchNumbers.name, m.handleCheckout.name)`], { encoding: 'utf8' }).trim().split(' ');
+      const names = execFileSync(
+        process.execPath,
+        ['-e', `const m = require(${JSON.stringify(bundle)}); console.log(m.crunchNumbers.name, m.handleCheckout.name)`],
+        { encoding: 'utf8' },
+      )
+        .trim()
+        .split(' ');
       const [hotName, callerName] = names;
       assert.ok(hotName !== 'crunchNumbers' && callerName !== 'handleCheckout', `not minified: ${names.join(' ')}`);
       const hot = positionOf(js, 'Math.sqrt');
@@ -308,7 +340,15 @@ describe('SourceMapper', function () {
       const profile = profileOf([hotFrame(js, file)]);
       const [out] = await mapper.mapProfiles([profile], 10_000);
       assert.strictEqual(out, profile);
-      assert.deepStrictEqual(mapper.stats, { mapsLoaded: 0, nodeMapsUsed: 0, scriptsWithoutMap: 0, mapsFailed: 0, framesMapped: 0, framesWithoutMapping: 0, batchesUnmapped: 0 });
+      assert.deepStrictEqual(mapper.stats, {
+        mapsLoaded: 0,
+        nodeMapsUsed: 0,
+        scriptsWithoutMap: 0,
+        mapsFailed: 0,
+        framesMapped: 0,
+        framesWithoutMapping: 0,
+        batchesUnmapped: 0,
+      });
     });
 
     it('should keep the other fields of profiles and samples', async function () {

@@ -51,8 +51,15 @@ describe('viewer in a browser (chromium, puppeteer-core)', function () {
       executablePath: CHROMIUM,
       headless: true,
       args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'osp-chromium-'))}`,
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${mkdtempSync(join(tmpdir(), 'osp-chromium-'))}`,
       ],
       defaultViewport: { width: 1400, height: 1000 },
     });
@@ -77,7 +84,10 @@ describe('viewer in a browser (chromium, puppeteer-core)', function () {
     const candidates = store
       .roots()
       .filter((r) => r.name === 'GET /report')
-      .map((root) => ({ root, child: store.trace(root.traceId)!.spans.find((s) => s.name === 'render report' && s.selfCpuNanos > 0 && inRoute(s.spanId)) }))
+      .map((root) => ({
+        root,
+        child: store.trace(root.traceId)!.spans.find((s) => s.name === 'render report' && s.selfCpuNanos > 0 && inRoute(s.spanId)),
+      }))
       .filter((c) => c.child !== undefined)
       .sort((a, b) => b.root.cpuNanos - a.root.cpuNanos);
     assert.ok(candidates.length > 0, 'a /report request with samples in its child span');
@@ -135,7 +145,10 @@ describe('viewer in a browser (chromium, puppeteer-core)', function () {
     assert.equal((await textOf(`.wf-row[data-span-id="${child.spanId}"] .wf-cpu`)).trim(), cpu);
     assert.match(await textOf('#flame-title'), new RegExp(`CPU ${cpu.replace('.', '\\.')}`));
     const frames = await page.$$eval('#flame svg title', (titles) => titles.map((t) => t.textContent ?? ''));
-    assert.ok(frames.some((f) => f.includes('buildInventoryReport')), frames.join('\n'));
+    assert.ok(
+      frames.some((f) => f.includes('buildInventoryReport')),
+      frames.join('\n'),
+    );
     await page.screenshot({ path: join(SCREENSHOTS, 'trace-child-span.png'), fullPage: true });
   });
 
@@ -148,7 +161,7 @@ describe('viewer in a browser (chromium, puppeteer-core)', function () {
     await page.waitForFunction("/of|%/.test(document.getElementById('flame-details').innerText)");
   });
 
-  it('should merge every request of one root span name with the route\'s function holding most of it, and zoom into a frame and back', async () => {
+  it("should merge every request of one root span name with the route's function holding most of it, and zoom into a frame and back", async () => {
     await page.goto(`${viewer.url}/`);
     await page.waitForSelector('#aggregates tr[data-name="GET /hash"]');
     await page.click('#aggregates tr[data-name="GET /hash"]');
@@ -173,10 +186,17 @@ describe('viewer in a browser (chromium, puppeteer-core)', function () {
     })()`;
     const before = await page.evaluate(`${widest}.querySelector('rect').getAttribute('width')`);
     await page.evaluate(`${widest}.dispatchEvent(new MouseEvent('click', { bubbles: true }))`);
-    await page.waitForFunction(`Number(${widest}.querySelector('rect').getAttribute('width')) >= 0.97 * Number(document.querySelector('#flame svg').getAttribute('width'))`);
-    assert.ok(Number(before) < 0.97 * Number(await page.$eval('#flame svg', (svg) => svg.getAttribute('width'))), 'the frame was not already full width');
+    await page.waitForFunction(
+      `Number(${widest}.querySelector('rect').getAttribute('width')) >= 0.97 * Number(document.querySelector('#flame svg').getAttribute('width'))`,
+    );
+    assert.ok(
+      Number(before) < 0.97 * Number(await page.$eval('#flame svg', (svg) => svg.getAttribute('width'))),
+      'the frame was not already full width',
+    );
     await page.click('#flame-reset');
-    await page.waitForFunction(`Number(${widest}.querySelector('rect').getAttribute('width')) < 0.97 * Number(document.querySelector('#flame svg').getAttribute('width'))`);
+    await page.waitForFunction(
+      `Number(${widest}.querySelector('rect').getAttribute('width')) < 0.97 * Number(document.querySelector('#flame svg').getAttribute('width'))`,
+    );
   });
   it('should search function names as plain text: a name full of RegExp syntax highlights, and nothing throws (issue 21 §3)', async () => {
     const hostile = 'get [Symbol.iterator(';
@@ -186,7 +206,9 @@ describe('viewer in a browser (chromium, puppeteer-core)', function () {
     const rows = await page.$$eval('#top-functions tbody tr td.fn', (cells) => cells.map((c) => c.textContent ?? ''));
     assert.ok(rows.includes(hostile), rows.join(', '));
     // Clicking the top-functions row searches for its name.
-    await page.evaluate(`[...document.querySelectorAll('#top-functions tbody tr')].find((tr) => tr.querySelector('td.fn').textContent === ${JSON.stringify(hostile)}).click()`);
+    await page.evaluate(
+      `[...document.querySelectorAll('#top-functions tbody tr')].find((tr) => tr.querySelector('td.fn').textContent === ${JSON.stringify(hostile)}).click()`,
+    );
     await page.waitForFunction("/search: .* of .* total/.test(document.getElementById('flame-details').innerText)");
     assert.match(await textOf('#flame-details'), /search: 3000000 of 3000000 total/);
     await page.screenshot({ path: join(SCREENSHOTS, 'search-regexp-syntax.png'), fullPage: true });

@@ -10,7 +10,10 @@ import { join } from 'node:path';
 
 const REPO = join(__dirname, '..', '..', '..');
 const { runLoad } = require(join(REPO, 'examples', 'load.js')) as {
-  runLoad(baseUrl: string, options: { durationMillis: number; concurrency: number; maxRequests: number }): Promise<{ ok: number; failed: number }>;
+  runLoad(
+    baseUrl: string,
+    options: { durationMillis: number; concurrency: number; maxRequests: number },
+  ): Promise<{ ok: number; failed: number }>;
 };
 
 export interface ServiceRun {
@@ -25,7 +28,12 @@ export async function runExampleService(options: { seconds?: number; otlpEndpoin
   const dir = mkdtempSync(join(tmpdir(), 'osp-viewer-'));
   const profilesFile = join(dir, 'profiles.jsonl');
   const tracesFile = join(dir, 'traces.jsonl');
-  const env: NodeJS.ProcessEnv = { ...process.env, PROFILES_FILE: profilesFile, TRACES_FILE: tracesFile, OTEL_SERVICE_NAME: 'viewer-test-service' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PROFILES_FILE: profilesFile,
+    TRACES_FILE: tracesFile,
+    OTEL_SERVICE_NAME: 'viewer-test-service',
+  };
   delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
   delete env.OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT;
   if (options.otlpEndpoint !== undefined) {

@@ -44,7 +44,9 @@ describe('viewer OTLP endpoint: protobuf traces', () => {
       ],
     );
     const rootView = got.spans[0];
-    const startNanos = BigInt(spans.find((s) => s.name === 'GET /orders')!.startTime[0]) * 1_000_000_000n + BigInt(spans.find((s) => s.name === 'GET /orders')!.startTime[1]);
+    const startNanos =
+      BigInt(spans.find((s) => s.name === 'GET /orders')!.startTime[0]) * 1_000_000_000n +
+      BigInt(spans.find((s) => s.name === 'GET /orders')!.startTime[1]);
     assert.equal(rootView.startUnixNano, startNanos.toString());
     await provider.shutdown();
   });

@@ -44,7 +44,10 @@ describe('viewer API', function () {
   });
 
   it('should list the profiled roots with their CPU time and an aggregate per root span name', async () => {
-    const { roots, aggregates } = JSON.parse((await get(`${viewer.url}/api/traces`)).text) as { roots: ProfiledRoot[]; aggregates: { name: string; count: number; cpuNanos: number }[] };
+    const { roots, aggregates } = JSON.parse((await get(`${viewer.url}/api/traces`)).text) as {
+      roots: ProfiledRoot[];
+      aggregates: { name: string; count: number; cpuNanos: number }[];
+    };
     assert.ok(roots.length > 10, `${roots.length} roots`);
     assert.deepEqual(new Set(roots.map((r) => r.name)), new Set(['GET /report', 'GET /parse', 'GET /hash']));
     for (const root of roots) {
@@ -53,10 +56,13 @@ describe('viewer API', function () {
     }
     const hash = aggregates.find((a) => a.name === 'GET /hash')!;
     assert.equal(hash.count, roots.filter((r) => r.name === 'GET /hash').length);
-    assert.equal(hash.cpuNanos, roots.filter((r) => r.name === 'GET /hash').reduce((sum, r) => sum + r.cpuNanos, 0));
+    assert.equal(
+      hash.cpuNanos,
+      roots.filter((r) => r.name === 'GET /hash').reduce((sum, r) => sum + r.cpuNanos, 0),
+    );
   });
 
-  it('should give a trace\'s spans with each span\'s own CPU, summing to the root\'s CPU', async () => {
+  it("should give a trace's spans with each span's own CPU, summing to the root's CPU", async () => {
     const { roots } = JSON.parse((await get(`${viewer.url}/api/traces`)).text) as { roots: ProfiledRoot[] };
     for (const root of roots.filter((r) => r.name === 'GET /report').slice(0, 10)) {
       const trace = JSON.parse((await get(`${viewer.url}/api/traces/${root.traceId}`)).text) as TraceResponse;
@@ -83,14 +89,22 @@ describe('viewer API', function () {
       const whole = await get(`${viewer.url}/api/spans/${root.rootSpanId}/folded`);
       assert.equal(whole.status, 200);
       assert.match(whole.text, /buildInventoryReport/);
-      const total = whole.text.trim().split('\n').reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+      const total = whole.text
+        .trim()
+        .split('\n')
+        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
       assert.ok(Math.abs(total - root.cpuNanos) <= whole.text.trim().split('\n').length, `${total} vs ${root.cpuNanos}`);
       const own = await get(`${viewer.url}/api/spans/${root.rootSpanId}/folded?self=1`);
       assert.equal(own.status, 200);
       const childFolded = await get(`${viewer.url}/api/spans/${child.spanId}/folded?self=1`);
       assert.match(childFolded.text, /buildInventoryReport/);
       // The root's own samples and its child's make up the whole request.
-      const sum = (text: string): number => text.trim().split('\n').filter(Boolean).reduce((acc, line) => acc + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+      const sum = (text: string): number =>
+        text
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .reduce((acc, line) => acc + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
       assert.ok(Math.abs(sum(own.text) + sum(childFolded.text) - total) <= 2, `${sum(own.text)} + ${sum(childFolded.text)} vs ${total}`);
       break;
     }
@@ -131,7 +145,7 @@ describe('viewer API', function () {
     });
     after(() => endpoint?.close());
 
-    it('should receive the example service\'s traces (JSON) and profiles (protobuf, gzip) over OTLP/HTTP', async () => {
+    it("should receive the example service's traces (JSON) and profiles (protobuf, gzip) over OTLP/HTTP", async () => {
       const sent = await runExampleService({ seconds: 2, otlpEndpoint: endpoint.otlpUrl });
       assert.equal(existsSync(sent.profilesFile), false, 'the service wrote to a file instead of the endpoint');
       const roots = store.roots();
@@ -141,7 +155,8 @@ describe('viewer API', function () {
       assert.equal(api.roots.length, roots.length);
       // A request may hold a single sample; all /hash requests together hold the route's function.
       let hashFolded = '';
-      for (const root of roots.filter((r) => r.name === 'GET /hash')) hashFolded += (await get(`${endpoint.url}/api/spans/${root.rootSpanId}/folded`)).text;
+      for (const root of roots.filter((r) => r.name === 'GET /hash'))
+        hashFolded += (await get(`${endpoint.url}/api/spans/${root.rootSpanId}/folded`)).text;
       assert.match(hashFolded, /deriveKeyChain/);
       // What arrived was appended to the output folder, readable as input again.
       assert.deepEqual(readdirSync(outDir).sort(), ['profiles.jsonl', 'traces.jsonl']);
@@ -149,13 +164,23 @@ describe('viewer API', function () {
       const requests = readOtlpFiles([outDir]);
       for (const { request } of requests.traces) again.addTraces(request);
       for (const { request } of requests.profiles) again.addProfiles(request);
-      assert.deepEqual(again.roots().map((r) => [r.traceId, r.cpuNanos]).sort(), roots.map((r) => [r.traceId, r.cpuNanos]).sort());
+      assert.deepEqual(
+        again
+          .roots()
+          .map((r) => [r.traceId, r.cpuNanos])
+          .sort(),
+        roots.map((r) => [r.traceId, r.cpuNanos]).sort(),
+      );
     });
 
-    it('should take profiles as OTLP JSON and answer in the request\'s encoding', async () => {
+    it("should take profiles as OTLP JSON and answer in the request's encoding", async () => {
       const before = store.stats.samplesReceived;
       const { request } = readOtlpFiles([run.profilesFile]).profiles[0];
-      const res = await fetch(`${endpoint.otlpUrl}/v1development/profiles`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+      const res = await fetch(`${endpoint.otlpUrl}/v1development/profiles`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(request),
+      });
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('content-type'), 'application/json');
       assert.equal(await res.text(), '{}');

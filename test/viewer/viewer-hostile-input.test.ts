@@ -61,7 +61,14 @@ describe('viewer under hostile input (issue 21 §3)', function () {
 
     it('should answer requests for loopback names and IP addresses', async () => {
       const port = new URL(viewer.url).port;
-      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, 'LOCALHOST', `app.localhost:${port}`, `[::1]:${port}`, `192.168.1.20:${port}`]) {
+      for (const host of [
+        `localhost:${port}`,
+        `127.0.0.1:${port}`,
+        'LOCALHOST',
+        `app.localhost:${port}`,
+        `[::1]:${port}`,
+        `192.168.1.20:${port}`,
+      ]) {
         assert.equal((await send(`${viewer.url}/api/traces`, { headers: { host } })).status, 200, host);
       }
     });
@@ -101,7 +108,11 @@ describe('viewer under hostile input (issue 21 §3)', function () {
     for (const values of [[1e308, 1e308], ['1e400'], ['12abc']]) {
       const { request } = profilesRequest({ functions: ['handler'], values });
       const text = JSON.stringify(request).replace('"1e400"', '1e400');
-      const answer = await send(`${viewer.otlpUrl}/v1development/profiles`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+      const answer = await send(`${viewer.otlpUrl}/v1development/profiles`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: text,
+      });
       assert.equal(answer.status, 400, JSON.stringify(values));
       assert.match(answer.text, /value 0 is not an int64/);
     }
@@ -124,9 +135,15 @@ describe('viewer under hostile input (issue 21 §3)', function () {
 
   it('should refuse a body that decompresses past the limit with 413, and keep serving', async () => {
     // Valid JSON of ~30 MB that gzips to ~30 kB.
-    const bomb = gzipSync(Buffer.concat([Buffer.from('{"resourceSpans":['), Buffer.alloc(MAX_BODY_BYTES + 10 * 1024 * 1024, ' '), Buffer.from(']}')]));
+    const bomb = gzipSync(
+      Buffer.concat([Buffer.from('{"resourceSpans":['), Buffer.alloc(MAX_BODY_BYTES + 10 * 1024 * 1024, ' '), Buffer.from(']}')]),
+    );
     assert.ok(bomb.length < 100_000, `${bomb.length}`);
-    const answer = await send(`${viewer.otlpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb });
+    const answer = await send(`${viewer.otlpUrl}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: bomb,
+    });
     assert.equal(answer.status, 413);
     assert.match(answer.text, /once decompressed/);
     assert.equal((await send(`${viewer.url}/api/traces`)).status, 200);

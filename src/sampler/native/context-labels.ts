@@ -36,7 +36,7 @@ export class ContextLabels {
 
   constructor(
     private readonly _profiler: WallProfiler,
-    private readonly _asyncContextFrame: boolean
+    private readonly _asyncContextFrame: boolean,
   ) {}
 
   /** Starts labelling: wraps the context manager and, without AsyncContextFrame, hooks callbacks. */
@@ -83,7 +83,13 @@ export class ContextLabels {
     const labels = this;
     const profiler = this._profiler;
     const acf = this._asyncContextFrame;
-    const wrapped = function withLabel(this: ContextManager, ctx: Context, fn: (...args: unknown[]) => unknown, thisArg?: unknown, ...args: unknown[]) {
+    const wrapped = function withLabel(
+      this: ContextManager,
+      ctx: Context,
+      fn: (...args: unknown[]) => unknown,
+      thisArg?: unknown,
+      ...args: unknown[]
+    ) {
       if (!labels._on) return original.call(this, ctx, fn, thisArg, ...args);
       const span: Span | undefined = trace.getSpan(ctx);
       try {
@@ -100,7 +106,7 @@ export class ContextLabels {
             return fn.apply(this, inner);
           },
           thisArg,
-          ...args
+          ...args,
         );
       } finally {
         // Back in the outer context: its own span again (see the class comment for why in both modes).

@@ -84,7 +84,7 @@ export class NativeEngine implements SamplingEngine {
     private readonly _addon: NativeAddon,
     private readonly _options: NativeEngineOptions,
     private readonly _sink: SampleSink,
-    private readonly _onStartFailure: (reason: string) => void
+    private readonly _onStartFailure: (reason: string) => void,
   ) {
     this._reader = new NativeSampleReader(_options.maxStackDepth);
     this._intervalMicros = Math.round(1e6 / _options.frequencyHz);
@@ -161,7 +161,7 @@ export class NativeEngine implements SamplingEngine {
       cpuTimeMeasured: this._cpuTimeMeasured,
       tickRateHz: 1e6 / this._intervalMicros,
       // Estimates from the measured cost per sample: the engine cannot time the signal handler.
-      overheadPercent: this._starts > 0 ? (this._options.sampleCostMicros * 1e-4) * (1e6 / this._intervalMicros) : null,
+      overheadPercent: this._starts > 0 ? this._options.sampleCostMicros * 1e-4 * (1e6 / this._intervalMicros) : null,
       sampleCostMicros: this._starts > 0 ? this._options.sampleCostMicros : null,
       handlerErrors: this._handlerErrors,
       skippedTicks: 0,
@@ -190,7 +190,7 @@ export class NativeEngine implements SamplingEngine {
   private _startProfiler(): void {
     const owners = globalThis as Record<symbol, unknown>;
     if (owners[OWNER_KEY] !== undefined && owners[OWNER_KEY] !== this._owner) {
-      this._fail('another ProfilingSpanProcessor (or another copy of otel-span-profiler) already runs V8\'s profiler in this process');
+      this._fail("another ProfilingSpanProcessor (or another copy of otel-span-profiler) already runs V8's profiler in this process");
       return;
     }
     const started = performance.now();

@@ -74,7 +74,8 @@ interface Bindings {
  * Windows (its build has no labels), a worker thread (the processor samples the main thread only).
  */
 export function loadNativeAddon(): AddonLoad {
-  if (process.platform === 'win32') return { error: "@datadog/pprof's Windows build stamps no labels on samples, so they cannot be charged to spans" };
+  if (process.platform === 'win32')
+    return { error: "@datadog/pprof's Windows build stamps no labels on samples, so they cannot be charged to spans" };
   if (!isMainThread) return { error: 'a worker thread (the native engine samples the main thread only)' };
   try {
     // Literal paths, so bundlers see them; a bundle without the .node file throws here.

@@ -120,7 +120,7 @@ export class ProbeSampler {
     if (!isMainThread) {
       this._enabled = false;
       logger.warn(
-        'ProfilingSpanProcessor created in a worker thread: it profiles nothing there (the sampler can only sample the main thread); spans pass through'
+        'ProfilingSpanProcessor created in a worker thread: it profiles nothing there (the sampler can only sample the main thread); spans pass through',
       );
     }
   }
@@ -266,7 +266,7 @@ export class ProbeSampler {
     if (worker !== undefined) {
       void worker.terminate().then(
         () => this._closeFds(),
-        () => this._closeFds()
+        () => this._closeFds(),
       );
     } else {
       this._closeFds();

@@ -17,7 +17,7 @@ export class RateLog {
     private readonly _state: Int32Array,
     private readonly _intervalMillis: number,
     private readonly _maxOverheadPercent: number,
-    private readonly _logger: DiagLogger
+    private readonly _logger: DiagLogger,
   ) {
     this._timer = setInterval(() => this._check(), RATE_LOG_CHECK_MILLIS).unref();
   }
@@ -36,7 +36,7 @@ export class RateLog {
     const cost = Atomics.load(this._state, Slot.PROBE_COST_NANOS);
     this._logger.debug(
       `tick rate now ${(millihz / 1000).toFixed(1)} Hz (configured ${(1000 / this._intervalMillis).toFixed(1)} Hz): probes took ` +
-        `${(overhead / 1e4).toFixed(2)}% of the main thread at ${(cost / 1000).toFixed(0)} us each, budget ${this._maxOverheadPercent}%`
+        `${(overhead / 1e4).toFixed(2)}% of the main thread at ${(cost / 1000).toFixed(0)} us each, budget ${this._maxOverheadPercent}%`,
     );
   }
 }

@@ -223,7 +223,7 @@ export function mainThreadFiles(fs: Fs, statFdIn: number, schedstatFdIn: number)
         const length = fs.readSync(statFd, statBuf, 0, statBuf.length, 0);
         // The state letter follows the command name, which is in parentheses and may hold any byte.
         const letter = statBuf[statBuf.lastIndexOf(0x29, length - 1) + 2];
-        return letter === 0x53 /* S */ || letter === 0x44 /* D */;
+        return letter === 0x53 /* S */ || letter === 0x44; /* D */
       } catch {
         statFd = -1;
         return false;
@@ -307,7 +307,7 @@ export function dispatchCalibration(
   slots: Slots,
   performance: { now(): number },
   readCpuNanos: () => number,
-  post: () => void
+  post: () => void,
 ) {
   const { CALIBRATING, CAL_DONE, DISPATCH_COST_NANOS } = slots;
   const calibrations: number[] = [];
@@ -358,7 +358,7 @@ export function overheadBudget(state: Int32Array, data: SamplingWorkerData, disp
     currentHz: number,
     overheadFraction: number,
     budgetFraction: number,
-    maxHz: number
+    maxHz: number,
   ) => number;
   const handlerRing = new Int32Array(data.handlerNanos);
   const WINDOW_MILLIS = 1000;
@@ -394,7 +394,15 @@ export function overheadBudget(state: Int32Array, data: SamplingWorkerData, disp
       const dispatch = calibrated >= 0 ? calibrated : data.defaultDispatchCostNanos;
       const probeCost = dispatch + medianHandlerNanos();
       const overhead = (ran * probeCost) / wallNanos;
-      if (data.debug) console.error('budget', ran, Math.round(wallNanos / 1e6), Math.round(calibrated), Math.round(medianHandlerNanos()), Math.round(1000 / interval));
+      if (data.debug)
+        console.error(
+          'budget',
+          ran,
+          Math.round(wallNanos / 1e6),
+          Math.round(calibrated),
+          Math.round(medianHandlerNanos()),
+          Math.round(1000 / interval),
+        );
       Atomics.store(state, PROBE_COST_NANOS, Math.min(2 ** 31 - 1, Math.round(probeCost)));
       Atomics.store(state, OVERHEAD_PPM, Math.min(2 ** 31 - 1, Math.round(overhead * 1e6)));
       if (!Number.isFinite(data.maxOverheadFraction)) return interval;

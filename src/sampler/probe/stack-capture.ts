@@ -35,7 +35,7 @@ export class StackCapturer {
    */
   constructor(
     private readonly maxDepth: number,
-    private readonly probeUrl: string
+    private readonly probeUrl: string,
   ) {}
 
   /**

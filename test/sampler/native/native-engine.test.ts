@@ -35,9 +35,14 @@ describe('NativeEngine (real sampling)', function () {
   function newEngine(sink: SampleSink, lingerMillis: number): NativeEngine {
     const load = loadNativeAddon();
     if ('error' in load) throw new Error(load.error);
-    return new NativeEngine(load.addon, { frequencyHz: 99, maxStackDepth: 64, reason: 'test', keepRunning: false, sampleCostMicros: 20, lingerMillis }, sink, (why) => {
-      throw new Error(why);
-    });
+    return new NativeEngine(
+      load.addon,
+      { frequencyHz: 99, maxStackDepth: 64, reason: 'test', keepRunning: false, sampleCostMicros: 20, lingerMillis },
+      sink,
+      (why) => {
+        throw new Error(why);
+      },
+    );
   }
 
   it('should stop after the linger and label samples again when it restarts', async function () {
@@ -56,7 +61,10 @@ describe('NativeEngine (real sampling)', function () {
       const end = performance.now() + 10_000;
       while (engine.stats.active && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
       assert.strictEqual(engine.stats.active, false, 'the engine did not stop after its linger');
-      assert.ok(sink.samples.some((s) => s.span === first), 'no sample of the first span');
+      assert.ok(
+        sink.samples.some((s) => s.span === first),
+        'no sample of the first span',
+      );
 
       const second = tracing.tracer.startSpan('second');
       engine.acquire();

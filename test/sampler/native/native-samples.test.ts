@@ -24,13 +24,17 @@ describe('NativeSampleReader', function () {
       [
         [10e6, 5, spanA, ['other', 'main']],
         [30e6, 7, spanB, ['handler', 'main']],
-      ]
+      ],
     );
     assert.deepStrictEqual(samples[0].stack[0], { functionName: 'other', fileName: 'other.js', lineNumber: 1, columnNumber: 1 });
   });
 
   it('should count (idle) and (program) samples as having no span and no stack, and keep (garbage collector) as a frame', function () {
-    const root = node('(root)', [node('(idle)', [], [at(1, spanA)]), node('(program)', [], [at(2, spanA)]), node('(garbage collector)', [], [at(3, spanA)])]);
+    const root = node('(root)', [
+      node('(idle)', [], [at(1, spanA)]),
+      node('(program)', [], [at(2, spanA)]),
+      node('(garbage collector)', [], [at(3, spanA)]),
+    ]);
     const samples = new NativeSampleReader(64).readSamples({ topDownRoot: root });
     assert.deepStrictEqual(
       samples.map((s) => [s.span, s.stack.map((f) => f.functionName)]),
@@ -38,7 +42,7 @@ describe('NativeSampleReader', function () {
         [undefined, []],
         [undefined, []],
         [spanA, ['(garbage collector)']],
-      ]
+      ],
     );
   });
 
@@ -46,7 +50,10 @@ describe('NativeSampleReader', function () {
     let leaf = node('f5', [], [at(1, spanA)]);
     for (let i = 4; i >= 1; i--) leaf = node(`f${i}`, [leaf]);
     const [sample] = new NativeSampleReader(3).readSamples({ topDownRoot: node('(root)', [leaf]) });
-    assert.deepStrictEqual(sample.stack.map((f) => f.functionName), ['f5', 'f4', 'f3']);
+    assert.deepStrictEqual(
+      sample.stack.map((f) => f.functionName),
+      ['f5', 'f4', 'f3'],
+    );
   });
 
   it('should give equal frames one object across rotations, and a sample without a label no span', function () {

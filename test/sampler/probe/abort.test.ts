@@ -17,11 +17,19 @@ describe('ProbeSampler never aborts its host (child processes, issue #21 §1)', 
   const library = require.resolve('../../../src/index');
 
   /** Runs the churn fixture; resolves to its exit code, signal and output. */
-  async function churn(cycles: number, leaked: number, end: 'natural' | 'exit' | 'throw' | 'signal'): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, [path.join(repo, 'test', 'fixtures', 'sampler-churn.js'), library, String(cycles), String(leaked), end], {
-      cwd: repo,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  async function churn(
+    cycles: number,
+    leaked: number,
+    end: 'natural' | 'exit' | 'throw' | 'signal',
+  ): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+    const child = spawn(
+      process.execPath,
+      [path.join(repo, 'test', 'fixtures', 'sampler-churn.js'), library, String(cycles), String(leaked), end],
+      {
+        cwd: repo,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -37,10 +45,13 @@ describe('ProbeSampler never aborts its host (child processes, issue #21 §1)', 
     assert.match(stdout, /cycles=\d+ probes=[1-9]/, `the fixture took no sample, so it proved nothing: ${stdout}${stderr}`);
   }
 
-  it('should probe inside the application\'s Error.prepareStackTrace without changing the stacks it formats', async function () {
+  it("should probe inside the application's Error.prepareStackTrace without changing the stacks it formats", async function () {
     // Probes there capture a stack while V8 formats another one (a re-entrant capture).
     this.timeout(120_000);
-    const child = spawn(process.execPath, [path.join(repo, 'test', 'fixtures', 'probe-in-prepare-stack-trace.js'), library], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(repo, 'test', 'fixtures', 'probe-in-prepare-stack-trace.js'), library], {
+      cwd: repo,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));

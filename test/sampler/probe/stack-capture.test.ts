@@ -43,7 +43,9 @@ describe('StackCapturer (through real sampling)', function () {
       // Above the hot function (toward the leaf) only what it calls: the clock it reads, which is
       // the helper's arrow and Node's performance.now internals.
       // The helper is tracing.js as V8 runs it, tracing.ts once source-mapped (the default).
-      const above = stack.slice(0, hotAt).filter((f) => !f.fileName.startsWith('node:') && !/tracing\.[jt]s$/.test(f.fileName) && f.fileName !== '');
+      const above = stack
+        .slice(0, hotAt)
+        .filter((f) => !f.fileName.startsWith('node:') && !/tracing\.[jt]s$/.test(f.fileName) && f.fileName !== '');
       assert.deepStrictEqual(above, [], `frames above the hot function that it does not call`);
       assert.ok(callerAt > hotAt, 'the caller is not below the hot function');
       const frame = stack[hotAt];
@@ -69,7 +71,10 @@ describe('StackCapturer (through real sampling)', function () {
     const withHot = stacks.filter((s) => s.some((f) => f.functionName === 'afterAwaitHot'));
     assert.ok(withHot.length >= 3);
     for (const stack of withHot) {
-      assert.ok(stack.some((f) => f.functionName === 'resumedWorker'), 'the running async function is missing');
+      assert.ok(
+        stack.some((f) => f.functionName === 'resumedWorker'),
+        'the running async function is missing',
+      );
       assert.ok(!stack.some((f) => f.functionName === 'awaitingCaller'), 'an awaiting (async) frame was kept');
     }
   });

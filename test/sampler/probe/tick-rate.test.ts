@@ -21,7 +21,7 @@ describe('nextTickRateHz (the overhead budget rule)', function () {
   it('should leave moves of 5% or less alone', function () {
     assert.strictEqual(nextTickRateHz(40, 0.0102, 0.01, 99), 40);
     assert.strictEqual(nextTickRateHz(40, 0.0098, 0.01, 99), 40);
-    assert.notStrictEqual(nextTickRateHz(40, 0.0110, 0.01, 99), 40);
+    assert.notStrictEqual(nextTickRateHz(40, 0.011, 0.01, 99), 40);
   });
 
   it('should settle where the measured overhead meets the budget when each probe costs the same', function () {
