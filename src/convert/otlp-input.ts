@@ -182,7 +182,7 @@ function unzstd(data: Buffer, where: string): Buffer {
   try {
     return decompress(data);
   } catch (err) {
-    throw new InputError(where, `looks zstd-compressed but does not decompress: ${(err as Error).message}`);
+    throw new InputError(where, `looks zstd-compressed but does not decompress: ${errorMessage(err)}`);
   }
 }
 

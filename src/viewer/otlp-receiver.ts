@@ -3,6 +3,7 @@
  * JSON, optionally gzip- or deflate-compressed. What it accepts goes into the TraceStore and,
  * when an output folder is named, is appended there as OTLP JSON lines.
  */
+import { errorMessage } from '../shared/errors';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -84,7 +85,7 @@ export function handleOtlp(req: IncomingMessage, res: ServerResponse, options: R
       if (json) reply(res, 200, 'application/json', '{}');
       else reply(res, 200, 'application/x-protobuf', '');
     } catch (err) {
-      const message = `cannot read the ${signal} request: ${(err as Error).message}`;
+      const message = `cannot read the ${signal} request: ${errorMessage(err)}`;
       options.onError?.(message);
       reply(res, 400, 'text/plain', message + '\n');
     }

@@ -3,6 +3,7 @@
  * optionally the OTLP endpoint on another. Both bind 127.0.0.1 unless a host is named, and both
  * refuse requests a web page could have sent through DNS rebinding (host-check.ts).
  */
+import { errorMessage } from '../shared/errors';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -61,7 +62,7 @@ export async function startViewer(options: ViewerOptions): Promise<RunningViewer
       if (!hosts.allowsHost(req.headers.host)) return refuseHost(res, req.headers.host);
       handleUi(req, res, options.store, webDir, vendor);
     } catch (err) {
-      send(res, 500, 'text/plain', `internal error: ${(err as Error).message}\n`);
+      send(res, 500, 'text/plain', `internal error: ${errorMessage(err)}\n`);
     }
   });
   const servers: Server[] = [ui];
