@@ -1,4 +1,5 @@
 // Figures behind the contention test, for the report: run from the worktree root.
+// ENGINE=native|probe picks the engine (default: the library's default, auto).
 const { spawn } = require('node:child_process');
 const { readFileSync } = require('node:fs');
 const { context } = require('@opentelemetry/api');
@@ -11,7 +12,11 @@ const kids = Array.from({ length: 6 }, () =>
   spawn(process.execPath, ['-e', 'const e=Date.now()+20000; while(Date.now()<e);'], { stdio: 'ignore' }),
 );
 const exporter = new InMemoryProfileExporter();
-const processor = new ProfilingSpanProcessor({ exporter, maxOverheadPercent: Infinity });
+const processor = new ProfilingSpanProcessor({
+  exporter,
+  maxOverheadPercent: Infinity,
+  ...(process.env.ENGINE ? { engine: process.env.ENGINE } : {}),
+});
 const tracer = new BasicTracerProvider({ spanProcessors: [processor] }).getTracer('c');
 function spin(ms) {
   const e = performance.now() + ms;
@@ -22,11 +27,14 @@ function spin(ms) {
 (async () => {
   await new Promise((r) => setTimeout(r, 300));
   let measured = 0;
+  let wall = 0;
   for (let i = 0; i < 4; i++) {
     await tracer.startActiveSpan('r', async (s) => {
       const b = cpu();
+      const w = performance.now();
       spin(1500);
       measured += cpu() - b;
+      wall += performance.now() - w;
       s.end();
     });
     await new Promise((r) => setTimeout(r, 20));
@@ -40,7 +48,9 @@ function spin(ms) {
   const st = processor.stats;
   console.log(
     JSON.stringify({
+      engine: st.engine.name,
       samples: samples.length,
+      samplesPerWallSecond: samples.length / (wall / 1000),
       shortGaps: short,
       chargedMs: charged / 1e6,
       measuredMs: measured / 1e6,

@@ -117,6 +117,25 @@ async function ioBound(req, tracing) {
   return renderReceipt(order, total, computeRiskScore(order, 200));
 }
 
+/**
+ * Deep stacks: the reference request run 40 frames below the handler, as in a framework with
+ * many layers of middleware. A sample's cost grows with its stack on the probe engine.
+ */
+function descend(depth, fn) {
+  return depth === 0 ? fn() : descend(depth - 1, fn);
+}
+
+async function deepStack(req, tracing) {
+  const order = JSON.parse(ORDER_JSON);
+  await tracing.withSpan('db.customer', () => fakeDatabaseQuery(1));
+  await fakeCacheLookup();
+  const total = descend(40, () => priceOrder(order));
+  const score = descend(40, () => computeRiskScore(order, 500));
+  await tracing.withSpan('db.inventory', () => fakeDatabaseQuery(1));
+  await fakeCacheLookup();
+  return descend(40, () => renderReceipt(order, total, score));
+}
+
 /** Holds a root span open doing nothing, so the sampler runs on an otherwise idle thread. */
 async function idle(req, tracing) {
   await tracing.withSpan('wait', () => sleep(parseInt(req.url.split('/')[2], 10) || 5000));
@@ -170,4 +189,4 @@ function takeGapStats() {
   return out;
 }
 
-module.exports = { mixed, cpu, async: asyncHeavy, io: ioBound, idle, gaps: busyGaps, takeGapStats };
+module.exports = { mixed, cpu, async: asyncHeavy, deep: deepStack, io: ioBound, idle, gaps: busyGaps, takeGapStats };

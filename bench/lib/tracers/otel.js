@@ -92,6 +92,8 @@ function init(config) {
       }
       return out;
     },
+    /** The ProfilingSpanProcessor itself (benches that reach into its engine), or undefined. */
+    processor,
     /** With `toggle`, turns profiling of new roots on or off (the in-process A/B scenario). */
     setProfiling(on) {
       const toggle = spanProcessors[spanProcessors.length - 1];
