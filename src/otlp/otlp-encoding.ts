@@ -80,14 +80,37 @@ export function decodeExportResponse(
   }
 }
 
+let warmedUp = false;
+
 /**
- * Loads protobufjs and the generated schema now rather than at the first export (together about
- * 50 ms of main-thread time on a 2-vCPU VM, Node 20). Call it while the application starts, e.g.
- * when an exporter is constructed; idempotent, throws if the schema cannot be loaded.
+ * Loads protobufjs and the generated schema now rather than at the first export, and encodes one
+ * small request: protobufjs generates each message's encoder at its first use, and the builder's
+ * code is still cold. Together that made the first export's encoding a 40-70 ms pause of the
+ * main thread mid-traffic (a warm batch of 64 profiles takes about 1 ms; bench/RESULTS.md, Sixth
+ * pass). Call it while the application starts, e.g. when an exporter is constructed; idempotent,
+ * throws if the schema cannot be loaded.
  */
 export function loadEncoding(): void {
   schema();
+  if (warmedUp) return;
+  warmedUp = true;
+  encodeProtobuf([WARM_UP_PROFILE]);
 }
+
+const WARM_UP_FRAME = { functionName: 'warmUp', fileName: 'file:///warm-up.js', lineNumber: 1, columnNumber: 1 };
+/** One profile that touches every message type of a request (a frame, a link, attributes, a sample). */
+const WARM_UP_PROFILE: SpanProfile = {
+  traceId: '0af7651916cd43dd8448eb211c80319c',
+  rootSpanId: 'b7ad6b7169203331',
+  rootSpanName: 'warm-up',
+  resource: { attributes: { 'service.name': 'warm-up' } },
+  startTimeUnixNano: 1n,
+  endTimeUnixNano: 2n,
+  periodNanos: 10_101_010,
+  samples: [{ timeUnixNano: 1n, stack: [WARM_UP_FRAME], spanId: 'b7ad6b7169203331', cpuNanos: 1 }],
+  truncated: false,
+  droppedSamples: 0,
+};
 
 /**
  * {@link loadEncoding} for exporter constructors: the load happens while the application

@@ -26,7 +26,7 @@ describe('resolveProcessorOptions', function () {
         sourceMaps: true,
         batch: {
           maxQueueSize: 2048,
-          maxExportBatchSize: 512,
+          maxExportBatchSize: 64,
           scheduledDelayMillis: 5000,
           exportTimeoutMillis: 30000,
           maxQueuedSamples: 100000,
