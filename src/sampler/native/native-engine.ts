@@ -16,10 +16,12 @@ const logger = diag.createComponentLogger({ namespace: 'otel-span-profiler/nativ
 const OWNER_KEY = Symbol.for('otel-span-profiler.native-engine.owner');
 /**
  * How often the profile is rotated (read, and a new one begun) while sampling runs. A root's
- * profile waits for the rotation after its end: so it is exported within about this long. A
- * rotation costs ~0.3-1 ms and reading its samples ~1-3 ms at 99 Hz: ~0.1% of the main thread.
+ * profile waits for the rotation after its end: so it is exported within about this long. The
+ * cost grows with the samples a rotation reads, not with the rotations (0.15-0.19% of the main
+ * thread at 99 Hz with 1, 2 or 5 s), but the pause does: 1.1-1.5 ms each at 1 s, 2-6 ms at 2 s,
+ * 5-12 ms at 5 s (bench/RESULTS.md, Sixth pass).
  */
-export const ROTATION_MILLIS = 2000;
+export const ROTATION_MILLIS = 1000;
 /**
  * How long V8's profiler keeps running after the last profiled root closed. Starting it pauses
  * the main thread 15-80 ms (it logs all existing code), so it is not stopped between requests.
