@@ -33,6 +33,8 @@ export class ContextLabels {
   private _manager: ContextManager | undefined;
   private _original: WithFn | undefined;
   private _hadOwnWith = false;
+  /** Global mode: the label last written to the addon (each write is a call into it). */
+  private _last: Span | undefined;
 
   constructor(
     private readonly _profiler: WallProfiler,
@@ -44,21 +46,38 @@ export class ContextLabels {
     this._on = true;
     this.refresh();
     if (!this._asyncContextFrame) {
-      const profiler = this._profiler;
+      // eslint-disable-next-line @typescript-eslint/no-this-alias
+      const labels = this;
       this._hook ??= createHook({
         before() {
-          profiler.context = trace.getSpan(context.active());
+          // Runs before every callback and promise continuation of the process: the manager is
+          // read directly, not through the API's global lookup, and the addon is told only of a
+          // change (consecutive continuations mostly belong to one request).
+          labels._setGlobal(labels._manager === undefined ? trace.getSpan(context.active()) : trace.getSpan(labels._manager.active()));
         },
       });
       this._hook.enable();
     }
-    this._profiler.context = trace.getSpan(context.active());
+    this._set(trace.getSpan(context.active()));
+  }
+
+  /** The label now (global mode: written to the addon only when it changes). */
+  private _set(span: Span | undefined): void {
+    if (this._asyncContextFrame) this._profiler.context = span;
+    else this._setGlobal(span);
+  }
+
+  private _setGlobal(span: Span | undefined): void {
+    if (span === this._last) return;
+    this._last = span;
+    this._profiler.context = span;
   }
 
   /** Stops labelling: the hook is disabled and the wrapped `with` only passes through. */
   disable(): void {
     this._on = false;
     this._hook?.disable();
+    this._last = undefined;
   }
 
   /** Wraps the global context manager if it is not the one wrapped already. Cheap: one lookup. */
@@ -94,7 +113,7 @@ export class ContextLabels {
       const span: Span | undefined = trace.getSpan(ctx);
       try {
         if (!acf) {
-          profiler.context = span;
+          labels._setGlobal(span);
           return original.call(this, ctx, fn, thisArg, ...args);
         }
         // Set inside the callback: that is where the frame `with` entered is current.
@@ -110,7 +129,7 @@ export class ContextLabels {
         );
       } finally {
         // Back in the outer context: its own span again (see the class comment for why in both modes).
-        profiler.context = trace.getSpan(this.active());
+        labels._set(trace.getSpan(this.active()));
       }
     } as WithFn;
     this._hadOwnWith = Object.prototype.hasOwnProperty.call(manager, 'with');
