@@ -1,7 +1,6 @@
 import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
 import type { Environment } from '../exporter/exporter-env';
 import { ProfilingSpanProcessor } from '../processor/processor';
-import type { EngineChoice } from '../sampler/engine';
 import { createOptionalLoader, optionalRequireNextTo, type OptionalLoader, type OptionalRequire } from './optional-require';
 import { processorOptionsFromEnv } from './processor-options-from-env';
 import { profileExporterFromEnv } from './profile-exporter-from-env';
@@ -72,9 +71,7 @@ function start(env: Environment, loader: OptionalLoader, sdkSetsLogger: boolean)
   const profileExporter = profileExporterFromEnv(env);
   const spanProcessors = [
     ...traceProcessorsFromEnv(env, nextToSdk),
-    ...(profileExporter
-      ? [new ProfilingSpanProcessor({ ...processorOptionsFromEnv(env), exporter: profileExporter, engine: engineFromEnv(env) })]
-      : []),
+    ...(profileExporter ? [new ProfilingSpanProcessor({ ...processorOptionsFromEnv(env), exporter: profileExporter })] : []),
   ];
   if (sdkSetsLogger) diag.disable(); // the NodeSDK constructor installs its own, same level
   const sdk = new sdkNode.NodeSDK({ instrumentations, spanProcessors });
@@ -90,22 +87,6 @@ function start(env: Environment, loader: OptionalLoader, sdkSetsLogger: boolean)
         logger.error('OpenTelemetry SDK shutdown failed', error);
       })),
   };
-}
-
-const ENGINES: readonly EngineChoice[] = ['auto', 'native', 'probe'];
-
-/**
- * `OTEL_SPAN_PROFILER_ENGINE`: `auto` (default), `native` or `probe`, the processor's `engine`
- * option. An unknown value warns once and falls back to `auto`.
- */
-export function engineFromEnv(env: Environment): EngineChoice {
-  const raw = (env.OTEL_SPAN_PROFILER_ENGINE ?? '').trim().toLowerCase();
-  if (raw === '') return 'auto';
-  if ((ENGINES as readonly string[]).includes(raw)) return raw as EngineChoice;
-  logger.warn(
-    `OTEL_SPAN_PROFILER_ENGINE is invalid, expected one of ${ENGINES.join(', ')} (actual: ${JSON.stringify(env.OTEL_SPAN_PROFILER_ENGINE)}); using 'auto'`,
-  );
-  return 'auto';
 }
 
 /** The auto-instrumentations if installed, else the HTTP and Express instrumentations that are. */

@@ -2,7 +2,7 @@ import * as assert from 'node:assert';
 import { processorOptionsFromEnv } from '../../src/auto/processor-options-from-env';
 import { DiagRecorder } from '../helpers/diag-recorder';
 
-// Issue 20: continuous mode from the zero-code entry.
+// Issues 19 and 20: the engine and continuous mode from the zero-code entry (the one reader of OTEL_SPAN_PROFILER_*).
 describe('processorOptionsFromEnv', function () {
   let recorder: DiagRecorder | undefined;
   afterEach(function () {
@@ -16,6 +16,13 @@ describe('processorOptionsFromEnv', function () {
     ['continuous mode', { OTEL_SPAN_PROFILER_MODE: 'continuous' }, { mode: 'continuous' }, []],
     ['span mode, any case', { OTEL_SPAN_PROFILER_MODE: ' Spans ' }, { mode: 'spans' }, []],
     ['a period', { OTEL_SPAN_PROFILER_CONTINUOUS_PERIOD_MILLIS: '10000' }, { continuousPeriodMillis: 10000 }, []],
+    ['an engine, any case', { OTEL_SPAN_PROFILER_ENGINE: ' Probe ' }, { engine: 'probe' }, []],
+    [
+      'an unknown engine',
+      { OTEL_SPAN_PROFILER_ENGINE: 'fast' },
+      { engine: 'auto' },
+      [`OTEL_SPAN_PROFILER_ENGINE is invalid, expected one of auto, native, probe (actual: "fast"); using 'auto'`],
+    ],
     [
       'an unknown mode',
       { OTEL_SPAN_PROFILER_MODE: 'always' },

@@ -2,7 +2,7 @@ import * as assert from 'node:assert';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { context, trace } from '@opentelemetry/api';
-import { engineFromEnv } from '../../src/auto/start-from-env';
+import { engineFromEnv } from '../../src/auto/processor-options-from-env';
 import { InMemoryProfileExporter } from '../../src/exporter/in-memory-profile-exporter';
 import { ProfilingSpanProcessor } from '../../src/processor/processor';
 import type { EngineStats, SampleSink, SamplingEngine } from '../../src/sampler/engine';
