@@ -253,5 +253,25 @@ describe('viewer in a browser (chromium, puppeteer-core)', function () {
     assert.equal(await page.evaluate('window.__pwned'), undefined);
     assert.equal(await page.$('#outside-functions img'), null);
     await page.screenshot({ path: join(SCREENSHOTS, 'process-view.png'), fullPage: true });
+
+    // A second service: the selector narrows the view to it, and the address says so.
+    store.addProfiles(
+      profilesRequest({
+        functions: ['poll', 'other_leaf'],
+        values: [2_000_000],
+        unlinked: true,
+        profileAttributes: [CONTINUOUS],
+        serviceName: 'other-service',
+      }).request,
+    );
+    await page.goto(`${viewer.url}/process`);
+    await page.waitForSelector('#process-service');
+    assert.match(await textOf('#process-share'), /^50\.0% of the process CPU ran inside spans \(3 samples/);
+    await page.select('#process-service', 'other-service');
+    await page.waitForFunction("document.getElementById('process-share').innerText.startsWith('0.0%')");
+    assert.equal(new URL(page.url()).search, '?service=other-service');
+    assert.deepEqual(await page.$$eval('#outside-functions tbody tr td.fn', (cells) => cells.map((c) => c.textContent ?? '')), [
+      'other_leaf',
+    ]);
   });
 });
