@@ -31,6 +31,10 @@ function fmtNanos(ns) {
   return `${(ns / 1e9).toFixed(2)} s`;
 }
 
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 function fmtTime(unixNanoText) {
   const ms = Number(BigInt(unixNanoText) / 1000000n);
   if (!ms) return '';
@@ -67,6 +71,7 @@ async function route() {
       const span = await getJson(`/api/spans/${encodeURIComponent(parts[1])}`);
       await showTrace(span.traceId, span.spanId);
     } else if (parts[0] === 'name' && parts[1]) await showName(decodeURIComponent(parts[1]));
+    else if (parts[0] === 'process') await showProcess(new URLSearchParams(location.search).get('service') || '');
     else await showList();
   } catch (err) {
     app.replaceChildren(
@@ -174,27 +179,38 @@ async function showList() {
       ),
     ),
   );
+  // replaceChildren would write a null as the text "null": the optional link is left out instead.
   app.replaceChildren(
-    el('h2', {}, 'By root span name ', el('small', {}, 'every request of one name merged into one flame graph')),
-    el(
-      'table',
-      { id: 'aggregates' },
+    ...[
+      data.stats.processSamplesReceived > 0
+        ? el(
+            'p',
+            { class: 'process-link' },
+            el('a', { href: '/process', 'data-nav': true, id: 'process-link' }, 'Process view'),
+            ' · the whole process from continuous mode: CPU inside and outside spans',
+          )
+        : null,
+      el('h2', {}, 'By root span name ', el('small', {}, 'every request of one name merged into one flame graph')),
       el(
-        'thead',
-        {},
+        'table',
+        { id: 'aggregates' },
         el(
-          'tr',
+          'thead',
           {},
-          ['Service', 'Root span', 'Requests', 'CPU time', 'CPU per request', 'Median duration'].map((t, i) =>
-            el('th', { class: i >= 2 ? 'num' : '' }, t),
+          el(
+            'tr',
+            {},
+            ['Service', 'Root span', 'Requests', 'CPU time', 'CPU per request', 'Median duration'].map((t, i) =>
+              el('th', { class: i >= 2 ? 'num' : '' }, t),
+            ),
           ),
         ),
+        aggregates,
       ),
-      aggregates,
-    ),
-    el('h2', {}, 'Profiled requests ', el('small', {}, `${data.roots.length} (newest first; click a column to sort)`)),
-    el('div', { class: 'toolbar' }, search),
-    el('div', { class: 'scroll' }, el('table', { id: 'roots' }, el('thead', {}, head), body)),
+      el('h2', {}, 'Profiled requests ', el('small', {}, `${data.roots.length} (newest first; click a column to sort)`)),
+      el('div', { class: 'toolbar' }, search),
+      el('div', { class: 'scroll' }, el('table', { id: 'roots' }, el('thead', {}, head), body)),
+    ].filter(Boolean),
   );
 }
 
@@ -321,6 +337,109 @@ async function showName(name) {
   await flame.load(`/api/names/${encodeURIComponent(name)}`);
 }
 
+// ---- The process view: continuous mode's process profiles ----
+
+async function showProcess(service) {
+  crumb.textContent = 'process';
+  const view = await getJson(`/api/process${service ? `?service=${encodeURIComponent(service)}` : ''}`);
+  statusLine.textContent =
+    `${plural(view.periods, 'period')} · ${plural(view.stats.processSamplesReceived, 'process sample')} received` +
+    (view.stats.processSamplesDropped > 0 ? ` (${view.stats.processSamplesDropped} oldest dropped)` : '') +
+    (view.cpuMeasured ? '' : ' · CPU estimated from sample counts');
+  if (view.totalSamples === 0) {
+    app.replaceChildren(el('h2', {}, 'Process'), processHowTo(view.services.length > 0));
+    return;
+  }
+  const windowNanos = Number(BigInt(view.endUnixNano) - BigInt(view.startUnixNano));
+  const flame = flamePanel();
+  app.replaceChildren(
+    ...[
+      el(
+        'h2',
+        { id: 'process-share' },
+        `${view.inSpansPercent.toFixed(1)}% of the process CPU ran inside spans `,
+        el('small', {}, `(${plural(view.totalSamples, 'sample')} over ${fmtNanos(windowNanos)}, ${plural(view.periods, 'period')})`),
+      ),
+      serviceChooser(view),
+      el(
+        'div',
+        { class: 'legend', id: 'process-split' },
+        el('i', { style: 'background:var(--span-border)' }),
+        `inside spans: CPU ${fmtNanos(view.inSpansCpuNanos)} (${plural(view.inSpansSamples, 'sample')})`,
+        el('i', { style: 'background:var(--cpu)' }),
+        `outside any span: CPU ${fmtNanos(view.outsideSpansCpuNanos)} (${plural(view.outsideSpansSamples, 'sample')})`,
+      ),
+      el('h2', {}, 'Top functions outside any span ', el('small', {}, 'by own (self) CPU, as a share of the process CPU')),
+      el('div', { class: 'scroll' }, outsideTable(view)),
+      el('h2', { id: 'flame-title' }, 'Flame graph of the periods ', el('small', {}, 'every process sample, inside and outside spans')),
+      flame.node,
+    ].filter(Boolean),
+  );
+  flame.show(view.flame);
+}
+
+/** What to do when there is no process profile: continuous mode, and where to send its profiles. */
+function processHowTo(otherService) {
+  return el(
+    'div',
+    { class: 'empty', id: 'process-empty' },
+    otherService ? 'No process samples for this service. ' : 'No process profiles yet. ',
+    'They come from continuous mode: create the processor with ',
+    el('code', {}, "mode: 'continuous'"),
+    ' or start the application with ',
+    el('code', {}, 'OTEL_SPAN_PROFILER_MODE=continuous'),
+    ', and send its profiles to this viewer (',
+    el('code', {}, 'view --otlp-port 4318'),
+    ') or load their files. ',
+    el('a', { href: '/', 'data-nav': true }, 'Back to the list'),
+  );
+}
+
+function serviceChooser(view) {
+  if (view.services.filter(Boolean).length < 2) return null;
+  const select = el(
+    'select',
+    { id: 'process-service' },
+    el('option', { value: '' }, 'every service'),
+    // Samples without a service name are only in "every service": '' is that option's value.
+    view.services.filter(Boolean).map((name) => el('option', { value: name, selected: name === view.service }, name)),
+  );
+  select.addEventListener('change', () => navigate(select.value ? `/process?service=${encodeURIComponent(select.value)}` : '/process'));
+  return el('div', { class: 'toolbar' }, el('label', {}, 'Service ', select));
+}
+
+function outsideTable(view) {
+  return el(
+    'table',
+    { id: 'outside-functions' },
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        ['Function', 'File', 'Self CPU', 'Self %', 'Samples', 'Total CPU'].map((t, i) => el('th', { class: i >= 2 ? 'num' : '' }, t)),
+      ),
+    ),
+    el(
+      'tbody',
+      {},
+      view.topOutsideSpans.map((f) =>
+        el(
+          'tr',
+          {},
+          el('td', { class: 'fn' }, f.name),
+          el('td', { class: 'mono' }, f.file),
+          el('td', { class: 'num cpu' }, fmtNanos(f.selfCpuNanos)),
+          el('td', { class: 'num' }, `${view.totalCpuNanos > 0 ? ((100 * f.selfCpuNanos) / view.totalCpuNanos).toFixed(1) : '0.0'}%`),
+          el('td', { class: 'num' }, f.selfSamples),
+          el('td', { class: 'num' }, fmtNanos(f.totalCpuNanos)),
+        ),
+      ),
+    ),
+  );
+}
+
 // ---- Flame graph panel: d3-flame-graph, search, zoom reset, top functions ----
 
 function flamePanel() {
@@ -369,7 +488,9 @@ function flamePanel() {
   return {
     node,
     async load(path) {
-      const tree = await getJson(path);
+      this.show(await getJson(path));
+    },
+    show(tree) {
       if (chart) chart.destroy();
       chartBox.replaceChildren();
       if (tree.value <= 0) {

@@ -11,7 +11,8 @@ import { plural } from '../shared/wording';
 export const VIEW_HELP = `Usage: otel-span-profiler view [IN...] [options]
 
 Serves a local web viewer of traces and their span profiles: profiled requests, the span
-waterfall with each span's CPU time, flame graphs per span and per root span name.
+waterfall with each span's CPU time, flame graphs per span and per root span name, and, for
+continuous mode's process profiles, the process view (/process).
 
 Input: files or folders of OTLP profiles and traces (as for convert), and/or, with
 --otlp-port, an OTLP/HTTP endpoint: point an application at it with
@@ -25,6 +26,9 @@ Options:
   --host HOST        interface to bind (default 127.0.0.1; other hosts expose your data).
                      The UI answers requests for localhost, an IP address or HOST only
   --max-traces N     traces kept in memory, the oldest dropped first (default 1000)
+  --max-process-samples N
+                     samples of process profiles (continuous mode) kept for the process
+                     view, the oldest dropped first (default 200000)
   --out DIR          append received OTLP requests to DIR/traces.jsonl and
                      DIR/profiles.jsonl (default: nothing is written)
   -h, --help         this help
@@ -43,6 +47,7 @@ export async function viewCommand(args: string[]): Promise<number> {
       'otlp-port': { type: 'string' },
       host: { type: 'string' },
       'max-traces': { type: 'string' },
+      'max-process-samples': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -53,14 +58,12 @@ export async function viewCommand(args: string[]): Promise<number> {
   }
   const port = portOption('--port', values.port) ?? DEFAULT_VIEW_PORT;
   const otlpPort = portOption('--otlp-port', values['otlp-port']);
-  const maxTraces = values['max-traces'] === undefined ? undefined : Number(values['max-traces']);
-  if (maxTraces !== undefined && (!Number.isSafeInteger(maxTraces) || maxTraces < 1)) {
-    throw new CliError(EXIT.usage, `--max-traces must be a positive integer, got '${values['max-traces']}'`);
-  }
+  const maxTraces = positiveIntOption('--max-traces', values['max-traces']);
+  const maxProcessSamples = positiveIntOption('--max-process-samples', values['max-process-samples']);
   if (positionals.length === 0 && otlpPort === undefined) {
     throw new CliError(EXIT.usage, 'name input files or folders, or --otlp-port N to receive OTLP (see --help)');
   }
-  const store = new TraceStore({ maxTraces });
+  const store = new TraceStore({ maxTraces, maxProcessSamples });
   if (positionals.length > 0) loadFiles(store, positionals);
   let viewer: RunningViewer;
   try {
@@ -104,6 +107,13 @@ function untilStopped(): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+function positiveIntOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new CliError(EXIT.usage, `${name} must be a positive integer, got '${value}'`);
+  return n;
 }
 
 function portOption(name: string, value: string | undefined): number | undefined {

@@ -3,7 +3,7 @@
  * with its own span, its stack as frame ids (outermost first) and its weight, so converters and
  * the viewer never touch dictionary indices.
  */
-import { ACTIVE_SPAN_ID_ATTRIBUTE, SERVICE_NAME_ATTRIBUTE, SPAN_NAME_ATTRIBUTE } from '../otlp/attribute-names';
+import { ACTIVE_SPAN_ID_ATTRIBUTE, CONTINUOUS_ATTRIBUTE, SERVICE_NAME_ATTRIBUTE, SPAN_NAME_ATTRIBUTE } from '../otlp/attribute-names';
 import { anyValueText, asArray, asBigInt, asHexId, asInt, asRecord, keyValues, type Json } from './otlp-values';
 
 /** One stack frame: a function at a position. Lines and columns are 1-based (0 = unknown). */
@@ -12,6 +12,19 @@ export interface Frame {
   readonly file: string;
   readonly line: number;
   readonly column: number;
+}
+
+/** The profile a sample came from: one object per profile, shared by its samples (so identity tells profiles apart). */
+export interface ProfileInfo {
+  /**
+   * True for continuous mode's process profiles (profile attribute `otel_span_profiler.continuous`
+   * = true): every sample of the process for one period, with or without a span.
+   */
+  readonly continuous: boolean;
+  /** The profile's `time_unix_nano` (0n when absent). */
+  readonly timeUnixNano: bigint;
+  /** The profile's `duration_nano` (0n when absent or negative). */
+  readonly durationNanos: bigint;
 }
 
 /** One OTLP sample, resolved. */
@@ -36,6 +49,8 @@ export interface FlatSample {
   readonly cpuNanos: number;
   /** CPU nanoseconds per timestamp, parallel to timestampsUnixNano. */
   readonly weightsNanos: readonly number[];
+  /** The profile the sample is part of. */
+  readonly profile: ProfileInfo;
 }
 
 /** An error in the content of an OTLP request: says what is wrong, the caller adds where. */
@@ -114,16 +129,17 @@ export class SampleSet {
   private _addProfile(profile: Json, ctx: RequestContext): number {
     const units = profileUnits(profile, ctx);
     if (!units.valuesAreNanos) this.cpuMeasured = false;
+    const info = profileInfo(profile, ctx);
     let added = 0;
     for (const [sampleIndex, sampleValue] of asArray(profile.samples).entries()) {
-      this.samples.push(this._flatSample(asRecord(sampleValue), `sample ${sampleIndex}`, units, ctx));
+      this.samples.push(this._flatSample(asRecord(sampleValue), `sample ${sampleIndex}`, units, info, ctx));
       added++;
     }
     return added;
   }
 
   /** One OTLP sample resolved against its request's tables; `where` names it in errors. */
-  private _flatSample(sample: Json, where: string, units: ProfileUnits, ctx: RequestContext): FlatSample {
+  private _flatSample(sample: Json, where: string, units: ProfileUnits, profile: ProfileInfo, ctx: RequestContext): FlatSample {
     const stackEntry = ctx.at(ctx.stacks, sample.stackIndex, `${where}: stack_index`) ?? {};
     const stack: number[] = [];
     const locationIndices = asArray(stackEntry.locationIndices).map(asInt);
@@ -152,6 +168,7 @@ export class SampleSet {
       count,
       cpuNanos: weights.reduce((a, b) => a + b, 0),
       weightsNanos: weights,
+      profile,
     };
   }
 
@@ -204,6 +221,21 @@ function profileUnits(profile: Json, ctx: RequestContext): ProfileUnits {
     valuesAreNanos: unit === 'nanoseconds' && (type === 'cpu' || type === 'wall'),
     periodNanos: periodIsCpuNanos ? Math.max(0, int64(profile.period, 'period')) : 0,
   };
+}
+
+/**
+ * What a profile says about itself. Only a `bool_value` of true marks a process profile: the
+ * attribute's value is never trusted to be of the type this package writes.
+ */
+function profileInfo(profile: Json, ctx: RequestContext): ProfileInfo {
+  let continuous = false;
+  for (const attributeIndex of asArray(profile.attributeIndices)) {
+    const attribute = ctx.at(ctx.attributes, attributeIndex, 'profile attribute index') ?? {};
+    const key = ctx.str(attribute.keyStrindex, 'profile attribute key_strindex');
+    if (key === CONTINUOUS_ATTRIBUTE) continuous = asRecord(attribute.value).boolValue === true;
+  }
+  const duration = asBigInt(profile.durationNano);
+  return { continuous, timeUnixNano: asBigInt(profile.timeUnixNano), durationNanos: duration > 0n ? duration : 0n };
 }
 
 /** The sample attributes this package writes: the active span's ID and the local root's name ('' when absent). */

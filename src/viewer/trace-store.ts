@@ -1,14 +1,18 @@
 /*
  * What the viewer knows: the last `maxTraces` traces, each with the spans received for it and the
- * profile samples charged to it. Memory is bounded by the trace count and per-trace caps (the
- * oldest trace is dropped first), and the frame table by the frames the kept samples use.
+ * profile samples charged to it, and the last `maxProcessSamples` samples of continuous mode's
+ * process profiles (with or without a trace: a sample with a trace is in both, one object). Memory
+ * is bounded by the trace count, per-trace caps and the process sample cap (the oldest dropped
+ * first), and the frame table by the frames the kept samples use.
  */
 import { SampleSet, type FlatSample, type Frame } from '../convert/profile-samples';
 import { selectSamples } from '../convert/select-samples';
 import { spansOfRequest, type SpanRecord } from '../convert/trace-spans';
+import { processView, type ProcessView, type ProcessViewOptions } from './process-view';
 import { sampleWindow, spanViews, type SpanView } from './trace-view';
 
 export type { SpanView } from './trace-view';
+export type { OutsideFunction, ProcessView, ProcessViewOptions } from './process-view';
 
 /** Options of {@link TraceStore}. */
 export interface TraceStoreOptions {
@@ -18,11 +22,14 @@ export interface TraceStoreOptions {
   readonly maxSpansPerTrace?: number;
   /** Samples kept per trace. Default 100000. */
   readonly maxSamplesPerTrace?: number;
+  /** Samples of process profiles (continuous mode) kept for the process view; the oldest is dropped first. Default 200000. */
+  readonly maxProcessSamples?: number;
 }
 
 const DEFAULT_MAX_TRACES = 1000;
 const DEFAULT_MAX_SPANS_PER_TRACE = 10_000;
 const DEFAULT_MAX_SAMPLES_PER_TRACE = 100_000;
+const DEFAULT_MAX_PROCESS_SAMPLES = 200_000;
 /** The frame table is first trimmed when it passes this many frames, then whenever it has doubled. */
 const MIN_FRAMES_BEFORE_TRIM = 4096;
 
@@ -56,6 +63,10 @@ export interface TraceStoreStats {
   samplesWithoutTrace: number;
   spansDropped: number;
   samplesDropped: number;
+  /** Samples of process profiles received (also counted in samplesReceived). */
+  processSamplesReceived: number;
+  /** Process samples dropped from the process view by maxProcessSamples, oldest first. */
+  processSamplesDropped: number;
 }
 
 /** Bounded in-memory store of traces and their profile samples. */
@@ -63,6 +74,7 @@ export class TraceStore {
   readonly maxTraces: number;
   readonly maxSpansPerTrace: number;
   readonly maxSamplesPerTrace: number;
+  readonly maxProcessSamples: number;
   readonly stats: TraceStoreStats = {
     traces: 0,
     spansReceived: 0,
@@ -71,16 +83,21 @@ export class TraceStore {
     samplesWithoutTrace: 0,
     spansDropped: 0,
     samplesDropped: 0,
+    processSamplesReceived: 0,
+    processSamplesDropped: 0,
   };
   private _sampleSet = new SampleSet();
   private _trimFramesAt = MIN_FRAMES_BEFORE_TRIM;
   private readonly _traces = new Map<string, TraceEntry>();
   private readonly _traceOfSpan = new Map<string, string>();
+  /** Oldest first. */
+  private _processSamples: FlatSample[] = [];
 
   constructor(options: TraceStoreOptions = {}) {
     this.maxTraces = positiveInt('maxTraces', options.maxTraces, DEFAULT_MAX_TRACES);
     this.maxSpansPerTrace = positiveInt('maxSpansPerTrace', options.maxSpansPerTrace, DEFAULT_MAX_SPANS_PER_TRACE);
     this.maxSamplesPerTrace = positiveInt('maxSamplesPerTrace', options.maxSamplesPerTrace, DEFAULT_MAX_SAMPLES_PER_TRACE);
+    this.maxProcessSamples = positiveInt('maxProcessSamples', options.maxProcessSamples, DEFAULT_MAX_PROCESS_SAMPLES);
   }
 
   /** Frames the samples' stacks index. */
@@ -104,6 +121,7 @@ export class TraceStore {
     }
     for (const sample of this._sampleSet.samples.splice(0)) {
       this.stats.samplesReceived++;
+      if (sample.profile.continuous) this._addProcessSample(sample);
       if (sample.traceId === '') {
         this.stats.samplesWithoutTrace++;
         continue;
@@ -116,6 +134,7 @@ export class TraceStore {
       entry.samples.push(sample);
       for (const id of [sample.spanId, sample.linkSpanId]) if (id) this._traceOfSpan.set(id, sample.traceId);
     }
+    this._dropOldestProcessSamples();
     this._trimFrames();
   }
 
@@ -205,6 +224,11 @@ export class TraceStore {
     return selectSamples(entry.samples, { spanId: id, selfOnly, descendantSpanIds: descendants });
   }
 
+  /** The process view: CPU inside and outside spans, the top functions outside spans, the flame graph. */
+  processView(options: ProcessViewOptions = {}): ProcessView {
+    return processView(this.frames, this._processSamples, options);
+  }
+
   /** Samples of every trace whose local root has this name (the per-name aggregate). */
   samplesByRootName(name: string): FlatSample[] {
     const out: FlatSample[] = [];
@@ -213,6 +237,19 @@ export class TraceStore {
       out.push(...(this.spanSamples(root.rootSpanId, false) ?? []));
     }
     return out;
+  }
+
+  private _addProcessSample(sample: FlatSample): void {
+    this.stats.processSamplesReceived++;
+    this._processSamples.push(sample);
+  }
+
+  /** Once per request rather than per sample: one copy of the kept samples instead of a shift each. */
+  private _dropOldestProcessSamples(): void {
+    const excess = this._processSamples.length - this.maxProcessSamples;
+    if (excess <= 0) return;
+    this._processSamples = this._processSamples.slice(excess);
+    this.stats.processSamplesDropped += excess;
   }
 
   private _entry(traceId: string): TraceEntry {
@@ -239,19 +276,27 @@ export class TraceStore {
   /**
    * Frames are interned across requests and outlive the traces that used them; once the table has
    * doubled since the last trim, it is rebuilt from the kept samples' stacks (renumbering them), so
-   * its size follows the kept traces. Each trim costs one pass over the kept samples.
+   * its size follows the kept traces and process samples. Each trim costs one pass over the kept
+   * samples; a sample kept both in its trace and for the process view stays one shared object.
    */
   private _trimFrames(): void {
     const frames = this._sampleSet.frames;
     if (frames.length <= this._trimFramesAt) return;
     const kept = new SampleSet();
     kept.cpuMeasured = this._sampleSet.cpuMeasured;
-    for (const entry of this._traces.values()) {
-      for (let i = 0; i < entry.samples.length; i++) {
-        const sample = entry.samples[i];
-        entry.samples[i] = { ...sample, stack: sample.stack.map((id) => kept.internFrame(frames[id])) };
+    const renumbered = new Map<FlatSample, FlatSample>();
+    const renumber = (sample: FlatSample): FlatSample => {
+      let copy = renumbered.get(sample);
+      if (copy === undefined) {
+        copy = { ...sample, stack: sample.stack.map((id) => kept.internFrame(frames[id])) };
+        renumbered.set(sample, copy);
       }
+      return copy;
+    };
+    for (const entry of this._traces.values()) {
+      for (let i = 0; i < entry.samples.length; i++) entry.samples[i] = renumber(entry.samples[i]);
     }
+    this._processSamples = this._processSamples.map(renumber);
     this._sampleSet = kept;
     this._trimFramesAt = Math.max(MIN_FRAMES_BEFORE_TRIM, 2 * kept.frames.length);
   }

@@ -114,7 +114,7 @@ function handleUi(req: IncomingMessage, res: ServerResponse, store: TraceStore, 
   const parts = path.split('/').filter(Boolean);
   if (parts[0] === 'api') return handleApi(parts.slice(1), url.searchParams, res, store);
   // Pages: the app reads the path and fetches what it needs.
-  if (path === '/' || (parts.length === 2 && (parts[0] === 'trace' || parts[0] === 'span' || parts[0] === 'name'))) {
+  if (path === '/' || path === '/process' || (parts.length === 2 && (parts[0] === 'trace' || parts[0] === 'span' || parts[0] === 'name'))) {
     return sendFile(res, join(webDir, 'index.html'));
   }
   if (vendor[path] !== undefined) return sendFile(res, vendor[path]);
@@ -147,6 +147,13 @@ function handleApi(parts: string[], query: URLSearchParams, res: ServerResponse,
     if (parts.length === 3 && parts[2] === 'folded')
       return send(res, 200, 'text/plain; charset=utf-8', toFolded(store.frames, samples, valueKind));
     if (parts.length === 3 && parts[2] === 'flame') return sendJson(res, flameTree(store.frames, samples));
+  }
+  if (parts.length === 1 && parts[0] === 'process') {
+    return sendJson(res, {
+      ...store.processView({ service: query.get('service') ?? '' }),
+      cpuMeasured: store.cpuMeasured,
+      stats: store.stats,
+    });
   }
   if (parts.length === 2 && parts[0] === 'names') {
     let name: string;

@@ -12,7 +12,7 @@ import { readOtlpFiles } from '../../src/convert/otlp-input';
 import { TraceStore } from '../../src/viewer/trace-store';
 import { startViewer, type RunningViewer } from '../../src/viewer/viewer-server';
 import { runExampleService } from './example-service-run';
-import { profilesRequest } from './hostile-profile';
+import { CONTINUOUS, profilesRequest } from './hostile-profile';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = join(__dirname, '..', '..', 'screenshots');
@@ -217,5 +217,61 @@ describe('viewer in a browser (chromium, puppeteer-core)', function () {
     await page.type('#flame-search', 'HANDLE (*+');
     await page.waitForFunction("document.getElementById('flame-search').value === 'HANDLE (*+'");
     assert.match(await textOf('#flame-details'), /search: 3000000 of 3000000 total/);
+  });
+
+  it('should open the process view from the list: the share of CPU inside spans, the functions outside, all as text (issue 20 §4)', async () => {
+    // No process profile yet: the view says how to get some, and the list has no link to it.
+    await page.goto(`${viewer.url}/process`);
+    await page.waitForSelector('#process-empty');
+    assert.match(await textOf('#process-empty'), /OTEL_SPAN_PROFILER_MODE=continuous/);
+    await page.goto(`${viewer.url}/`);
+    await page.waitForSelector('#roots tbody tr');
+    assert.equal(await page.$('#process-link'), null);
+    assert.doesNotMatch(await textOf('#app'), /\bnull\b/);
+
+    const hostile = '<img src=x onerror="window.__pwned=1">';
+    store.addProfiles(profilesRequest({ functions: ['handle', 'work'], values: [3_000_000], profileAttributes: [CONTINUOUS] }).request);
+    store.addProfiles(
+      profilesRequest({ functions: ['timer', hostile], values: [1_000_000], unlinked: true, profileAttributes: [CONTINUOUS] }).request,
+    );
+    await page.goto(`${viewer.url}/`);
+    await page.waitForSelector('#process-link');
+    await page.click('#process-link');
+    await page.waitForSelector('#process-share');
+    assert.equal(new URL(page.url()).pathname, '/process');
+    assert.match(await textOf('#process-share'), /^75\.0% of the process CPU ran inside spans \(2 samples over /);
+    assert.match(await textOf('#process-split'), /inside spans: CPU 3\.00 ms \(1 sample\).*outside any span: CPU 1\.00 ms \(1 sample\)/);
+    assert.doesNotMatch(await textOf('#app'), /\bnull\b/);
+    const outside = await page.$$eval('#outside-functions tbody tr td.fn', (cells) => cells.map((c) => c.textContent ?? ''));
+    assert.deepEqual(outside, [hostile]);
+    await flameDrawn();
+    const frames = await page.$$eval('#flame svg title', (titles) => titles.map((t) => t.textContent ?? ''));
+    assert.ok(
+      frames.some((f) => f.includes('handle')),
+      frames.join('\n'),
+    );
+    assert.equal(await page.evaluate('window.__pwned'), undefined);
+    assert.equal(await page.$('#outside-functions img'), null);
+    await page.screenshot({ path: join(SCREENSHOTS, 'process-view.png'), fullPage: true });
+
+    // A second service: the selector narrows the view to it, and the address says so.
+    store.addProfiles(
+      profilesRequest({
+        functions: ['poll', 'other_leaf'],
+        values: [2_000_000],
+        unlinked: true,
+        profileAttributes: [CONTINUOUS],
+        serviceName: 'other-service',
+      }).request,
+    );
+    await page.goto(`${viewer.url}/process`);
+    await page.waitForSelector('#process-service');
+    assert.match(await textOf('#process-share'), /^50\.0% of the process CPU ran inside spans \(3 samples/);
+    await page.select('#process-service', 'other-service');
+    await page.waitForFunction("document.getElementById('process-share').innerText.startsWith('0.0%')");
+    assert.equal(new URL(page.url()).search, '?service=other-service');
+    assert.deepEqual(await page.$$eval('#outside-functions tbody tr td.fn', (cells) => cells.map((c) => c.textContent ?? '')), [
+      'other_leaf',
+    ]);
   });
 });

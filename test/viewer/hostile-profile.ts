@@ -1,7 +1,8 @@
 /*
  * Hand-made OTLP JSON profiles requests for the viewer's hostile-input tests: the point of each is
  * a value no profiler sends (a huge sample value, a function name full of RegExp syntax, thousands
- * of distinct frames), so they are written out rather than sampled.
+ * of distinct frames, a profile attribute of the wrong type), or an exact sequence of process
+ * profiles (the process view's bound), so they are written out rather than sampled.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -13,7 +14,18 @@ export interface HandMadeProfile {
   readonly traceId?: string;
   readonly spanId?: string;
   readonly rootSpanName?: string;
+  /** A sample outside any span: no Link and no span_name attribute. */
+  readonly unlinked?: boolean;
+  /** Profile attributes, e.g. {@link CONTINUOUS}; values as given, however wrong. */
+  readonly profileAttributes?: readonly { readonly key: string; readonly value: unknown }[];
+  /** The profile's time_unix_nano and duration_nano, as given. */
+  readonly timeUnixNano?: unknown;
+  readonly durationNano?: unknown;
+  readonly serviceName?: string;
 }
+
+/** The profile attribute of continuous mode's process profiles, as the library writes it. */
+export const CONTINUOUS = { key: 'otel_span_profiler.continuous', value: { boolValue: true } } as const;
 
 /** One profile with one sample on one stack, as an OTLP JSON `ExportProfilesServiceRequest`. */
 export function profilesRequest(profile: HandMadeProfile): { request: object; traceId: string; spanId: string } {
@@ -32,21 +44,28 @@ export function profilesRequest(profile: HandMadeProfile): { request: object; tr
   }
   // OTLP stacks are leaf first.
   const locationIndices = profile.functions.map((_, i) => i + 1).reverse();
+  const attributeTable: object[] = [{}, { keyStrindex: str('span_name'), value: { stringValue: profile.rootSpanName ?? 'GET /hostile' } }];
+  const profileAttributeIndices = (profile.profileAttributes ?? []).map(
+    (attribute) => attributeTable.push({ keyStrindex: str(attribute.key), value: attribute.value }) - 1,
+  );
   const timestamps = profile.values.map((_, i) => String(BigInt(Date.now()) * 1_000_000n + BigInt(i) * 10_000_000n));
   const request = {
     resourceProfiles: [
       {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'hostile-input' } }] },
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: profile.serviceName ?? 'hostile-input' } }] },
         scopeProfiles: [
           {
             profiles: [
               {
                 sampleType: { typeStrindex: str('cpu'), unitStrindex: str('nanoseconds') },
+                attributeIndices: profileAttributeIndices,
+                timeUnixNano: profile.timeUnixNano,
+                durationNano: profile.durationNano,
                 samples: [
                   {
                     stackIndex: 1,
-                    linkIndex: 1,
-                    attributeIndices: [1],
+                    linkIndex: profile.unlinked ? 0 : 1,
+                    attributeIndices: profile.unlinked ? [] : [1],
                     values: profile.values,
                     timestampsUnixNano: timestamps,
                   },
@@ -63,7 +82,7 @@ export function profilesRequest(profile: HandMadeProfile): { request: object; tr
       locationTable,
       stackTable: [{}, { locationIndices }],
       linkTable: [{}, { traceId, spanId }],
-      attributeTable: [{}, { keyStrindex: str('span_name'), value: { stringValue: profile.rootSpanName ?? 'GET /hostile' } }],
+      attributeTable,
     },
   };
   return { request, traceId, spanId };
