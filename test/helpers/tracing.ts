@@ -1,4 +1,4 @@
-import { context, trace, type Tracer } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, trace, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, type IdGenerator, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { InMemoryProfileExporter } from '../../src/exporter/in-memory-profile-exporter';
@@ -97,4 +97,25 @@ export async function waitUntilSampled(processor: ProfilingSpanProcessor, sample
   const target = processor.stats.engine.samplesTaken + samples;
   const end = performance.now() + 10_000;
   while (processor.stats.engine.samplesTaken < target && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
+}
+
+/**
+ * Burns CPU in `burn` outside any span, 20 ms at a time with a turn of the event loop between,
+ * until the engine has taken `samples` more samples (or 10 s passed): samples with no span for
+ * certain. A background `setInterval` alone gets few of them when the roots keep the thread
+ * busy (3 of 9-33 in a run on a loaded CI machine).
+ */
+export async function burnOutsideSpansUntilSampled(
+  processor: ProfilingSpanProcessor,
+  burn: (millis: number) => unknown,
+  samples: number,
+): Promise<void> {
+  await context.with(ROOT_CONTEXT, async () => {
+    const target = processor.stats.engine.samplesTaken + samples;
+    const end = performance.now() + 10_000;
+    while (processor.stats.engine.samplesTaken < target && performance.now() < end) {
+      burn(20);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  });
 }

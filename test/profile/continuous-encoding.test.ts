@@ -3,7 +3,14 @@ import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { encodeProtobuf } from '../../src/otlp/otlp-encoding';
 import { decodeWithBuf, type Decoded } from '../helpers/decode-buf';
 import { attributesOf, profilesOf } from '../helpers/decode-resolve';
-import { ENGINES, namedHotFunction, setUpProfiledTracing, waitUntilSampled, type ProfiledTracing } from '../helpers/tracing';
+import {
+  burnOutsideSpansUntilSampled,
+  ENGINES,
+  namedHotFunction,
+  setUpProfiledTracing,
+  waitUntilSampled,
+  type ProfiledTracing,
+} from '../helpers/tracing';
 import { itShouldPassTheWireRules } from '../helpers/wire-rules';
 
 // Issue 20: the process profiles of continuous mode on the wire, decoded by buf.
@@ -40,6 +47,7 @@ for (const engine of ENGINES)
           ),
         );
         await waitUntilSampled(processor, 30);
+        await burnOutsideSpansUntilSampled(processor, burn, 10);
       } finally {
         clearInterval(background);
       }
@@ -52,8 +60,10 @@ for (const engine of ENGINES)
 
     it('should sample enough to make the checks below meaningful', function () {
       const samples = tracing.exporter.getFinishedProfiles().flatMap((p) => p.samples);
-      assert.ok(samples.filter((s) => s.root !== undefined).length >= 10, 'too few linked samples');
-      assert.ok(samples.filter((s) => s.root === undefined).length >= 3, 'too few unlinked samples');
+      const linked = samples.filter((s) => s.root !== undefined).length;
+      const counts = `${linked} linked, ${samples.length - linked} unlinked`;
+      assert.ok(linked >= 10, `too few linked samples: ${counts}`);
+      assert.ok(samples.length - linked >= 3, `too few unlinked samples: ${counts}`);
     });
 
     itShouldPassTheWireRules(() => tracing.exporter.getFinishedProfiles());

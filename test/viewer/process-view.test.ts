@@ -13,7 +13,7 @@ import { encodeJson, encodeProtobuf } from '../../src/otlp/otlp-encoding';
 import type { ProfileSample, SpanProfile } from '../../src/profile/span-profile';
 import { TraceStore, type ProcessView } from '../../src/viewer/trace-store';
 import { startViewer, type RunningViewer } from '../../src/viewer/viewer-server';
-import { namedHotFunction, setUpProfiledTracing, waitUntilSampled } from '../helpers/tracing';
+import { burnOutsideSpansUntilSampled, namedHotFunction, setUpProfiledTracing, waitUntilSampled } from '../helpers/tracing';
 import { CONTINUOUS, profilesRequest, type HandMadeProfile } from './hostile-profile';
 
 const BACKGROUND = 'proc_view_background';
@@ -55,8 +55,11 @@ async function sampleTwoPeriods(): Promise<SpanProfile[]> {
           }),
         ),
       );
+      await burnOutsideSpansUntilSampled(processor, burn, 10);
       await processor.forceFlush();
       await waitUntilSampled(processor, 20);
+      // The second period: samples outside spans for certain.
+      await burnOutsideSpansUntilSampled(processor, burn, 10);
     } finally {
       clearInterval(background);
     }
@@ -105,13 +108,15 @@ describe('viewer process view (issue 20 §4)', function () {
     });
 
     it('should sample enough, inside and outside spans, in more than one period, for the checks below', () => {
-      assert.ok(profiles.length >= 2, `${profiles.length} profiles`);
+      assert.ok(profiles.length >= 2, `${profiles.length} profiles with samples (a period with none is not exported)`);
       assert.ok(
         profiles.every((p) => p.kind === 'process'),
         'a profile that is not a process profile',
       );
-      assert.ok(samples.filter((s) => s.root !== undefined).length >= 10, 'too few samples inside spans');
-      assert.ok(samples.filter((s) => s.root === undefined).length >= 5, 'too few samples outside spans');
+      const inside = samples.filter((s) => s.root !== undefined).length;
+      const counts = `${inside} samples inside spans, ${samples.length - inside} outside, in ${profiles.length} profiles`;
+      assert.ok(inside >= 10, `too few samples inside spans: ${counts}`);
+      assert.ok(samples.length - inside >= 5, `too few samples outside spans: ${counts}`);
     });
 
     it('should count every process sample once, split by whether it has a Link, and give the share inside spans', () => {
