@@ -17,9 +17,9 @@ const OWNER_KEY = Symbol.for('otel-span-profiler.native-engine.owner');
 /**
  * How often the profile is rotated (read, and a new one begun) while sampling runs. A root's
  * profile waits for the rotation after its end: so it is exported within about this long. The
- * cost grows with the samples a rotation reads, not with the rotations (0.15-0.19% of the main
- * thread at 99 Hz with 1, 2 or 5 s), but the pause does: 1.1-1.5 ms each at 1 s, 2-6 ms at 2 s,
- * 5-12 ms at 5 s (bench/RESULTS.md, Sixth pass).
+ * cost follows the samples a rotation reads more than the rotations (0.11-0.17% of the main
+ * thread at 99 Hz with 1 s, 0.12-0.19% with 2 s, 0.21-0.24% with 5 s), but the pause grows with
+ * the period: 1.1-1.5 ms each at 1 s, 2-6 ms at 2 s, 5-12 ms at 5 s (bench/RESULTS.md, Sixth pass).
  */
 export const ROTATION_MILLIS = 1000;
 /**
