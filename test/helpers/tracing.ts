@@ -92,11 +92,16 @@ export function namedHotFunction(name: string): (millis: number) => number {
 /**
  * Waits, yielding to timers, until the engine has taken `samples` more samples (or 10 s passed):
  * lets work scheduled on timers (a background `setInterval`) be sampled enough on a loaded machine.
+ * `step` is what runs between two looks at the count (default: a 20 ms timer).
  */
-export async function waitUntilSampled(processor: ProfilingSpanProcessor, samples: number): Promise<void> {
+export async function waitUntilSampled(
+  processor: ProfilingSpanProcessor,
+  samples: number,
+  step: () => Promise<unknown> = () => new Promise((r) => setTimeout(r, 20)),
+): Promise<void> {
   const target = processor.stats.engine.samplesTaken + samples;
   const end = performance.now() + 10_000;
-  while (processor.stats.engine.samplesTaken < target && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
+  while (processor.stats.engine.samplesTaken < target && performance.now() < end) await step();
 }
 
 /**
@@ -105,17 +110,15 @@ export async function waitUntilSampled(processor: ProfilingSpanProcessor, sample
  * certain. A background `setInterval` alone gets few of them when the roots keep the thread
  * busy (3 of 9-33 in a run on a loaded CI machine).
  */
-export async function burnOutsideSpansUntilSampled(
+export function burnOutsideSpansUntilSampled(
   processor: ProfilingSpanProcessor,
   burn: (millis: number) => unknown,
   samples: number,
 ): Promise<void> {
-  await context.with(ROOT_CONTEXT, async () => {
-    const target = processor.stats.engine.samplesTaken + samples;
-    const end = performance.now() + 10_000;
-    while (processor.stats.engine.samplesTaken < target && performance.now() < end) {
+  return context.with(ROOT_CONTEXT, () =>
+    waitUntilSampled(processor, samples, () => {
       burn(20);
-      await new Promise((r) => setTimeout(r, 1));
-    }
-  });
+      return new Promise((r) => setTimeout(r, 1));
+    }),
+  );
 }
